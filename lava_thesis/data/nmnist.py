@@ -1,0 +1,140 @@
+"""N-MNIST: ATIS 40-bit binary event files, ``<root>/nmnist/{Train,Test}/<digit>/*.bin``.
+
+Each event is 5 bytes: byte 0 x, byte 1 y, bit 7 of byte 2 the polarity, and a 23-bit
+timestamp (µs) in the low 7 bits of byte 2 and bytes 3 and 4 (big-endian). An event with
+y == 240 is a timestamp-overflow marker: it adds 2**13 µs to the timestamps that follow and
+is not returned (the convention of the data set's reference reader).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lava_thesis.atomic import atomic_open
+from lava_thesis.data.errors import DataFormatError, DataNotFoundError
+from lava_thesis.data.events import check_events, make_events
+from lava_thesis.data.root import resolve_data_dir
+
+SENSOR_SIZE = (34, 34)
+URL = "https://www.garrickorchard.com/datasets/n-mnist (Train.zip, Test.zip)"
+EXPECTED = "N-MNIST ATIS binary (5 bytes per event, 34x34 sensor)"
+OVERFLOW_Y = 240
+OVERFLOW_US = 1 << 13
+MAX_T = (1 << 23) - 1
+
+
+def read_nmnist_bin(path: str | os.PathLike) -> np.ndarray:
+    """Read one N-MNIST ``.bin`` recording.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    np.ndarray
+        :data:`~lava_thesis.data.events.EVENT_DTYPE` events, t in µs from the recording start.
+
+    Raises
+    ------
+    DataFormatError
+        The size is not a multiple of 5, or events fall outside the 34x34 sensor or are not
+        in time order.
+    """
+    path = Path(path)
+    raw = np.fromfile(path, dtype=np.uint8)
+    if raw.size % 5:
+        raise DataFormatError(path, f"size {raw.size} bytes is not a multiple of 5", EXPECTED)
+    r = raw.reshape(-1, 5).astype(np.int64)
+    t = ((r[:, 2] & 0x7F) << 16) | (r[:, 3] << 8) | r[:, 4]
+    overflow = r[:, 1] == OVERFLOW_Y
+    if overflow.any():
+        t = t + OVERFLOW_US * np.cumsum(overflow)
+        r, t = r[~overflow], t[~overflow]
+    events = make_events(r[:, 0], r[:, 1], t, r[:, 2] >> 7)
+    try:
+        return check_events(events, SENSOR_SIZE)
+    except ValueError as exc:
+        raise DataFormatError(path, str(exc), EXPECTED) from exc
+
+
+def write_nmnist_bin(path: str | os.PathLike, events: np.ndarray) -> Path:
+    """Write events in the N-MNIST binary format (atomically); the inverse of the reader.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Target file.
+    events : np.ndarray
+        Events with fields x, y, t, p; x, y < 34, t sorted and below 2**23 µs.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    check_events(events, SENSOR_SIZE)
+    t = events["t"].astype(np.int64)
+    if len(t) and t[-1] > MAX_T:
+        raise ValueError(f"events field 't' exceeds the 23-bit limit {MAX_T} µs")
+    out = np.empty((len(events), 5), np.uint8)
+    out[:, 0] = events["x"]
+    out[:, 1] = events["y"]
+    out[:, 2] = (events["p"].astype(np.int64) << 7) | (t >> 16)
+    out[:, 3] = (t >> 8) & 0xFF
+    out[:, 4] = t & 0xFF
+    with atomic_open(path, "wb") as handle:
+        handle.write(out.tobytes())
+    return Path(path)
+
+
+@dataclass(frozen=True)
+class NmnistSample:
+    """One N-MNIST recording: its file and its label; :meth:`read` loads the events."""
+
+    path: Path
+    label: int
+
+    def read(self) -> np.ndarray:
+        """Return the recording's events (see :func:`read_nmnist_bin`)."""
+        return read_nmnist_bin(self.path)
+
+
+def load_nmnist(
+    split: str = "train", data_dir: str | os.PathLike | None = None
+) -> list[NmnistSample]:
+    """List the N-MNIST recordings of a split (events are read lazily).
+
+    Parameters
+    ----------
+    split : {"train", "test"}
+        ``Train`` or ``Test`` folder.
+    data_dir : str or os.PathLike, optional
+        Data root; recordings are read from ``<root>/nmnist/{Train,Test}/<digit>/*.bin``.
+
+    Returns
+    -------
+    list of NmnistSample
+        Sorted by (label, file name).
+
+    Raises
+    ------
+    DataNotFoundError
+        The split folder is missing or holds no ``<digit>/*.bin`` files.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    directory = resolve_data_dir(data_dir) / "nmnist" / split.capitalize()
+    samples = [
+        NmnistSample(p, digit)
+        for digit in range(10)
+        for p in sorted((directory / str(digit)).glob("*.bin"))
+    ]
+    if not samples:
+        raise DataNotFoundError(directory, ["0/ ... 9/ folders of *.bin files"], URL)
+    return samples

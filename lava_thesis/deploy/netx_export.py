@@ -1,0 +1,45 @@
+"""Export SLAYER networks to lava-dl netx ``.net`` files (HDF5).
+
+A netx file holds one group per layer under ``layer/<index>``; each SLAYER block writes its own
+group with ``block.export_hdf5(group)``. This module adds the atomic write and a check that every
+block can be exported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import h5py
+import torch
+
+from lava_thesis.atomic import atomic_path
+
+
+def export_blocks(blocks: Iterable[torch.nn.Module], path: str | Path) -> Path:
+    """Write SLAYER ``blocks`` (in order) as a netx network file at ``path``.
+
+    Parameters
+    ----------
+    blocks:
+        SLAYER blocks (``slayer.block.*``), each with an ``export_hdf5(group)`` method.
+    path:
+        Destination ``.net`` file; written to a temporary file first, then renamed.
+
+    Raises
+    ------
+    TypeError
+        If a block cannot be exported (no ``export_hdf5`` method), naming its index and type.
+    """
+    blocks = list(blocks)
+    for i, block in enumerate(blocks):
+        if not callable(getattr(block, "export_hdf5", None)):
+            raise TypeError(
+                f"block {i} ({type(block).__name__}) has no export_hdf5(); netx supports "
+                "slayer dense, conv, input and flatten blocks"
+            )
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as handle:
+        layers = handle.create_group("layer")
+        for i, block in enumerate(blocks):
+            block.export_hdf5(layers.create_group(f"{i}"))
+    return Path(path)

@@ -1,0 +1,251 @@
+"""The traceable results file every experiment writes: ``<out_dir>/<experiment>.json``.
+
+Each file records what was measured (``metrics``), how (``command``, ``config``), on what
+(``dataset``), from which code (``commit``) and when (``date``), plus the paper's numbers for the
+README table (:mod:`lava_thesis.report`). Schema (JSON object)::
+
+    experiment  str           file stem, e.g. "stdp_mnist"
+    method      str | null    e.g. "STDP (Diehl & Cook 2015)"
+    command     str           exact command line that produced the file
+    commit      str           "1a2b3c4", "1a2b3c4-dirty" or "unknown"
+    date        str           ISO 8601, UTC
+    dataset     str
+    metrics     {str: number} flat, finite; "*accuracy*"/"*agreement*" keys are fractions in [0, 1]
+    paper       {str: number | str}   the paper's values (same rule for numbers)
+    config      object
+    extra       object
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import numbers
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lava_thesis.atomic import atomic_open
+
+__all__ = ["current_command", "git_commit", "load_all", "read_results", "write_results"]
+
+REQUIRED_KEYS = ("experiment", "command", "commit", "date", "dataset", "metrics")
+OPTIONAL_KEYS = ("method", "paper", "config", "extra")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def current_command() -> str:
+    """The command line of this process, shell-quoted.
+
+    ``lava-thesis train ...`` when run through the console script (whatever its install path),
+    else ``shlex.join(sys.argv)``, e.g. ``python -m pytest -q``-style argv as given.
+
+    Examples
+    --------
+    >>> isinstance(current_command(), str)
+    True
+    """
+    argv = list(sys.argv) or [""]
+    if Path(argv[0]).name.endswith("lava-thesis"):
+        return shlex.join(["lava-thesis", *argv[1:]])
+    return shlex.join(argv)
+
+
+def _git(*args: str, cwd: Path) -> str | None:
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def git_commit(path: str | Path | None = None) -> str:
+    """Short commit hash of the git repository holding ``path`` (default: this package).
+
+    ``-dirty`` is appended when tracked files differ from HEAD (untracked files are ignored, as
+    in ``git describe --dirty``). ``"unknown"`` when git, the repository or a commit is missing.
+
+    Examples
+    --------
+    >>> c = git_commit()
+    >>> c == "unknown" or bool(re.fullmatch(r"[0-9a-f]{4,40}(-dirty)?", c))
+    True
+    """
+    cwd = Path(path) if path is not None else _PACKAGE_DIR
+    if cwd.is_file():
+        cwd = cwd.parent
+    head = _git("rev-parse", "--short", "HEAD", cwd=cwd)
+    if not head:
+        return "unknown"
+    status = _git("status", "--porcelain", "--untracked-files=no", cwd=cwd)
+    return f"{head}-dirty" if status else head
+
+
+def _check_number(where: str, key: str, value: Any) -> float | int:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{where}[{key!r}] must be a number, got {value!r}")
+    value = value.item() if isinstance(value, np.generic) else value
+    if not math.isfinite(value):
+        raise ValueError(f"{where}[{key!r}] must be finite, got {value!r}")
+    low = key.lower()
+    if ("accuracy" in low or "agreement" in low) and not 0.0 <= value <= 1.0:
+        raise ValueError(f"{where}[{key!r}] = {value!r} must be a fraction in [0, 1]")
+    return value
+
+
+def _check_flat(where: str, mapping: Any, *, allow_str: bool) -> dict[str, Any]:
+    if not isinstance(mapping, Mapping):
+        raise ValueError(f"{where} must be a mapping name -> number, got {type(mapping).__name__}")
+    out: dict[str, Any] = {}
+    for key, value in mapping.items():
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"{where} keys must be non-empty strings, got {key!r}")
+        out[key] = (
+            value if allow_str and isinstance(value, str) else _check_number(where, key, value)
+        )
+    return out
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def _validate(record: Mapping[str, Any], source: str) -> dict[str, Any]:
+    if not isinstance(record, Mapping):
+        raise ValueError(f"{source}: expected a JSON object, got {type(record).__name__}")
+    missing = [k for k in REQUIRED_KEYS if k not in record]
+    if missing:
+        raise ValueError(f"{source}: missing keys {missing}")
+    rec = {**dict.fromkeys(OPTIONAL_KEYS), **record}
+    for key in ("experiment", "command", "commit", "date", "dataset"):
+        if not isinstance(rec[key], str) or not rec[key]:
+            raise ValueError(f"{source}: {key!r} must be a non-empty string, got {rec[key]!r}")
+    if not _NAME.match(rec["experiment"]):
+        raise ValueError(
+            f"{source}: experiment {rec['experiment']!r} must be a file-name-safe identifier "
+            "(letters, digits, '_', '.', '-')"
+        )
+    if rec["method"] is not None and not isinstance(rec["method"], str):
+        raise ValueError(f"{source}: 'method' must be a string or null")
+    try:
+        rec["metrics"] = _check_flat("metrics", rec["metrics"], allow_str=False)
+        rec["paper"] = _check_flat("paper", rec["paper"] or {}, allow_str=True)
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
+    if not rec["metrics"]:
+        raise ValueError(f"{source}: 'metrics' is empty")
+    for key in ("config", "extra"):
+        if rec[key] is not None and not isinstance(rec[key], Mapping):
+            raise ValueError(f"{source}: {key!r} must be a mapping")
+        rec[key] = dict(rec[key] or {})
+    return rec
+
+
+def write_results(
+    out_dir: str | Path,
+    experiment: str,
+    *,
+    dataset: str,
+    metrics: Mapping[str, float | int],
+    command: str | None = None,
+    method: str | None = None,
+    paper: Mapping[str, float | str] | None = None,
+    config: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Validate and atomically write ``<out_dir>/<experiment>.json``; return its path.
+
+    ``command`` defaults to :func:`current_command`, ``commit`` is :func:`git_commit` and
+    ``date`` the current UTC time. numpy scalars/arrays and Paths in ``config``/``extra`` are
+    converted; anything else not JSON-serialisable raises ValueError and writes nothing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> p = write_results(d, "demo", dataset="MNIST", metrics={"test_accuracy": 0.97})
+    >>> read_results(p)["metrics"]
+    {'test_accuracy': 0.97}
+    """
+    record = {
+        "experiment": experiment,
+        "method": method,
+        "command": command if command is not None else current_command(),
+        "commit": git_commit(),
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "dataset": dataset,
+        "metrics": metrics,
+        "paper": paper,
+        "config": config,
+        "extra": extra,
+    }
+    record = _validate(record, f"results for {experiment!r}")
+    path = Path(out_dir) / f"{experiment}.json"
+    try:
+        with atomic_open(path, "w", encoding="utf-8") as fh:
+            json.dump(record, fh, indent=2, allow_nan=False, default=_json_default)
+            fh.write("\n")
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path}: cannot serialise results to JSON: {err}") from err
+    return path
+
+
+def read_results(path: str | Path) -> dict[str, Any]:
+    """Read and validate one results file (errors name the file).
+
+    Examples
+    --------
+    >>> read_results("missing.json")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: results file not found: missing.json
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"results file not found: {path}") from None
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON: {err}") from None
+    return _validate(record, str(path))
+
+
+def load_all(results_dir: str | Path) -> list[dict[str, Any]]:
+    """Read every ``*.json`` results file in ``results_dir``, sorted by experiment name.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> load_all(tempfile.mkdtemp())
+    []
+    """
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise NotADirectoryError(f"results directory not found: {results_dir}")
+    records = [read_results(p) for p in sorted(results_dir.glob("*.json"))]
+    seen: set[str] = set()
+    for rec in records:
+        if rec["experiment"] in seen:
+            raise ValueError(
+                f"{results_dir}: experiment {rec['experiment']!r} appears in more than one file"
+            )
+        seen.add(rec["experiment"])
+    return sorted(records, key=lambda r: r["experiment"])
