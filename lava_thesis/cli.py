@@ -8,14 +8,14 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Energy-efficient, low-latency SNNs on Lava and lava-dl.")
 
-DataDir = Annotated[Optional[Path], typer.Option(
+DataDir = Annotated[Path | None, typer.Option(
     "--data-dir", help="Data root (else $LAVA_THESIS_DATA, else ~/.cache/lava-thesis/data).")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
 
@@ -43,7 +43,7 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
-def _load(dataset: Dataset, split: str, data_dir: Optional[Path]):
+def _load(dataset: Dataset, split: str, data_dir: Path | None):
     from lava_thesis.data.mnist import load_mnist
 
     try:
@@ -70,7 +70,9 @@ def train(
     method: Annotated[Method, typer.Argument(help="Which method to train.")],
     dataset: Annotated[Dataset, typer.Option()] = Dataset.mnist,
     data_dir: DataDir = None,
-    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("out"),
+    out: Annotated[Path, typer.Option(help="Directory for the results JSON.")] = Path("out"),
+    model_dir: Annotated[Path | None, typer.Option(
+        help="Directory for the .net, .pt and model card (default: --out).")] = None,
     seed: Seed = 0,
     epochs: Annotated[int, typer.Option(min=1)] = 4,
     num_steps: Annotated[int, typer.Option(min=1, help="Time steps per sample.")] = 16,
@@ -85,7 +87,8 @@ def train(
                            lava_samples=lava_samples)
     experiment = f"quickstart_{dataset.value.replace('-', '_')}"
     metrics = run(_load(dataset, "train", data_dir), _load(dataset, "test", data_dir), out,
-                  dataset=dataset.value, config=cfg, experiment=experiment, log=typer.echo)
+                  dataset=dataset.value, config=cfg, experiment=experiment,
+                  model_dir=model_dir, log=typer.echo)
     for key, value in metrics.items():
         typer.echo(f"{key}: {value}")
 

@@ -36,12 +36,13 @@ import signal
 import threading
 import time
 import traceback
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import lava_thesis  # noqa: F401  (applies the Lava compatibility fixes)
 
+TAGS = ("fixed_pt", "floating_pt")
 BuildFn = Callable[[], tuple[Any, Callable[[], Any]]]
 
 
@@ -58,8 +59,8 @@ def make_run_cfg(tag: str = "fixed_pt", loglevel: int = logging.WARNING, **kwarg
 
     Extra keyword arguments go to ``Loihi2SimCfg`` (e.g. ``exception_proc_model_map``).
     """
-    if tag not in ("fixed_pt", "floating_pt"):
-        raise ValueError(f"tag must be 'fixed_pt' or 'floating_pt', got {tag!r}")
+    if tag not in TAGS:
+        raise ValueError(f"tag must be one of {TAGS}, got {tag!r}")
     from lava.magma.core.run_configs import Loihi2SimCfg
 
     return Loihi2SimCfg(select_tag=tag, loglevel=loglevel, **kwargs)
@@ -92,6 +93,7 @@ def _watch(conn, proc, lock: threading.Lock, done: threading.Event) -> None:
 def _worker(conn, build: BuildFn, num_steps: int, tag: str, cfg_kwargs: dict) -> None:
     os.setsid()  # lead a process group so the parent can kill Lava's children too
     lock, done = threading.Lock(), threading.Event()
+    proc = None
     try:
         from lava.magma.core.run_conditions import RunSteps
 
@@ -105,9 +107,14 @@ def _worker(conn, build: BuildFn, num_steps: int, tag: str, cfg_kwargs: dict) ->
                 conn.send(("ok", result))
                 done.set()
     except BaseException:  # report everything, including KeyboardInterrupt in the worker
+        message = traceback.format_exc()
+        # Lava's own error only says "See output above": add the actors' tracebacks.
+        actor_errors = _actor_errors(proc) if proc is not None else []
+        if actor_errors:
+            message += "exception inside a Lava process " + "\n".join(actor_errors)
         with lock:
             if not done.is_set():
-                conn.send(("error", traceback.format_exc()))
+                conn.send(("error", message))
                 done.set()
     finally:
         conn.close()
@@ -175,6 +182,8 @@ def run_lava(
     """
     if num_steps < 1:
         raise ValueError(f"num_steps must be >= 1, got {num_steps}")
+    if tag not in TAGS:
+        raise ValueError(f"tag must be one of {TAGS}, got {tag!r}")
     cfg_kwargs = {"loglevel": loglevel, **cfg_kwargs}
     shm_before = _shm_names()
     ctx = multiprocessing.get_context("fork")

@@ -17,6 +17,7 @@ torch.Size([2, 10, 8])
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,10 +54,12 @@ class DenseSNN(torch.nn.Module):
         from lava.lib.dl import slayer
 
         params = dict(NEURON_PARAMS if neuron_params is None else neuron_params)
-        self.blocks = torch.nn.ModuleList([
-            slayer.block.cuba.Dense(params, n_in, hidden, weight_norm=True),
-            slayer.block.cuba.Dense(params, hidden, n_out, weight_norm=True),
-        ])
+        with warnings.catch_warnings():  # slayer uses torch's deprecated weight_norm
+            warnings.filterwarnings("ignore", message=".*weight_norm", category=FutureWarning)
+            self.blocks = torch.nn.ModuleList([
+                slayer.block.cuba.Dense(params, n_in, hidden, weight_norm=True),
+                slayer.block.cuba.Dense(params, hidden, n_out, weight_norm=True),
+            ])
 
     def forward(self, spikes: torch.Tensor) -> torch.Tensor:
         for block in self.blocks:
@@ -65,6 +68,9 @@ class DenseSNN(torch.nn.Module):
 
     def export_hdf5(self, path: str | Path) -> Path:
         """Write the network as a netx ``.net`` file."""
+        if self.blocks[0].neuron.shape is None:  # SLAYER learns layer shapes on first forward
+            with torch.no_grad():
+                self(torch.zeros(1, self.blocks[0].synapse.in_channels, 1))
         return export_blocks(self.blocks, path)
 
 

@@ -165,3 +165,13 @@ def test_commit_without_git_binary(monkeypatch):
 
     monkeypatch.setattr(results.subprocess, "run", boom)
     assert git_commit() == "unknown"
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    path = write_results(tmp_path, "perm", dataset="d", metrics={"x": 1.0})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask

@@ -38,6 +38,12 @@ def export_blocks(blocks: Iterable[torch.nn.Module], path: str | Path) -> Path:
                 f"block {i} ({type(block).__name__}) has no export_hdf5(); netx supports "
                 "slayer dense, conv, input and flatten blocks"
             )
+        neuron = getattr(block, "neuron", None)
+        if neuron is not None and getattr(neuron, "shape", 0) is None:
+            raise ValueError(
+                f"block {i} ({type(block).__name__}) has no neuron shape yet: SLAYER sets it on "
+                "the first forward pass; run one (e.g. on a single time step) before exporting"
+            )
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as handle:
         layers = handle.create_group("layer")
         for i, block in enumerate(blocks):

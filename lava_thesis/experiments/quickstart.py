@@ -50,9 +50,11 @@ def run(
     dataset: str,
     config: QuickstartConfig | None = None,
     experiment: str = "quickstart",
+    model_dir: str | Path | None = None,
     log=print,
 ) -> dict[str, float]:
-    """Train, export, run in Lava; write ``<out_dir>/<experiment>.json`` and the model files.
+    """Train, export, run in Lava; write ``<out_dir>/<experiment>.json`` and the model files
+    (``.net``, ``.pt``, ``.model_card.json``) to ``model_dir`` (default: ``out_dir``).
 
     Returns the metrics: ``torch_accuracy`` (all test images), ``lava_accuracy`` and
     ``agreement`` (prediction agreement torch vs Lava on the first ``lava_samples`` images),
@@ -60,6 +62,7 @@ def run(
     """
     cfg = config or QuickstartConfig()
     out_dir = Path(out_dir)
+    model_dir = out_dir if model_dir is None else Path(model_dir)
     torch.manual_seed(cfg.seed)
     (x_tr, y_tr), (x_te, y_te) = train, test
     s_tr = encode(x_tr, cfg.num_steps, seed=cfg.seed + 1)
@@ -74,9 +77,9 @@ def run(
     out_torch = qs.output_spikes(net, s_te)
     pred_torch = qs.predict(out_torch)
 
-    net_path = net.export_hdf5(out_dir / f"{experiment}.net")
-    with atomic_path(out_dir / f"{experiment}.pt") as tmp:
+    with atomic_path(model_dir / f"{experiment}.pt") as tmp:
         torch.save(net.state_dict(), tmp)
+    net_path = net.export_hdf5(model_dir / f"{experiment}.net")  # folds SLAYER's weight norm
     n = min(cfg.lava_samples, len(s_te))
     log(f"  running {n} test samples in Lava ({cfg.lava_tag}, Loihi2SimCfg)...")
     t0 = time.perf_counter()
@@ -99,14 +102,15 @@ def run(
                   config=asdict(cfg))
     card = {"model": "quickstart DenseSNN (SLAYER CUBA-LIF)", "dataset": dataset,
             "input": f"Poisson spikes, {cfg.num_steps} steps + 2 silent", "config": asdict(cfg),
-            "metrics": metrics, "files": [net_path.name, f"{experiment}.pt"]}
-    with atomic_open(out_dir / f"{experiment}.model_card.json") as handle:
+            "metrics": metrics, "files": [net_path.name, f"{experiment}.pt"],
+            "results": str(out_dir / f"{experiment}.json")}
+    with atomic_open(model_dir / f"{experiment}.model_card.json") as handle:
         json.dump(card, handle, indent=2)
     return metrics
 
 
 def load_model(state_path: str | Path) -> tuple[qs.DenseSNN, QuickstartConfig]:
-    """Rebuild a trained quickstart network from ``<name>.pt`` and its ``<name>.model_card.json``."""
+    """Rebuild a trained quickstart network from ``<name>.pt`` and ``<name>.model_card.json``."""
     state_path = Path(state_path)
     card_path = state_path.with_suffix(".model_card.json")
     if not state_path.is_file():
@@ -118,7 +122,15 @@ def load_model(state_path: str | Path) -> tuple[qs.DenseSNN, QuickstartConfig]:
     except (KeyError, TypeError, json.JSONDecodeError) as err:
         raise ValueError(f"{card_path}: not a quickstart model card ({err})") from err
     state = torch.load(state_path, map_location="cpu", weights_only=True)
-    first, last = state["blocks.0.synapse.weight_v"], state["blocks.1.synapse.weight_v"]
+    normed = "blocks.0.synapse.weight_v" in state  # saved before export folded the norm
+    key = "weight_v" if normed else "weight"
+    try:
+        first, last = state[f"blocks.0.synapse.{key}"], state[f"blocks.1.synapse.{key}"]
+    except KeyError as err:
+        raise ValueError(f"{state_path}: not a quickstart DenseSNN state dict ({err})") from err
     net = qs.DenseSNN(n_in=first.shape[1], hidden=first.shape[0], n_out=last.shape[0])
+    if not normed:
+        for block in net.blocks:
+            block.synapse.disable_weight_norm()
     net.load_state_dict(state)
     return net, cfg

@@ -1,0 +1,51 @@
+"""The lava-thesis command line: errors are clear and exit with code 2."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from lava_thesis.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("method,issue", [("stdp", 3), ("diet", 6), ("lite", 7)])
+def test_pending_methods_say_which_issue(method, issue):
+    result = runner.invoke(app, ["train", method])
+    assert result.exit_code == 2
+    assert f"issue #{issue}" in result.output
+
+
+def test_unknown_method_is_rejected():
+    result = runner.invoke(app, ["train", "backprop"])
+    assert result.exit_code != 0
+
+
+def test_missing_model_names_the_file(tmp_path):
+    result = runner.invoke(app, ["eval", str(tmp_path / "nope.pt")])
+    assert result.exit_code == 2 and "nope.pt" in result.output
+    result = runner.invoke(app, ["run-lava", str(tmp_path / "nope.net")])
+    assert result.exit_code == 2 and "nope.net" in result.output
+
+
+def test_missing_data_dir_is_reported(tmp_path):
+    result = runner.invoke(app, ["train", "quickstart", "--data-dir", str(tmp_path / "absent")])
+    assert result.exit_code == 2 and "absent" in result.output
+
+
+def test_report_updates_the_readme(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "demo.json").write_text(json.dumps({
+        "experiment": "demo", "method": "quickstart", "command": "lava-thesis demo",
+        "commit": "abc1234", "date": "2026-11-25T00:00:00+00:00", "dataset": "MNIST",
+        "metrics": {"lava_accuracy": 0.875}}))
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- results:begin -->\n<!-- results:end -->\n")
+    result = runner.invoke(app, ["report", "--results", str(results), "--readme", str(readme)])
+    assert result.exit_code == 0, result.output
+    assert "87.50" in readme.read_text()
+    result = runner.invoke(app, ["report", "--results", str(results), "--readme", str(readme),
+                                 "--check"])
+    assert result.exit_code == 0 and "current" in result.output
