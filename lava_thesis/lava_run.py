@@ -66,23 +66,36 @@ def make_run_cfg(tag: str = "fixed_pt", loglevel: int = logging.WARNING, **kwarg
     return Loihi2SimCfg(select_tag=tag, loglevel=loglevel, **kwargs)
 
 
-def _actor_errors(proc) -> list[str]:
-    """Tracebacks of Lava actor processes (one per ProcessModel) that raised."""
+def _actors(proc) -> list:
     runtime = getattr(proc, "_runtime", None)
     infra = getattr(runtime, "_messaging_infrastructure", None)
+    return list(getattr(infra, "actors", None) or [])
+
+
+def _actor_errors(proc) -> list[str]:
+    """Tracebacks of Lava actor processes (one per ProcessModel) that raised."""
     errors = []
-    for actor in list(getattr(infra, "actors", None) or []):
-        exc = getattr(actor, "exception", None)
+    for actor in _actors(proc):
+        try:
+            exc = actor.exception
+        except (OSError, EOFError, ValueError):  # pipe already drained by Lava's own join
+            exc = None
         if exc:
             errors.append(f"in {getattr(actor, 'name', 'a Lava process')}:\n{exc[1]}")
     return errors
 
 
 def _watch(conn, proc, lock: threading.Lock, done: threading.Event) -> None:
-    """Report an exception raised inside a ProcessModel; Lava itself would wait forever."""
+    """Report an exception raised inside a ProcessModel; Lava itself would wait forever.
+
+    Polls only the actors' exit codes (reading their exception pipes here would race with
+    Lava's own join); the traceback is read once an actor has failed.
+    """
     while not done.wait(0.2):
-        errors = _actor_errors(proc)
-        if errors:
+        if any(actor.exitcode not in (None, 0) for actor in _actors(proc)):
+            if done.wait(1.0):  # the main thread may be reporting it already
+                return
+            errors = _actor_errors(proc) or ["(a Lava process exited with an error)"]
             with lock:
                 if not done.is_set():
                     conn.send(("error", "exception inside a Lava process " + "\n".join(errors)))
@@ -123,20 +136,30 @@ def _worker(conn, build: BuildFn, num_steps: int, tag: str, cfg_kwargs: dict) ->
 _SHM = Path("/dev/shm")
 
 
-def _shm_names() -> set[str]:
-    try:
-        return {p.name for p in _SHM.glob("psm_*")}
-    except OSError:
-        return set()
-
-
-def _unlink_new_shm(before: set[str]) -> None:
-    """Remove shared-memory segments that a killed run left behind."""
-    for name in _shm_names() - before:
+def _group_pids(pgid: int) -> list[int]:
+    """PIDs of the live processes in process group ``pgid`` (read from /proc)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            (_SHM / name).unlink()
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and int(fields[2]) == pgid:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def _group_shm(pgid: int) -> set[str]:
+    """Lava shared-memory segments (``/dev/shm/psm_*``) mapped by the group's processes."""
+    names = set()
+    for pid in _group_pids(pgid):
+        try:
+            maps = Path(f"/proc/{pid}/maps").read_text()
         except OSError:
-            pass
+            continue
+        names.update(m.split("/dev/shm/")[1].split()[0] for m in maps.splitlines()
+                      if "/dev/shm/psm_" in m)
+    return names
 
 
 def _kill_group(pid: int) -> None:
@@ -144,6 +167,15 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _unlink_shm(names: set[str]) -> None:
+    """Remove shared-memory segments that a killed run left behind."""
+    for name in names:
+        try:
+            (_SHM / name).unlink()
+        except OSError:
+            pass
 
 
 def run_lava(
@@ -171,7 +203,8 @@ def run_lava(
         Wall-clock limit for build + run + collect. On expiry every process of the run is killed
         and :class:`LavaTimeoutError` is raised.
     loglevel:
-        Lava's log level; errors inside ProcessModels are logged at ERROR and appear on stderr.
+        Lava's log level. Lava logs the tracebacks of failed ProcessModels at INFO, so they
+        are hidden at the default level; this function returns them in the error instead.
     cfg_kwargs:
         Passed on to ``Loihi2SimCfg``.
 
@@ -185,7 +218,6 @@ def run_lava(
     if tag not in TAGS:
         raise ValueError(f"tag must be one of {TAGS}, got {tag!r}")
     cfg_kwargs = {"loglevel": loglevel, **cfg_kwargs}
-    shm_before = _shm_names()
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
     worker = ctx.Process(target=_worker, args=(send, build, num_steps, tag, cfg_kwargs))
@@ -209,11 +241,17 @@ def run_lava(
         if status != "ok":
             raise LavaRunError(f"Lava run failed:\n{payload}")
         return payload
+    except BaseException:
+        # Failure or timeout: kill the worker's whole group (Lava's processes are in it) and
+        # remove the shared memory that only this run's processes mapped.
+        leftovers = _group_shm(worker.pid)
+        _kill_group(worker.pid)
+        worker.join(timeout=10)
+        _unlink_shm(leftovers)
+        raise
     finally:
         recv.close()
-        worker.join(timeout=0.0)
-        clean_exit = worker.exitcode == 0
-        _kill_group(worker.pid)  # Lava's own processes are in this group too
-        worker.join(timeout=10)
-        if not clean_exit:
-            _unlink_new_shm(shm_before)
+        worker.join(timeout=10)  # success: the worker has stopped Lava and is exiting
+        if worker.exitcode is None:
+            _kill_group(worker.pid)
+            worker.join(timeout=10)

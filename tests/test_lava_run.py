@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -72,6 +73,30 @@ def _shm() -> set[str]:
     return {p.name for p in SHM.glob("psm_*")} if SHM.is_dir() else set()
 
 
+def _mapped_shm() -> set[str]:
+    """``psm_*`` segments that some live process maps (i.e. that another program is using)."""
+    names = set()
+    for maps in Path("/proc").glob("[0-9]*/maps"):
+        try:
+            text = maps.read_text()
+        except OSError:
+            continue
+        names.update(
+            line.rsplit("/", 1)[-1] for line in text.splitlines() if "/dev/shm/psm_" in line
+        )
+    return names
+
+
+def _leaked_shm(before: set[str]) -> set[str]:
+    """Segments created since ``before`` that nobody maps any more.
+
+    Lava runs of other programs on this machine may create segments meanwhile; those are mapped
+    by their live processes and not counted.
+    """
+    new = _shm() - before
+    return new - _mapped_shm() if new else new
+
+
 def _eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while not check():
@@ -83,12 +108,18 @@ def _eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
 
 @pytest.fixture
 def leak_check():
-    """Yields a function that asserts the run left no process and no shared memory behind."""
+    """Yields a function that asserts a run left no process and no shared memory behind.
+
+    Should the assertion fail, teardown kills whatever is left of the run's process group, so a
+    failing test does not leave a Lava run going.
+    """
     children = set(multiprocessing.active_children())
     descendants = _descendants(os.getpid())
     shm = _shm()
+    seen: list[int] = []
 
     def check(worker_pid: int) -> None:
+        seen.append(worker_pid)
         assert worker_pid not in descendants  # the pid file really came from the run's worker
         assert set(multiprocessing.active_children()) <= children
         assert _eventually(lambda: not _group(worker_pid)), (
@@ -97,9 +128,15 @@ def leak_check():
         assert _eventually(lambda: _descendants(os.getpid()) <= descendants), (
             f"new child processes left: {_descendants(os.getpid()) - descendants}"
         )
-        assert _eventually(lambda: _shm() <= shm), f"shared memory left: {_shm() - shm}"
+        assert _eventually(lambda: not _leaked_shm(shm)), f"shared memory left: {_leaked_shm(shm)}"
 
-    return check
+    yield check
+    for pgid in seen:
+        if _group(pgid):
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def _record_pid(path: Path) -> None:
@@ -306,3 +343,39 @@ def test_make_run_cfg_selects_the_tag():
         cfg = make_run_cfg(tag)
         assert isinstance(cfg, Loihi2SimCfg)
         assert cfg.select_tag == tag
+
+
+def test_cleanup_after_a_failure_spares_other_programs_shared_memory():
+    from multiprocessing import shared_memory
+
+    name = f"psm_lt{os.getpid()}"
+    created = []
+
+    def other_program():  # another user of /dev/shm, active while this run is going on
+        from multiprocessing import resource_tracker
+
+        segment = shared_memory.SharedMemory(name=name, create=True, size=64)
+        segment.close()
+        resource_tracker.unregister(segment._name, "shared_memory")  # the test unlinks it
+        created.append(time.monotonic())
+
+    def build():
+        from lava.proc.io.sink import RingBuffer as Sink
+
+        time.sleep(0.5)  # the other program creates its segment meanwhile
+        boom = Boom(fail_at=2)
+        snk = Sink(shape=(1,), buffer=5)
+        boom.s_out.connect(snk.a_in)
+        return boom, lambda: snk.data.get()
+
+    timer = threading.Timer(0.1, other_program)
+    try:
+        start = time.monotonic()
+        timer.start()
+        with pytest.raises(LavaRunError, match="boom at step 2"):
+            run_lava(build, 5, timeout_s=60)
+        assert created and created[0] > start  # created during the run
+        assert (SHM / name).exists()
+    finally:
+        timer.join()
+        (SHM / name).unlink(missing_ok=True)

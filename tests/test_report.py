@@ -165,3 +165,9 @@ def test_report_empty_results_dir(tmp_path):
 def test_report_missing_readme(tmp_path):
     with pytest.raises(FileNotFoundError, match="README"):
         report(tmp_path, tmp_path / "README.md")
+
+
+def test_the_readme_table_matches_the_committed_results():
+    from conftest import REPO
+
+    assert report(REPO / "results", REPO / "README.md", check=True) is False

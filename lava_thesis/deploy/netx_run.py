@@ -22,6 +22,7 @@ def netx_output_spikes(
     *,
     tag: str = "fixed_pt",
     timeout_s: float = 900.0,
+    input_bits: int = 0,
 ) -> np.ndarray:
     """Output spikes of the netx network for each input sample.
 
@@ -30,10 +31,16 @@ def netx_output_spikes(
     net_path:
         The ``.net`` file (see :func:`lava_thesis.deploy.netx_export.export_blocks`).
     spikes:
-        Binary input ``(N, C, T)``: ``N`` samples of ``C`` input neurons and ``T`` steps each
-        (``T`` includes the padding; it is the reset interval).
+        Input ``(N, C, T)`` for a dense first layer or ``(N, C, H, W, T)`` for a conv first
+        layer: ``N`` samples, ``T`` steps each (``T`` includes the padding; it is the reset
+        interval). Binary spikes, or integer payloads when ``input_bits > 0``.
     tag:
         ``"fixed_pt"`` (bit-accurate) or ``"floating_pt"``.
+    input_bits:
+        0 for binary spikes. ``b > 0``: graded input, integer payloads ``p`` standing for the
+        analog value ``p / 2**b`` (direct input, see :mod:`lava_thesis.slayer_ext.direct_input`);
+        the first layer's weight exponent is lowered by ``b`` so that its current is
+        ``floor(W p / 2**b)``.
 
     Returns
     -------
@@ -43,35 +50,69 @@ def netx_output_spikes(
         ``delay_shift=True``). The first :func:`synaptic_delay` steps are zero.
     """
     spikes = np.asarray(spikes)
-    if spikes.ndim != 3 or spikes.shape[0] < 1 or spikes.shape[2] < 1:
-        raise ValueError(f"spikes must be (N, C, T) with N, T >= 1, got shape {spikes.shape}")
+    if spikes.ndim not in (3, 5) or spikes.shape[0] < 1 or spikes.shape[-1] < 1:
+        raise ValueError(
+            f"spikes must be (N, C, T) or (N, C, H, W, T) with N, T >= 1, got {spikes.shape}"
+        )
+    if input_bits < 0:
+        raise ValueError(f"input_bits must be >= 0, got {input_bits}")
     net_path = Path(net_path)
     if not net_path.is_file():
         raise FileNotFoundError(f"netx network file not found: {net_path}")
-    n, c, t = spikes.shape
-    stream = np.transpose(spikes, (1, 0, 2)).reshape(c, n * t).astype(float)
+    n, t = spikes.shape[0], spikes.shape[-1]
+    # Lava's netx layers are (x, y, f) = (W, H, C): reverse torch's (C, H, W).
+    lava_shape = tuple(reversed(spikes.shape[1:-1]))
+    samples = np.moveaxis(spikes, 0, -2)  # (C, [H, W,] N, T)
+    samples = np.transpose(samples, tuple(reversed(range(samples.ndim - 2))) + (-2, -1))
+    stream = samples.reshape(lava_shape + (n * t,)).astype(float)
 
     def build():
         from lava.lib.dl import netx
         from lava.proc.io.sink import RingBuffer as Sink
         from lava.proc.io.source import RingBuffer as Source
 
-        net = netx.hdf5.Network(net_config=str(net_path), reset_interval=t)
-        if net.inp.shape != (c,):
-            raise ValueError(f"{net_path} expects input shape {net.inp.shape}, got ({c},)")
+        kwargs = {"input_shape": lava_shape} if len(lava_shape) == 3 else {}
+        net = netx.hdf5.Network(net_config=str(net_path), reset_interval=t,
+                                input_message_bits=input_bits, **kwargs)
+        if net.inp.shape != lava_shape:
+            raise ValueError(f"{net_path} expects input shape {net.inp.shape}, got {lava_shape}")
+        if input_bits:
+            _lower_weight_exp(net.layers[0].synapse, input_bits)
         source = Source(data=stream)
         sink = Sink(shape=net.out.shape, buffer=n * t)
         source.s_out.connect(net.inp)
         net.out.connect(sink.a_in)
         return source, lambda: sink.data.get()
 
-    out = run_lava(build, n * t, tag=tag, timeout_s=timeout_s)
+    cfg = {}
+    if input_bits and len(lava_shape) == 3 and tag == "fixed_pt":
+        # lava's fixed-point Conv model ignores weight_exp; ours applies it (see its docstring)
+        from lava.proc.conv.process import Conv
+
+        from lava_thesis.processes.conv_weight_exp.models import PyConvModelFixedWeightExp
+
+        cfg["exception_proc_model_map"] = {Conv: PyConvModelFixedWeightExp}
+    out = run_lava(build, n * t, tag=tag, timeout_s=timeout_s, **cfg)
     out = out.reshape(out.shape[0], n, t).transpose(1, 0, 2).copy()
     # The first `delay` steps of every window still carry the previous sample's tail (the
     # output layer resets `delay` steps after the input); no input of this sample can reach
     # the output before then, and SLAYER's delay-shifted forward is silent there too.
     out[:, :, : synaptic_delay(net_path)] = 0
     return out
+
+
+def _lower_weight_exp(synapse, bits: int) -> None:
+    """Divide a first layer's weighted sum by ``2**bits`` (graded input ``p`` means p/2**bits).
+
+    Dense's model reads the exponent from its process parameters, Conv's (our model, see
+    ``lava_thesis.processes.conv_weight_exp``) from its ``weight_exp`` Var.
+    """
+    from lava.magma.core.process.variable import Var
+
+    exp = int(np.asarray(synapse.proc_params["weight_exp"]).reshape(-1)[0]) - bits
+    synapse.proc_params.overwrite("weight_exp", exp)
+    if isinstance(getattr(synapse, "weight_exp", None), Var):
+        synapse.weight_exp.init = np.array([exp])
 
 
 def synaptic_delay(net_path: str | Path) -> int:

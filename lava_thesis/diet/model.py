@@ -1,0 +1,177 @@
+"""DIET-SNN networks built from lava-dl SLAYER CUBA blocks.
+
+DIET-SNN (Rathi & Roy) trains, per layer, the leak and the threshold together with the weights,
+with direct (analog) input into the first layer at every step:
+
+.. math::
+    u_l[t] = \\lambda_l\\, u_l[t-1] + W_l\\, x_l[t], \\qquad
+    s_l[t] = H(u_l[t] - \\vartheta_l), \\qquad u_l[t] \\leftarrow u_l[t]\\,(1 - s_l[t])
+
+Here every block is a SLAYER CUBA neuron whose current decay is 1 (no synaptic memory, so the
+current is ``W x[t]``) and whose voltage decay ``1 - lambda_l`` is learnable (leak clamped to
+[0, 1]); the threshold ``theta_l`` is learnable through
+:class:`~lava_thesis.slayer_ext.threshold.FoldedThreshold`. The reset is a hard reset to zero
+(the paper subtracts the threshold): that is what Lava's LIF and Loihi implement, so the trained
+network deploys unchanged. Pooling is done with strided convolutions (netx has no pooling).
+
+Layers are described by a small spec list, e.g. ``["c16k5s2", "c32k3s2", "f", "d128", "d10"]``:
+``cOUTkKsS`` a KxK convolution with stride S (padding K//2), ``f`` flatten, ``dN`` dense.
+Tensors are SLAYER's ``(N, C, H, W, T)``.
+
+Example
+-------
+>>> net = DietSNN(["c4k3s2", "f", "d10"], input_shape=(1, 8, 8))
+>>> net(torch.rand(2, 1, 8, 8, 5)).shape
+torch.Size([2, 10, 5])
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+import lava_thesis  # noqa: F401  (Lava compatibility fixes before lava.lib.dl)
+from lava_thesis.deploy.netx_export import export_blocks
+from lava_thesis.slayer_ext import attach_direct_input, attach_learnable_threshold
+
+THETA_REF = 1.0
+_CONV = re.compile(r"^c(\d+)k(\d+)s(\d+)$")
+_DENSE = re.compile(r"^d(\d+)$")
+
+
+def neuron_params(tau_grad: float = 0.5, scale_grad: float = 1.0) -> dict:
+    """SLAYER CUBA parameters of a DIET layer: no current memory, leak starts at 1."""
+    return {
+        "threshold": THETA_REF,
+        "current_decay": 1.0,
+        "voltage_decay": 0.0,
+        "tau_grad": tau_grad,
+        "scale_grad": scale_grad,
+        "requires_grad": True,
+    }
+
+
+def parse_spec(spec: Sequence[str], input_shape: tuple[int, int, int]) -> list[tuple]:
+    """Validate a layer spec; return ``(kind, in, out, kernel, stride, out_shape)`` tuples."""
+    if not spec:
+        raise ValueError("the layer spec is empty")
+    layers, shape = [], tuple(input_shape)
+    for i, item in enumerate(spec):
+        if (m := _CONV.match(item)) is not None:
+            if len(shape) != 3:
+                raise ValueError(f"layer {i} ({item!r}): a convolution needs (C, H, W) input")
+            out, k, s = map(int, m.groups())
+            hw = tuple((d + 2 * (k // 2) - k) // s + 1 for d in shape[1:])
+            layers.append(("conv", shape[0], out, k, s, (out, *hw)))
+            shape = (out, *hw)
+        elif item == "f":
+            flat = int(torch.tensor(shape).prod())
+            layers.append(("flatten", flat, flat, 1, 1, (flat,)))
+            shape = (flat,)
+        elif (m := _DENSE.match(item)) is not None:
+            if len(shape) != 1:
+                raise ValueError(f"layer {i} ({item!r}): flatten ('f') before a dense layer")
+            out = int(m.group(1))
+            layers.append(("dense", shape[0], out, 1, 1, (out,)))
+            shape = (out,)
+        else:
+            raise ValueError(f"layer {i}: unknown spec {item!r} (expected cOUTkKsS, f or dN)")
+    if layers[-1][0] != "dense":
+        raise ValueError("the last layer must be dense (the class readout)")
+    return layers
+
+
+class DietSNN(torch.nn.Module):
+    """A DIET-SNN of SLAYER CUBA blocks with learnable thresholds and leaks.
+
+    Parameters
+    ----------
+    spec:
+        Layer spec, see the module docstring.
+    input_shape:
+        ``(C, H, W)`` of the analog input.
+    thresholds:
+        Initial threshold per weight layer (e.g. from :func:`lava_thesis.diet.init`); 1.0 each
+        by default.
+    tau_grad, scale_grad:
+        Width and height of SLAYER's surrogate gradient.
+    """
+
+    def __init__(
+        self,
+        spec: Sequence[str],
+        input_shape: tuple[int, int, int] = (1, 28, 28),
+        thresholds: Sequence[float] | None = None,
+        tau_grad: float = 0.5,
+        scale_grad: float = 1.0,
+    ) -> None:
+        super().__init__()
+        from lava.lib.dl import slayer
+
+        self.spec, self.input_shape = list(spec), tuple(input_shape)
+        self.layers = parse_spec(spec, input_shape)
+        n_weight = sum(kind != "flatten" for kind, *_ in self.layers)
+        thresholds = [1.0] * n_weight if thresholds is None else list(thresholds)
+        if len(thresholds) != n_weight:
+            raise ValueError(f"{n_weight} thresholds expected, got {len(thresholds)}")
+        params = neuron_params(tau_grad, scale_grad)
+        blocks, hooks = [], []
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*weight_norm", category=FutureWarning)
+            for kind, c_in, c_out, k, s, _ in self.layers:
+                if kind == "conv":
+                    block = slayer.block.cuba.Conv(params, c_in, c_out, k, stride=s,
+                                                   padding=k // 2, weight_scale=2)
+                elif kind == "dense":
+                    block = slayer.block.cuba.Dense(params, c_in, c_out, weight_scale=2)
+                else:
+                    blocks.append(slayer.block.cuba.Flatten())
+                    continue
+                block.neuron.current_decay.requires_grad_(False)
+                hooks.append(attach_learnable_threshold(block, thresholds[len(hooks)]))
+                blocks.append(block)
+        self.blocks = torch.nn.ModuleList(blocks)
+        attach_direct_input(self.blocks[0])
+
+    @property
+    def weight_blocks(self) -> list[torch.nn.Module]:
+        return [b for b in self.blocks if hasattr(b, "neuron")]
+
+    def forward(self, x: torch.Tensor, record: list | None = None) -> torch.Tensor:
+        """``x``: analog input ``(N, C, H, W, T)`` (``x = pixel / 256``). ``record``, when a
+        list, receives every block's output (for spike rates and energy)."""
+        for block in self.blocks:
+            x = block(x)
+            if record is not None:
+                record.append(x)
+        return x
+
+    def thresholds(self) -> list[float]:
+        """Learned threshold per weight layer, in the units of the raw weights."""
+        return [float(b.synapse.pre_hook_fx.theta) for b in self.weight_blocks]
+
+    def leaks(self) -> list[float]:
+        """Learned leak ``lambda = 1 - voltage_decay`` per weight layer (as quantised)."""
+        return [1.0 - float(torch.round(b.neuron.voltage_decay).item()) / b.neuron.p_scale
+                for b in self.weight_blocks]
+
+    def clamp(self) -> None:
+        """Keep leaks in [0, 1] (SLAYER's own decay clamp); call after each optimiser step."""
+        for block in self.weight_blocks:
+            block.neuron.clamp()
+
+    @property
+    def delay(self) -> int:
+        """Steps from input to output (one per weight layer, SLAYER's ``delay_shift``)."""
+        return len(self.weight_blocks)
+
+    def export_hdf5(self, path: str | Path) -> Path:
+        """Write the network as a netx ``.net`` (learned thresholds folded into the weights)."""
+        if self.weight_blocks[0].neuron.shape is None:
+            with torch.no_grad():
+                self(torch.zeros(1, *self.input_shape, 1))
+        return export_blocks(self.blocks, path)

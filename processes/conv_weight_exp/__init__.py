@@ -1,0 +1,1 @@
+"""A fixed-point ProcessModel for lava's own ``Conv`` Process that honours ``weight_exp``."""
