@@ -29,8 +29,7 @@ class Method(str, Enum):
     lite = "lite"
 
 
-PENDING = {Method.stdp: 3, Method.multimodal: 4, Method.hybrid: 5, Method.diet: 6,
-           Method.lite: 7}
+PENDING = {Method.stdp: 3, Method.multimodal: 4, Method.hybrid: 5, Method.lite: 7}
 
 
 class Dataset(str, Enum):
@@ -74,21 +73,32 @@ def train(
     model_dir: Annotated[Path | None, typer.Option(
         help="Directory for the .net, .pt and model card (default: --out).")] = None,
     seed: Seed = 0,
-    epochs: Annotated[int, typer.Option(min=1)] = 4,
-    num_steps: Annotated[int, typer.Option(min=1, help="Time steps per sample.")] = 16,
+    epochs: Annotated[int, typer.Option(min=1, help="Training epochs (SNN).")] = 4,
+    num_steps: Annotated[int | None, typer.Option(
+        min=1, help="Time steps per sample (default: quickstart 16, diet 5).")] = None,
     lava_samples: Annotated[int, typer.Option(min=1, help="Test samples run in Lava.")] = 1000,
 ) -> None:
-    """Train a method on real data and write <out>/<experiment>.json."""
+    """Train a method on real data and write <out>/<experiment>.json (+ plots, model files)."""
     if method in PENDING:
         _fail(f"method '{method.value}' is not implemented yet (issue #{PENDING[method]})")
-    from lava_thesis.experiments.quickstart import QuickstartConfig, run
+    train_data, test_data = _load(dataset, "train", data_dir), _load(dataset, "test", data_dir)
+    name = dataset.value.replace("-", "_")
+    if method is Method.diet:
+        from lava_thesis.diet.train import TrainConfig
+        from lava_thesis.experiments.diet import DietConfig
+        from lava_thesis.experiments.diet import run as run_diet
 
-    cfg = QuickstartConfig(epochs=epochs, seed=seed, num_steps=num_steps,
-                           lava_samples=lava_samples)
-    experiment = f"quickstart_{dataset.value.replace('-', '_')}"
-    metrics = run(_load(dataset, "train", data_dir), _load(dataset, "test", data_dir), out,
-                  dataset=dataset.value, config=cfg, experiment=experiment,
-                  model_dir=model_dir, log=typer.echo)
+        cfg = DietConfig(num_steps=num_steps or 5, lava_samples=lava_samples,
+                         train=TrainConfig(epochs=epochs, seed=seed))
+        metrics = run_diet(train_data, test_data, out, dataset=dataset.value, config=cfg,
+                           experiment=f"diet_{name}", model_dir=model_dir, log=typer.echo)
+    else:
+        from lava_thesis.experiments.quickstart import QuickstartConfig, run
+
+        cfg = QuickstartConfig(epochs=epochs, seed=seed, num_steps=num_steps or 16,
+                               lava_samples=lava_samples)
+        metrics = run(train_data, test_data, out, dataset=dataset.value, config=cfg,
+                      experiment=f"quickstart_{name}", model_dir=model_dir, log=typer.echo)
     for key, value in metrics.items():
         typer.echo(f"{key}: {value}")
 

@@ -91,8 +91,14 @@ def _watch(conn, proc, lock: threading.Lock, done: threading.Event) -> None:
     Polls only the actors' exit codes (reading their exception pipes here would race with
     Lava's own join); the traceback is read once an actor has failed.
     """
+    def failed(actor) -> bool:
+        try:
+            return actor.exitcode not in (None, 0)
+        except ValueError:  # "process object is closed": Lava already joined it
+            return False
+
     while not done.wait(0.2):
-        if any(actor.exitcode not in (None, 0) for actor in _actors(proc)):
+        if any(failed(actor) for actor in _actors(proc)):
             if done.wait(1.0):  # the main thread may be reporting it already
                 return
             errors = _actor_errors(proc) or ["(a Lava process exited with an error)"]

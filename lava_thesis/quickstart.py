@@ -109,7 +109,7 @@ def train(
         order = torch.randperm(len(y_all), generator=gen)
         correct = 0
         for start in tqdm(range(0, len(order), batch_size), desc=f"epoch {epoch + 1}",
-                          leave=False):
+                          leave=False, disable=None):
             idx = order[start:start + batch_size]
             out = net(x_all[idx])
             loss = loss_fn(out, y_all[idx])

@@ -168,10 +168,12 @@ def write_results(
     paper: Mapping[str, float | str] | None = None,
     config: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    commit: str | None = None,
 ) -> Path:
     """Validate and atomically write ``<out_dir>/<experiment>.json``; return its path.
 
-    ``command`` defaults to :func:`current_command`, ``commit`` is :func:`git_commit` and
+    ``command`` defaults to :func:`current_command`; ``commit`` defaults to :func:`git_commit`
+    (long runs pass the commit they started from); and
     ``date`` the current UTC time. numpy scalars/arrays and Paths in ``config``/``extra`` are
     converted; anything else not JSON-serialisable raises ValueError and writes nothing.
 
@@ -187,7 +189,7 @@ def write_results(
         "experiment": experiment,
         "method": method,
         "command": command if command is not None else current_command(),
-        "commit": git_commit(),
+        "commit": commit or git_commit(),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "dataset": dataset,
         "metrics": metrics,

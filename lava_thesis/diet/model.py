@@ -152,7 +152,7 @@ class DietSNN(torch.nn.Module):
 
     def thresholds(self) -> list[float]:
         """Learned threshold per weight layer, in the units of the raw weights."""
-        return [float(b.synapse.pre_hook_fx.theta) for b in self.weight_blocks]
+        return [float(b.synapse.pre_hook_fx.theta.detach()) for b in self.weight_blocks]
 
     def leaks(self) -> list[float]:
         """Learned leak ``lambda = 1 - voltage_decay`` per weight layer (as quantised)."""

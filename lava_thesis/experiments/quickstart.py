@@ -18,7 +18,7 @@ from lava_thesis import quickstart as qs
 from lava_thesis.atomic import atomic_open, atomic_path
 from lava_thesis.deploy.netx_run import netx_output_spikes
 from lava_thesis.encoding import poisson_spikes
-from lava_thesis.results import write_results
+from lava_thesis.results import git_commit, write_results
 
 
 @dataclass
@@ -64,6 +64,7 @@ def run(
     out_dir = Path(out_dir)
     model_dir = out_dir if model_dir is None else Path(model_dir)
     torch.manual_seed(cfg.seed)
+    commit = git_commit()  # the code this run started from
     (x_tr, y_tr), (x_te, y_te) = train, test
     s_tr = encode(x_tr, cfg.num_steps, seed=cfg.seed + 1)
     s_te = encode(x_te, cfg.num_steps, seed=cfg.seed + 2)
@@ -99,7 +100,7 @@ def run(
         "lava_steps_per_second": round(n * s_te.shape[-1] / lava_s, 1),
     }
     write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="quickstart",
-                  config=asdict(cfg))
+                  config=asdict(cfg), commit=commit)
     card = {"model": "quickstart DenseSNN (SLAYER CUBA-LIF)", "dataset": dataset,
             "input": f"Poisson spikes, {cfg.num_steps} steps + 2 silent", "config": asdict(cfg),
             "metrics": metrics, "files": [net_path.name, f"{experiment}.pt"],

@@ -66,5 +66,9 @@ class FoldedThreshold(torch.nn.Module):
 def attach_learnable_threshold(block: torch.nn.Module, theta_init: float) -> FoldedThreshold:
     """Give a SLAYER CUBA block a learnable threshold (see :class:`FoldedThreshold`)."""
     hook = FoldedThreshold(block.neuron.quantize_8bit, block.neuron.threshold, theta_init)
-    block.synapse.pre_hook_fx = hook  # a submodule: its parameter joins block.parameters()
+    # SLAYER's `pre_hook_fx` is a property over `_pre_hook_fx`; torch registers a Module value
+    # assigned to `_pre_hook_fx` as a submodule, so the gain joins block.parameters().
+    block.synapse._pre_hook_fx = hook
+    if block.synapse.pre_hook_fx is not hook:
+        raise RuntimeError("could not install the threshold hook on this SLAYER synapse")
     return hook

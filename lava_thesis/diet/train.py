@@ -1,0 +1,171 @@
+"""DIET-SNN training: ANN pre-training, threshold initialisation, joint training of weights,
+leaks and thresholds with SLAYER's surrogate gradient.
+
+Inputs are uint8 images ``(N, H, W)`` (or ``(N, C, H, W)``); batches are made on the fly:
+analog ``x = p / 256`` repeated for ``T`` steps, then ``net.delay`` silent steps so the last
+input step reaches the output (one step of delay per layer, as in Lava).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from lava_thesis.diet.model import THETA_REF, DietSNN
+from lava_thesis.slayer_ext import pixels_to_input
+
+
+@dataclass
+class TrainConfig:
+    """Optimiser settings. Leak and threshold get their own learning rates (SLAYER stores the
+    decay scaled by 4096, so its rate is given per unit of leak and scaled here)."""
+
+    epochs: int = 2
+    batch_size: int = 64
+    lr: float = 1e-3
+    lr_threshold: float = 1e-2
+    lr_leak: float = 1e-3
+    seed: int = 0
+
+
+def as_images(images: np.ndarray) -> np.ndarray:
+    """``(N, H, W)`` or ``(N, C, H, W)`` uint8 -> ``(N, C, H, W)``."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[:, None]
+    if images.ndim != 4:
+        raise ValueError(f"images must be (N, H, W) or (N, C, H, W), got {images.shape}")
+    return images
+
+
+def snn_input(images: np.ndarray, num_steps: int, pad: int) -> torch.Tensor:
+    """uint8 images -> analog SLAYER input ``(N, C, H, W, T + pad)`` (``x = p / 256``)."""
+    x = torch.from_numpy(pixels_to_input(as_images(images)))
+    x = x[..., None].expand(*x.shape, num_steps)
+    return torch.nn.functional.pad(x, (0, pad))
+
+
+def lava_payload(images: np.ndarray, num_steps: int, pad: int) -> np.ndarray:
+    """The same input as integer graded-spike payloads ``p`` for Lava (8-bit direct input)."""
+    p = as_images(images).astype(np.float32)[..., None]
+    return np.concatenate([np.repeat(p, num_steps, -1),
+                           np.zeros(p.shape[:-1] + (pad,), np.float32)], -1)
+
+
+def logits(out_spikes: torch.Tensor) -> torch.Tensor:
+    """Class scores: output spike counts over the sample window."""
+    return out_spikes.sum(-1)
+
+
+def predict_spikes(out_spikes: np.ndarray) -> np.ndarray:
+    """Predicted class (most output spikes; ties: the lowest index)."""
+    return np.asarray(out_spikes).sum(-1).argmax(1)
+
+
+def _groups(net: DietSNN, cfg: TrainConfig) -> list[dict]:
+    weights, gains, leaks = [], [], []
+    for name, param in net.named_parameters():
+        if not param.requires_grad:
+            continue
+        if name.endswith("log_gain"):
+            gains.append(param)
+        elif name.endswith("voltage_decay"):
+            leaks.append(param)
+        else:
+            weights.append(param)
+    p_scale = net.weight_blocks[0].neuron.p_scale
+    return [{"params": weights, "lr": cfg.lr}, {"params": gains, "lr": cfg.lr_threshold},
+            {"params": leaks, "lr": cfg.lr_leak * p_scale}]
+
+
+def train_snn(
+    net: DietSNN,
+    images: np.ndarray,
+    labels: np.ndarray,
+    num_steps: int,
+    cfg: TrainConfig,
+    on_epoch: Callable[[int, float], None] | None = None,
+) -> list[float]:
+    """Train weights, thresholds and leaks jointly; return training accuracy per epoch.
+
+    Loss: cross-entropy on output spike counts. Leaks are clamped to [0, 1] after each step.
+    """
+    gen = torch.Generator().manual_seed(cfg.seed)
+    opt = torch.optim.Adam(_groups(net, cfg))
+    y_all = torch.as_tensor(labels, dtype=torch.long)
+    history = []
+    for epoch in range(cfg.epochs):
+        net.train()
+        order = torch.randperm(len(y_all), generator=gen).numpy()
+        correct = 0
+        for start in tqdm(range(0, len(order), cfg.batch_size), desc=f"DIET epoch {epoch + 1}",
+                          leave=False, disable=None):
+            idx = order[start:start + cfg.batch_size]
+            out = net(snn_input(images[idx], num_steps, net.delay))
+            loss = torch.nn.functional.cross_entropy(logits(out), y_all[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            net.clamp()
+            correct += int((logits(out).argmax(1) == y_all[idx]).sum())
+        history.append(correct / len(y_all))
+        if on_epoch is not None:
+            on_epoch(epoch, history[-1])
+    return history
+
+
+@torch.no_grad()
+def snn_output(net: DietSNN, images: np.ndarray, num_steps: int, batch_size: int = 256,
+               record: list | None = None) -> np.ndarray:
+    """Output spikes ``(N, classes, T + delay)``; ``record`` collects per-layer spike counts."""
+    net.eval()
+    outs = []
+    for start in range(0, len(images), batch_size):
+        layers: list = []
+        outs.append(net(snn_input(images[start:start + batch_size], num_steps, net.delay),
+                        record=layers))
+        if record is not None:
+            record.append([x.sum(0) for x in layers])
+    return torch.cat(outs).numpy()
+
+
+def threshold_init(ann: torch.nn.Sequential, images: np.ndarray,
+                   percentile: float = 99.7, scale: float = 1.0) -> list[float]:
+    """Per weight layer, ``scale`` times the ``percentile`` of the ANN's pre-activations.
+
+    The paper initialises DIET thresholds from a converted network this way (its code: the
+    99.7th percentile times a scaling factor < 1 for few time steps).
+    """
+    x = torch.from_numpy(pixels_to_input(as_images(images)))
+    thetas = []
+    with torch.no_grad():
+        for module in ann:
+            x = module(x)
+            if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+                theta = scale * float(np.percentile(x.numpy(), percentile))
+                thetas.append(max(theta, 1e-3))
+    return thetas
+
+
+def load_ann_weights(net: DietSNN, ann: torch.nn.Sequential, thetas: list[float]) -> None:
+    """Copy ANN weights into the SNN, scaled for threshold-balanced conversion.
+
+    Layer ``l``'s raw SNN weights are ``W_l * theta_{l-1}`` (spikes stand for ANN activations
+    divided by the previous threshold; ``theta_0 = 1`` for the analog input) and its threshold
+    is ``theta_l``, so the effective weight is ``W_l theta_{l-1} / theta_l``.
+    """
+    layers = [m for m in ann if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    if len(layers) != len(net.weight_blocks) or len(thetas) != len(layers):
+        raise ValueError("the ANN and the SNN must have the same weight layers")
+    prev = 1.0
+    with torch.no_grad():
+        for layer, block, theta in zip(layers, net.weight_blocks, thetas, strict=True):
+            w = layer.weight.detach()
+            w = w[..., None] if w.ndim == 4 else w[:, :, None, None, None]
+            block.synapse.weight.copy_(w * prev)
+            block.synapse.pre_hook_fx.log_gain.fill_(float(np.log(theta / THETA_REF)))
+            prev = theta
