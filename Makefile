@@ -37,8 +37,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Benchmarks write results/bench_*.json. snnTorch is installed here only, for the comparison.
 bench: $(STAMP)
+	$(BIN)/python -c "import snntorch" 2>/dev/null || $(PIP) install --no-deps snntorch==1.0.0
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/diet_epoch.py
 
 report: $(STAMP)
 	$(BIN)/lava-thesis report

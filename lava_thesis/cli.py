@@ -57,11 +57,13 @@ def demo(
     seed: Seed = 0,
     epochs: Annotated[int, typer.Option(min=1)] = 4,
     lava_samples: Annotated[int, typer.Option(min=1, max=500)] = 500,
+    diet_lava_samples: Annotated[int, typer.Option(min=1, max=500)] = 200,
 ) -> None:
-    """The main job, offline: train a SLAYER SNN on shipped MNIST, run it in Lava, compare."""
+    """The main job, offline: SLAYER and DIET-SNN on shipped MNIST, run in Lava, compared."""
     from lava_thesis.demo import run_demo
 
-    run_demo(out, seed=seed, epochs=epochs, lava_samples=lava_samples, log=typer.echo)
+    run_demo(out, seed=seed, epochs=epochs, lava_samples=lava_samples,
+             diet_lava_samples=diet_lava_samples, log=typer.echo)
 
 
 @app.command()

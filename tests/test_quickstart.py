@@ -38,7 +38,11 @@ def test_training_improves_over_chance():
 
 
 def test_demo_end_to_end(tmp_path):
-    metrics = run_demo(tmp_path, epochs=1, lava_samples=20, log=lambda *_: None)
+    both = run_demo(tmp_path, epochs=1, lava_samples=20, diet_lava_samples=10,
+                    log=lambda *_: None)
+    assert both["diet"]["agreement"] == 1.0 and both["diet"]["spike_match"] == 1.0
+    assert (tmp_path / "demo_diet.json").is_file() and (tmp_path / "demo_diet.net").is_file()
+    metrics = both["quickstart"]
     assert metrics["agreement"] == 1.0 and metrics["spike_match"] == 1.0
     assert metrics["torch_accuracy"] > 0.5  # one epoch on 2,000 images
     record = read_results(tmp_path / "demo_quickstart.json")

@@ -1,0 +1,133 @@
+"""DIET-SNN: learnable threshold and leak, direct input, ANN initialisation, Lava parity."""
+
+import numpy as np
+import pytest
+import torch
+
+from lava_thesis.deploy.netx_run import netx_output_spikes
+from lava_thesis.diet import DietSNN, parse_spec
+from lava_thesis.diet.ann import build_ann
+from lava_thesis.diet.train import (
+    TrainConfig,
+    lava_payload,
+    load_ann_weights,
+    predict_spikes,
+    snn_input,
+    snn_output,
+    threshold_init,
+    train_snn,
+)
+from lava_thesis.experiments.diet import energy_report
+from lava_thesis.slayer_ext import INPUT_BITS
+
+
+def _toy_images(n=48, seed=0):
+    """Two classes of 8x8 images: bright left half or bright right half."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    images = rng.integers(0, 40, (n, 8, 8)).astype(np.uint8)
+    for i, y in enumerate(labels):
+        images[i, :, (0 if y == 0 else 4):(4 if y == 0 else 8)] += 200
+    return images, labels
+
+
+def test_folded_threshold_equals_a_real_threshold():
+    """W with threshold theta fires exactly like W * theta_ref / theta with theta_ref."""
+    from lava.lib.dl import slayer
+
+    torch.manual_seed(0)
+    net = DietSNN(["d5"], input_shape=(6,), thresholds=[2.0])
+    block = net.weight_blocks[0]
+    grid = torch.randint(-20, 20, (5, 6, 1, 1, 1)).float() / 16  # on the 8-bit grid, /2 too
+    block.synapse.weight.data = grid
+    params = {"threshold": 2.0, "current_decay": 1.0, "voltage_decay": 0.0}
+    plain = slayer.block.cuba.Dense(params, 6, 5)
+    plain.synapse.weight.data = grid.clone()
+    x = (torch.rand(3, 6, 20) < 0.5).float()
+    with torch.no_grad():
+        folded_out, plain_out = net.blocks[0](x), plain(x)
+    assert plain_out.sum() > 0
+    torch.testing.assert_close(folded_out, plain_out)
+
+
+def test_threshold_and_leak_get_gradients_and_training_moves_them():
+    images, labels = _toy_images()
+    torch.manual_seed(0)
+    net = DietSNN(["c4k3s2", "f", "d2"], input_shape=(1, 8, 8), thresholds=[0.3, 0.5])
+    out = net(snn_input(images[:8], 4, net.delay))
+    torch.nn.functional.cross_entropy(out.sum(-1), torch.as_tensor(labels[:8])).backward()
+    gains = [b.synapse.pre_hook_fx.log_gain for b in net.weight_blocks]
+    decays = [b.neuron.voltage_decay for b in net.weight_blocks]
+    assert all(float(g.grad.abs()) > 0 for g in gains)
+    assert any(float(d.grad.abs().sum()) > 0 for d in decays)
+    assert all(b.neuron.current_decay.grad is None for b in net.weight_blocks)
+    before_t, before_l = net.thresholds(), net.leaks()
+    train_snn(net, images, labels, 4, TrainConfig(epochs=3, batch_size=16, lr_leak=1e-2))
+    assert net.thresholds() != pytest.approx(before_t, abs=1e-3)
+    assert net.leaks() != pytest.approx(before_l, abs=1e-4)
+    assert all(0.0 <= leak <= 1.0 for leak in net.leaks())
+
+
+def test_leak_is_clamped_to_the_unit_interval():
+    net = DietSNN(["d3"], input_shape=(4,))
+    decay = net.weight_blocks[0].neuron.voltage_decay
+    decay.data.fill_(-50.0)
+    net.clamp()
+    assert net.leaks() == [1.0]
+    decay.data.fill_(1e5)
+    net.clamp()
+    assert net.leaks() == [0.0]
+
+
+def test_conversion_init_folds_previous_threshold():
+    ann = build_ann(["d4", "d3"], (6,))
+    net = DietSNN(["d4", "d3"], input_shape=(6,))
+    load_ann_weights(net, ann, [2.0, 4.0])
+    w2 = ann[2].weight.detach()
+    block = net.weight_blocks[1]
+    effective = block.synapse.weight[:, :, 0, 0, 0] * torch.exp(-block.synapse.pre_hook_fx.log_gain)
+    torch.testing.assert_close(effective, w2 * 2.0 / 4.0)
+    assert net.thresholds() == pytest.approx([2.0, 4.0])
+
+
+def test_threshold_init_is_the_percentile_of_each_layer_input():
+    ann = build_ann(["d4", "d3"], (6,))
+    images = np.random.default_rng(0).integers(0, 256, (50, 6)).astype(np.uint8)
+    thetas = threshold_init(ann, images.reshape(50, 1, 1, 6).squeeze(1), 100.0, 0.5)
+    with torch.no_grad():
+        pre1 = ann[0](torch.from_numpy(images.astype(np.float32) / 256))
+    assert thetas[0] == pytest.approx(0.5 * float(pre1.max()), rel=1e-5)
+
+
+def test_direct_input_network_is_bit_exact_in_lava(tmp_path):
+    images, _ = _toy_images(n=6)
+    torch.manual_seed(1)
+    net = DietSNN(["c4k3s2", "f", "d6", "d3"], input_shape=(1, 8, 8), thresholds=[0.4, 0.6, 0.8])
+    for block in net.weight_blocks:
+        block.synapse.weight.data *= 2.0
+    torch_out = snn_output(net, images, 5)
+    assert torch_out.sum() > 5, "the test needs output spikes to mean anything"
+    path = net.export_hdf5(tmp_path / "diet.net")
+    lava_out = netx_output_spikes(path, lava_payload(images, 5, net.delay),
+                                  input_bits=INPUT_BITS, timeout_s=120)
+    np.testing.assert_array_equal(lava_out, torch_out)
+    np.testing.assert_array_equal(predict_spikes(lava_out), predict_spikes(torch_out))
+
+
+def test_energy_report_counts_the_analog_first_layer_as_macs():
+    images, _ = _toy_images(n=4)
+    net = DietSNN(["c4k3s2", "f", "d2"], input_shape=(1, 8, 8), thresholds=[0.3, 0.5])
+    report = energy_report(net, images, 5)
+    first, second = report.layers
+    assert first.analog_input and not second.analog_input
+    assert first.macs_per_step == 4 * 4 * 4 * 9  # 4 channels x 4x4 outputs x 3x3 kernel
+    assert second.macs_per_step == 64 * 2
+
+
+@pytest.mark.parametrize("spec,message", [
+    ([], "empty"), (["f", "d3", "c4k3s1"], "needs \\(C, H, W\\)"), (["c4k3s1", "d3"], "flatten"),
+    (["c4k3s1", "f"], "last layer"), (["x9"], "unknown spec"),
+])
+def test_bad_specs_are_rejected(spec, message):
+    with pytest.raises(ValueError, match=message):
+        parse_spec(spec, (1, 8, 8))
