@@ -35,6 +35,7 @@ PENDING = {Method.stdp: 3, Method.multimodal: 4, Method.hybrid: 5, Method.lite: 
 class Dataset(str, Enum):
     mnist = "mnist"
     fashion_mnist = "fashion-mnist"
+    cifar10 = "cifar10"
 
 
 def _fail(message: str) -> None:
@@ -43,9 +44,14 @@ def _fail(message: str) -> None:
 
 
 def _load(dataset: Dataset, split: str, data_dir: Path | None):
+    """uint8 images ``(N, H, W)`` (MNIST family) or ``(N, C, H, W)`` (CIFAR) and labels."""
+    from lava_thesis.data.cifar import load_cifar10
     from lava_thesis.data.mnist import load_mnist
 
     try:
+        if dataset is Dataset.cifar10:
+            images, labels = load_cifar10(split, data_dir)
+            return images.transpose(0, 3, 1, 2), labels
         return load_mnist(split, data_dir, dataset=dataset.value)
     except (FileNotFoundError, ValueError) as err:
         _fail(str(err))
@@ -79,18 +85,30 @@ def train(
     num_steps: Annotated[int | None, typer.Option(
         min=1, help="Time steps per sample (default: quickstart 16, diet 5).")] = None,
     lava_samples: Annotated[int, typer.Option(min=1, help="Test samples run in Lava.")] = 1000,
+    spec: Annotated[str | None, typer.Option(
+        help="DIET layers, e.g. c8k3s2,c32k3s1,c64k3s2,f,d256,d10, or a name: "
+             "small (default), vgg9 (for CIFAR-10).")] = None,
 ) -> None:
     """Train a method on real data and write <out>/<experiment>.json (+ plots, model files)."""
     if method in PENDING:
         _fail(f"method '{method.value}' is not implemented yet (issue #{PENDING[method]})")
+    if dataset is Dataset.cifar10 and method is not Method.diet:
+        _fail("cifar10 is wired for the diet method only (the quickstart net is 784-input)")
     train_data, test_data = _load(dataset, "train", data_dir), _load(dataset, "test", data_dir)
     name = dataset.value.replace("-", "_")
     if method is Method.diet:
+        from lava_thesis.diet import parse_spec
         from lava_thesis.diet.train import TrainConfig
-        from lava_thesis.experiments.diet import DietConfig
+        from lava_thesis.experiments.diet import SPECS, DietConfig
         from lava_thesis.experiments.diet import run as run_diet
 
-        cfg = DietConfig(num_steps=num_steps or 5, lava_samples=lava_samples,
+        layers = SPECS.get(spec or "small", tuple((spec or "").split(",")))
+        try:
+            parse_spec(layers, train_data[0].shape[1:] if train_data[0].ndim == 4
+                       else (1, *train_data[0].shape[1:]))
+        except ValueError as err:
+            _fail(f"--spec: {err}")
+        cfg = DietConfig(spec=layers, num_steps=num_steps or 5, lava_samples=lava_samples,
                          train=TrainConfig(epochs=epochs, seed=seed))
         metrics = run_diet(train_data, test_data, out, dataset=dataset.value, config=cfg,
                            experiment=f"diet_{name}", model_dir=model_dir, log=typer.echo)
@@ -105,65 +123,89 @@ def train(
         typer.echo(f"{key}: {value}")
 
 
+def _load_model(path: Path):
+    """A trained model's ``.pt``: a DIET checkpoint or a quickstart state dict.
+
+    Returns ``(net, predict(images) -> classes)``.
+    """
+    import torch
+
+    from lava_thesis import quickstart as qs
+
+    if not path.is_file():
+        _fail(f"model file not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        if isinstance(ckpt, dict) and "spec" in ckpt:
+            from lava_thesis.diet.model import load_diet
+            from lava_thesis.diet.train import predict_spikes, snn_output
+
+            net = load_diet(path)
+            steps = 5
+            return net, lambda x: predict_spikes(snn_output(net, x, steps))
+        from lava_thesis.experiments.quickstart import encode, load_model
+
+        net, cfg = load_model(path)
+        return net, lambda x: qs.predict(qs.output_spikes(net, encode(x, cfg.num_steps, 2)))
+    except (FileNotFoundError, ValueError, RuntimeError) as err:
+        _fail(str(err))
+
+
 @app.command("eval")
 def evaluate(
-    model: Annotated[Path, typer.Argument(help="A quickstart model's .pt file.")],
+    model: Annotated[Path, typer.Argument(help="A trained model's .pt (quickstart or diet).")],
     dataset: Annotated[Dataset, typer.Option()] = Dataset.mnist,
     data_dir: DataDir = None,
-    seed: Seed = 2,
 ) -> None:
-    """Accuracy of a trained quickstart model (SLAYER, torch) on the test split."""
-    from lava_thesis import quickstart as qs
-    from lava_thesis.experiments.quickstart import encode, load_model
-
-    try:
-        net, cfg = load_model(model)
-    except (FileNotFoundError, ValueError) as err:
-        _fail(str(err))
+    """Accuracy of a trained model (SLAYER, torch) on the test split."""
+    _, predict = _load_model(model)
     images, labels = _load(dataset, "test", data_dir)
-    pred = qs.predict(qs.output_spikes(net, encode(images, cfg.num_steps, seed)))
+    pred = predict(images)
     typer.echo(f"accuracy: {(pred == labels).mean():.4f} on {len(labels)} images")
 
 
 @app.command()
 def export(
-    model: Annotated[Path, typer.Argument(help="A quickstart model's .pt file.")],
+    model: Annotated[Path, typer.Argument(help="A trained model's .pt (quickstart or diet).")],
     out: Annotated[Path, typer.Option(help="The .net file to write.")],
 ) -> None:
-    """Export a trained quickstart model to a netx .net file."""
-    from lava_thesis.experiments.quickstart import load_model
-
-    try:
-        net, _ = load_model(model)
-    except (FileNotFoundError, ValueError) as err:
-        _fail(str(err))
+    """Export a trained model to a netx .net file."""
+    net, _ = _load_model(model)
     typer.echo(f"wrote {net.export_hdf5(out)}")
 
 
 @app.command("run-lava")
 def run_lava_cmd(
-    net: Annotated[Path, typer.Argument(help="A netx .net file with 784 inputs.")],
+    net: Annotated[Path, typer.Argument(help="A netx .net file taking MNIST-sized input.")],
     dataset: Annotated[Dataset, typer.Option()] = Dataset.mnist,
     data_dir: DataDir = None,
     samples: Annotated[int, typer.Option(min=1)] = 100,
-    num_steps: Annotated[int, typer.Option(min=1)] = 16,
-    tag: Annotated[str, typer.Option(help="fixed_pt or floating_pt")] = "fixed_pt",
+    num_steps: Annotated[int | None, typer.Option(
+        min=1, help="Input steps per sample (default: 16 Poisson, 5 direct).")] = None,
+    direct: Annotated[bool, typer.Option(
+        help="Direct 8-bit input into a (1, 28, 28) first layer (DIET models).")] = False,
+    tag: Annotated[str, typer.Option(help="Lava models: fixed_pt (netx needs it)")] = "fixed_pt",
     seed: Seed = 2,
 ) -> None:
-    """Run a netx network in Lava's CPU simulator on Poisson-coded test images."""
-    from lava_thesis import quickstart as qs
-    from lava_thesis.deploy.netx_run import netx_output_spikes
+    """Run a netx network in Lava's CPU simulator on test images (Poisson or direct input)."""
+    from lava_thesis.deploy.netx_run import netx_output_spikes, synaptic_delay
+    from lava_thesis.diet.train import lava_payload, predict_spikes
     from lava_thesis.experiments.quickstart import encode
 
     if not net.is_file():
         _fail(f"netx file not found: {net}")
     images, labels = _load(dataset, "test", data_dir)
-    spikes = encode(images[:samples], num_steps, seed)
+    images, labels = images[:samples], labels[:samples]
+    if direct:
+        spikes = lava_payload(images, num_steps or 5, synaptic_delay(net))
+    else:
+        spikes = encode(images, num_steps or 16, seed)
     try:
-        pred = qs.predict(netx_output_spikes(net, spikes, tag=tag))
+        out = netx_output_spikes(net, spikes, tag=tag, input_bits=8 if direct else 0)
     except ValueError as err:
         _fail(str(err))
-    typer.echo(f"Lava {tag} accuracy: {(pred == labels[:samples]).mean():.4f} on {samples}")
+    acc = (predict_spikes(out) == labels).mean()
+    typer.echo(f"Lava {tag} accuracy: {acc:.4f} on {len(labels)} images")
 
 
 @app.command()

@@ -49,3 +49,14 @@ def test_report_updates_the_readme(tmp_path):
     result = runner.invoke(app, ["report", "--results", str(results), "--readme", str(readme),
                                  "--check"])
     assert result.exit_code == 0 and "current" in result.output
+
+
+def test_bad_diet_spec_is_reported(data_root):
+    result = runner.invoke(app, ["train", "diet", "--data-dir", str(data_root), "--spec",
+                                 "c8k3s2,d10"])
+    assert result.exit_code == 2 and "--spec" in result.output and "flatten" in result.output
+
+
+def test_cifar_is_only_wired_for_diet(data_root):
+    result = runner.invoke(app, ["train", "quickstart", "--dataset", "cifar10"])
+    assert result.exit_code == 2 and "diet" in result.output

@@ -69,3 +69,9 @@ def test_export_before_any_forward_is_explained(tmp_path):
     block = qs.DenseSNN(4, 3, 2).blocks[0]
     with pytest.raises(ValueError, match="first forward pass"):
         export_blocks([block], tmp_path / "y.net")
+
+
+def test_floating_point_deployment_is_refused_with_the_reason(tiny_net):
+    _, path = tiny_net
+    with pytest.raises(ValueError, match="fixed_pt"):
+        netx_output_spikes(path, _input(), tag="floating_pt")

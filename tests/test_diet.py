@@ -131,3 +131,27 @@ def test_energy_report_counts_the_analog_first_layer_as_macs():
 def test_bad_specs_are_rejected(spec, message):
     with pytest.raises(ValueError, match=message):
         parse_spec(spec, (1, 8, 8))
+
+
+def test_checkpoint_round_trip_and_cli_export(tmp_path):
+    from typer.testing import CliRunner
+
+    from lava_thesis.cli import app
+    from lava_thesis.diet.model import load_diet
+
+    torch.manual_seed(0)
+    net = DietSNN(["c4k3s2", "f", "d3"], input_shape=(1, 8, 8), thresholds=[0.3, 0.7])
+    net(torch.zeros(1, 1, 8, 8, 1))
+    torch.save({"spec": net.spec, "input_shape": list(net.input_shape),
+                "state_dict": net.state_dict()}, tmp_path / "m.pt")
+    loaded = load_diet(tmp_path / "m.pt")
+    images, _ = _toy_images(n=4)
+    np.testing.assert_array_equal(snn_output(loaded, images, 5), snn_output(net, images, 5))
+    assert loaded.thresholds() == pytest.approx(net.thresholds())
+    result = CliRunner().invoke(app, ["export", str(tmp_path / "m.pt"), "--out",
+                                      str(tmp_path / "m.net")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "m.net").is_file()
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "bad.pt")
+    with pytest.raises(ValueError, match="bad.pt"):
+        load_diet(tmp_path / "bad.pt")

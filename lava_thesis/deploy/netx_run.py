@@ -35,7 +35,8 @@ def netx_output_spikes(
         layer: ``N`` samples, ``T`` steps each (``T`` includes the padding; it is the reset
         interval). Binary spikes, or integer payloads when ``input_bits > 0``.
     tag:
-        ``"fixed_pt"`` (bit-accurate) or ``"floating_pt"``.
+        Must be ``"fixed_pt"`` (bit-accurate); ``"floating_pt"`` raises ValueError, because
+        lava's floating-point models misread netx's integer parameters.
     input_bits:
         0 for binary spikes. ``b > 0``: graded input, integer payloads ``p`` standing for the
         analog value ``p / 2**b`` (direct input, see :mod:`lava_thesis.slayer_ext.direct_input`);
@@ -49,6 +50,13 @@ def netx_output_spikes(
         ``t`` steps after sample ``n`` started (the same alignment as SLAYER's forward with
         ``delay_shift=True``). The first :func:`synaptic_delay` steps are zero.
     """
+    if tag != "fixed_pt":
+        raise ValueError(
+            f"tag {tag!r}: netx networks hold Loihi's integer parameters (weights with a weight "
+            "exponent, vThMant, 12-bit decays), which only lava's bit-accurate fixed_pt models "
+            "interpret; its floating_pt Dense ignores the exponent and its float LIF reads the "
+            "decays as fractions (measured: 10% prediction agreement). Use tag='fixed_pt'."
+        )
     spikes = np.asarray(spikes)
     if spikes.ndim not in (3, 5) or spikes.shape[0] < 1 or spikes.shape[-1] < 1:
         raise ValueError(
@@ -85,7 +93,7 @@ def netx_output_spikes(
         return source, lambda: sink.data.get()
 
     cfg = {}
-    if input_bits and len(lava_shape) == 3 and tag == "fixed_pt":
+    if input_bits and len(lava_shape) == 3:
         # lava's fixed-point Conv model ignores weight_exp; ours applies it (see its docstring)
         from lava.proc.conv.process import Conv
 

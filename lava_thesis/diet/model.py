@@ -175,3 +175,19 @@ class DietSNN(torch.nn.Module):
             with torch.no_grad():
                 self(torch.zeros(1, *self.input_shape, 1))
         return export_blocks(self.blocks, path)
+
+
+def load_diet(path: str | Path) -> DietSNN:
+    """Rebuild a trained DIET-SNN from the ``.pt`` checkpoint written by ``train diet``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"DIET checkpoint not found: {path}")
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(ckpt, dict) or not {"spec", "input_shape", "state_dict"} <= set(ckpt):
+        raise ValueError(f"{path}: not a DIET-SNN checkpoint (expected spec, input_shape, "
+                         "state_dict)")
+    net = DietSNN(ckpt["spec"], tuple(ckpt["input_shape"]))
+    with torch.no_grad():  # SLAYER sets neuron shapes on the first forward
+        net(torch.zeros(1, *net.input_shape, 1))
+    net.load_state_dict(ckpt["state_dict"])
+    return net

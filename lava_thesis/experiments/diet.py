@@ -31,12 +31,16 @@ from lava_thesis.diet.train import (
     train_snn,
 )
 from lava_thesis.plots import plot_accuracy_vs_steps
-from lava_thesis.results import git_commit, write_results
+from lava_thesis.results import current_command, git_commit, write_results
 from lava_thesis.slayer_ext import INPUT_BITS
 
 # Strided convolutions instead of pooling (netx has none). A small first layer keeps the analog
 # MACs of direct input cheap; the deeper layers carry the spiking (accumulate-only) work.
 DEFAULT_SPEC = ("c8k3s2", "c32k3s1", "c64k3s2", "f", "d256", "d10")
+# VGG-style for 3x32x32 CIFAR-10 (strided convs where VGG pools); for a machine with the data.
+VGG9_SPEC = ("c64k3s1", "c64k3s2", "c128k3s1", "c128k3s2", "c256k3s1", "c256k3s1", "c256k3s2",
+             "f", "d1024", "d10")
+SPECS = {"small": DEFAULT_SPEC, "vgg9": VGG9_SPEC}
 
 
 @dataclass
@@ -163,7 +167,8 @@ def run(
             "input": "direct: 8-bit pixels p, x = p/256, repeated T steps + delay silent steps",
             "config": asdict(cfg), "metrics": metrics, "learned": learned,
             "files": [net_path.name, f"{experiment}.nir", f"{experiment}.pt"],
-            "results": str(out_dir / f"{experiment}.json")}
+            "results": str(out_dir / f"{experiment}.json"), "command": current_command(),
+            "commit": commit}
     with atomic_open(model_dir / f"{experiment}.model_card.json") as handle:
         json.dump(card, handle, indent=2)
     return metrics

@@ -18,7 +18,7 @@ from lava_thesis import quickstart as qs
 from lava_thesis.atomic import atomic_open, atomic_path
 from lava_thesis.deploy.netx_run import netx_output_spikes
 from lava_thesis.encoding import poisson_spikes
-from lava_thesis.results import git_commit, write_results
+from lava_thesis.results import current_command, git_commit, write_results
 
 
 @dataclass
@@ -104,7 +104,8 @@ def run(
     card = {"model": "quickstart DenseSNN (SLAYER CUBA-LIF)", "dataset": dataset,
             "input": f"Poisson spikes, {cfg.num_steps} steps + 2 silent", "config": asdict(cfg),
             "metrics": metrics, "files": [net_path.name, f"{experiment}.pt"],
-            "results": str(out_dir / f"{experiment}.json")}
+            "results": str(out_dir / f"{experiment}.json"), "command": current_command(),
+            "commit": commit}
     with atomic_open(model_dir / f"{experiment}.model_card.json") as handle:
         json.dump(card, handle, indent=2)
     return metrics
