@@ -29,6 +29,7 @@ class TrainConfig:
     lr: float = 1e-3
     lr_threshold: float = 1e-2
     lr_leak: float = 1e-3
+    cosine: bool = True  # cosine learning-rate schedule over all steps (the paper's code)
     seed: int = 0
 
 
@@ -92,11 +93,14 @@ def train_snn(
 ) -> list[float]:
     """Train weights, thresholds and leaks jointly; return training accuracy per epoch.
 
-    Loss: cross-entropy on output spike counts. Leaks are clamped to [0, 1] after each step.
+    Loss: cross-entropy on output spike counts; Adam with per-group learning rates and an
+    optional cosine schedule. Leaks are clamped to [0, 1] after each step.
     """
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(_groups(net, cfg))
     y_all = torch.as_tensor(labels, dtype=torch.long)
+    total = cfg.epochs * -(-len(y_all) // cfg.batch_size)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, total) if cfg.cosine else None
     history = []
     for epoch in range(cfg.epochs):
         net.train()
@@ -110,6 +114,8 @@ def train_snn(
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if sched is not None:
+                sched.step()
             net.clamp()
             correct += int((logits(out).argmax(1) == y_all[idx]).sum())
         history.append(correct / len(y_all))
