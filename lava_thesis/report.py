@@ -84,7 +84,8 @@ def _row(cells: Iterable[str]) -> str:
 def render_table(results: list[Mapping[str, Any]]) -> str:
     """Render results records (as from :func:`lava_thesis.results.load_all`) as Markdown.
 
-    One row per metric, in file order, then one row per paper-only value. The command is
+    One row per metric (only the record's ``headline`` metrics when it names them), in file
+    order, then one row per paper-only value. The command is
     shown (in backticks) on the first row of each experiment. Records are kept in the order
     given. No records -> a single "no results yet" row.
 
@@ -104,7 +105,8 @@ def render_table(results: list[Mapping[str, Any]]) -> str:
     for rec in results:
         metrics = dict(rec.get("metrics") or {})
         paper = dict(rec.get("paper") or {})
-        keys = list(metrics) + [k for k in paper if k not in metrics]
+        shown = rec.get("headline") or list(metrics)
+        keys = list(shown) + [k for k in paper if k not in shown]
         for i, key in enumerate(keys):
             lines.append(
                 _row(

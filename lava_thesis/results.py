@@ -26,7 +26,7 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from lava_thesis.atomic import atomic_open
 __all__ = ["current_command", "git_commit", "load_all", "read_results", "write_results"]
 
 REQUIRED_KEYS = ("experiment", "command", "commit", "date", "dataset", "metrics")
-OPTIONAL_KEYS = ("method", "paper", "config", "extra")
+OPTIONAL_KEYS = ("method", "paper", "config", "extra", "headline")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -154,6 +154,9 @@ def _validate(record: Mapping[str, Any], source: str) -> dict[str, Any]:
         if rec[key] is not None and not isinstance(rec[key], Mapping):
             raise ValueError(f"{source}: {key!r} must be a mapping")
         rec[key] = dict(rec[key] or {})
+    unknown = [k for k in rec.get("headline") or [] if k not in rec["metrics"]]
+    if unknown:
+        raise ValueError(f"{source}: 'headline' names metrics that do not exist: {unknown}")
     return rec
 
 
@@ -169,11 +172,13 @@ def write_results(
     config: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
     commit: str | None = None,
+    headline: Sequence[str] | None = None,
 ) -> Path:
     """Validate and atomically write ``<out_dir>/<experiment>.json``; return its path.
 
     ``command`` defaults to :func:`current_command`; ``commit`` defaults to :func:`git_commit`
-    (long runs pass the commit they started from); and
+    (long runs pass the commit they started from); ``headline`` names the metrics the README
+    table shows (default: all); and
     ``date`` the current UTC time. numpy scalars/arrays and Paths in ``config``/``extra`` are
     converted; anything else not JSON-serialisable raises ValueError and writes nothing.
 
@@ -196,6 +201,7 @@ def write_results(
         "paper": paper,
         "config": config,
         "extra": extra,
+        "headline": list(headline) if headline is not None else None,
     }
     record = _validate(record, f"results for {experiment!r}")
     path = Path(out_dir) / f"{experiment}.json"

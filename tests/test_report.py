@@ -171,3 +171,15 @@ def test_the_readme_table_matches_the_committed_results():
     from conftest import REPO
 
     assert report(REPO / "results", REPO / "README.md", check=True) is False
+
+
+def test_headline_limits_the_rows_and_must_name_real_metrics(tmp_path):
+    from lava_thesis.results import load_all, write_results
+
+    write_results(tmp_path, "h", dataset="d", metrics={"acc_accuracy": 0.5, "noise": 3.0},
+                  headline=["acc_accuracy"], command="lava-thesis x")
+    table = render_table(load_all(tmp_path))
+    assert "acc_accuracy" in table and "noise" not in table
+    with pytest.raises(ValueError, match="headline"):
+        write_results(tmp_path, "bad", dataset="d", metrics={"a": 1.0}, headline=["b"])
+    assert not (tmp_path / "bad.json").exists()

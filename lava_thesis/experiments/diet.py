@@ -41,6 +41,8 @@ DEFAULT_SPEC = ("c8k3s2", "c32k3s1", "c64k3s2", "f", "d256", "d10")
 VGG9_SPEC = ("c64k3s1", "c64k3s2", "c128k3s1", "c128k3s2", "c256k3s1", "c256k3s1", "c256k3s2",
              "f", "d1024", "d10")
 SPECS = {"small": DEFAULT_SPEC, "vgg9": VGG9_SPEC}
+HEADLINE = ("ann_accuracy", "snn_accuracy", "snn_accuracy_T1", "snn_accuracy_T10",
+            "lava_accuracy", "agreement", "energy_ratio", "snn_energy_uj", "ann_energy_uj")
 
 
 @dataclass
@@ -160,6 +162,7 @@ def run(
     write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="diet",
                   config=asdict(cfg), commit=commit, extra={"learned": learned,
                                              "energy_table": energy.report_table(report)},
+                  headline=[k for k in HEADLINE if k in metrics],
                   paper={"snn_accuracy": "CIFAR-10 VGG16 92.70% at T=5",
                          "energy_ratio": "12x (ImageNet); 6-18x across tasks"})
     card = {"model": "DIET-SNN (SLAYER CUBA, learnable leak and threshold)",

@@ -100,7 +100,8 @@ def run(
         "lava_steps_per_second": round(n * s_te.shape[-1] / lava_s, 1),
     }
     write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="quickstart",
-                  config=asdict(cfg), commit=commit)
+                  config=asdict(cfg), commit=commit,
+                  headline=["torch_accuracy", "lava_accuracy", "agreement", "spike_match"])
     card = {"model": "quickstart DenseSNN (SLAYER CUBA-LIF)", "dataset": dataset,
             "input": f"Poisson spikes, {cfg.num_steps} steps + 2 silent", "config": asdict(cfg),
             "metrics": metrics, "files": [net_path.name, f"{experiment}.pt"],
