@@ -155,3 +155,22 @@ def test_checkpoint_round_trip_and_cli_export(tmp_path):
     torch.save({"weights": torch.zeros(2)}, tmp_path / "bad.pt")
     with pytest.raises(ValueError, match="bad.pt"):
         load_diet(tmp_path / "bad.pt")
+
+
+def test_rate_penalty_lowers_hidden_activity():
+    from lava_thesis.diet.train import hidden_rate
+
+    images, labels = _toy_images(n=64)
+
+    def rate_after(penalty):
+        torch.manual_seed(0)
+        net = DietSNN(["c4k3s2", "f", "d8", "d2"], input_shape=(1, 8, 8),
+                      thresholds=[0.2, 0.3, 0.5])
+        train_snn(net, images, labels, 4,
+                  TrainConfig(epochs=6, batch_size=16, lr=1e-2, rate_penalty=penalty))
+        record: list = []
+        with torch.no_grad():
+            net(snn_input(images, 4, net.delay), record=record)
+        return float(hidden_rate(net, record))
+
+    assert rate_after(20.0) < 0.7 * rate_after(0.0)

@@ -30,6 +30,7 @@ class TrainConfig:
     lr_threshold: float = 1e-2
     lr_leak: float = 1e-3
     cosine: bool = True  # cosine learning-rate schedule over all steps (the paper's code)
+    rate_penalty: float = 0.0  # weight of the mean hidden spike rate in the loss (energy)
     seed: int = 0
 
 
@@ -67,6 +68,12 @@ def predict_spikes(out_spikes: np.ndarray) -> np.ndarray:
     return np.asarray(out_spikes).sum(-1).argmax(1)
 
 
+def hidden_rate(net: DietSNN, record: list) -> torch.Tensor:
+    """Mean spike rate (spikes per neuron per step) over the hidden weight layers' outputs."""
+    outs = [x for block, x in zip(net.blocks, record, strict=True) if hasattr(block, "neuron")]
+    return torch.stack([x.mean() for x in outs[:-1]]).mean()
+
+
 def _groups(net: DietSNN, cfg: TrainConfig) -> list[dict]:
     weights, gains, leaks = [], [], []
     for name, param in net.named_parameters():
@@ -93,8 +100,9 @@ def train_snn(
 ) -> list[float]:
     """Train weights, thresholds and leaks jointly; return training accuracy per epoch.
 
-    Loss: cross-entropy on output spike counts; Adam with per-group learning rates and an
-    optional cosine schedule. Leaks are clamped to [0, 1] after each step.
+    Loss: cross-entropy on output spike counts, plus ``rate_penalty`` times the mean hidden
+    spike rate (fewer spikes, fewer synaptic operations); Adam with per-group learning rates
+    and an optional cosine schedule. Leaks are clamped to [0, 1] after each step.
     """
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(_groups(net, cfg))
@@ -109,8 +117,11 @@ def train_snn(
         for start in tqdm(range(0, len(order), cfg.batch_size), desc=f"DIET epoch {epoch + 1}",
                           leave=False, disable=None):
             idx = order[start:start + cfg.batch_size]
-            out = net(snn_input(images[idx], num_steps, net.delay))
+            record: list = []
+            out = net(snn_input(images[idx], num_steps, net.delay), record=record)
             loss = torch.nn.functional.cross_entropy(logits(out), y_all[idx])
+            if cfg.rate_penalty:
+                loss = loss + cfg.rate_penalty * hidden_rate(net, record)
             opt.zero_grad()
             loss.backward()
             opt.step()
