@@ -37,6 +37,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from multiprocessing.connection import wait as mp_wait
 from pathlib import Path
 from typing import Any
 
@@ -85,56 +86,79 @@ def _actor_errors(proc) -> list[str]:
     return errors
 
 
-def _watch(conn, proc, lock: threading.Lock, done: threading.Event) -> None:
-    """Report an exception raised inside a ProcessModel; Lava itself would wait forever.
+def _exited(actor) -> bool:
+    """True once the actor process has exited, without reaping it (no waitpid: Lava's own
+    join must do that, or it sees the child vanish and fails to close it)."""
+    try:
+        return bool(mp_wait([actor.sentinel], timeout=0))
+    except (ValueError, OSError):  # already closed by Lava
+        return False
 
-    Polls only the actors' exit codes (reading their exception pipes here would race with
-    Lava's own join); the traceback is read once an actor has failed.
+
+def _watch(conn, proc, lock: threading.Lock, done: threading.Event,
+           ran: threading.Event) -> None:
+    """Report an exception raised inside a ProcessModel while ``proc.run`` is blocked.
+
+    Lava waits forever when a ProcessModel raises. While the run is in progress no actor
+    exits normally, so an exited actor means an error. Once ``run`` has returned (``ran``),
+    actors exit during ``stop()`` and the watcher steps aside.
     """
-    def failed(actor) -> bool:
-        try:
-            return actor.exitcode not in (None, 0)
-        except ValueError:  # "process object is closed": Lava already joined it
-            return False
-
     while not done.wait(0.2):
-        if any(failed(actor) for actor in _actors(proc)):
-            if done.wait(1.0):  # the main thread may be reporting it already
-                return
-            errors = _actor_errors(proc) or ["(a Lava process exited with an error)"]
-            with lock:
-                if not done.is_set():
-                    conn.send(("error", "exception inside a Lava process " + "\n".join(errors)))
-                    done.set()
+        if ran.is_set():
             return
+        if any(_exited(actor) for actor in _actors(proc)):
+            if done.wait(1.0) or ran.is_set():  # the main thread may be handling it
+                return
+            errors = _with_lock(lock, lambda: _actor_errors(proc)) or [
+                "(a Lava process exited with an error)"]
+            _send_once(conn, lock, done,
+                       ("error", "exception inside a Lava process " + "\n".join(errors)))
+            return
+
+
+def _with_lock(lock: threading.Lock, fn, timeout: float = 2.0):
+    """``fn()`` under ``lock``; without it (``None``) if a stuck watcher holds it."""
+    if not lock.acquire(timeout=timeout):
+        return None
+    try:
+        return fn()
+    finally:
+        lock.release()
+
+
+def _send_once(conn, lock: threading.Lock, done: threading.Event, message) -> None:
+    """Send the worker's one result unless the watcher already reported an error."""
+    def send() -> None:
+        if not done.is_set():
+            done.set()
+            conn.send(message)
+
+    if _with_lock(lock, lambda: send() or True) is None and not done.is_set():
+        send()
 
 
 def _worker(conn, build: BuildFn, num_steps: int, tag: str, cfg_kwargs: dict) -> None:
     os.setsid()  # lead a process group so the parent can kill Lava's children too
-    lock, done = threading.Lock(), threading.Event()
+    lock, done, ran = threading.Lock(), threading.Event(), threading.Event()
     proc = None
     try:
         from lava.magma.core.run_conditions import RunSteps
 
         proc, collect = build()
-        threading.Thread(target=_watch, args=(conn, proc, lock, done), daemon=True).start()
+        threading.Thread(target=_watch, args=(conn, proc, lock, done, ran), daemon=True).start()
         proc.run(condition=RunSteps(num_steps=num_steps), run_cfg=make_run_cfg(tag, **cfg_kwargs))
+        ran.set()
         result = collect()
         proc.stop()
-        with lock:
-            if not done.is_set():
-                conn.send(("ok", result))
-                done.set()
+        _send_once(conn, lock, done, ("ok", result))
     except BaseException:  # report everything, including KeyboardInterrupt in the worker
         message = traceback.format_exc()
+        ran.set()  # the watcher steps aside
         # Lava's own error only says "See output above": add the actors' tracebacks.
-        actor_errors = _actor_errors(proc) if proc is not None else []
-        if actor_errors:
-            message += "exception inside a Lava process " + "\n".join(actor_errors)
-        with lock:
-            if not done.is_set():
-                conn.send(("error", message))
-                done.set()
+        errors = _with_lock(lock, lambda: _actor_errors(proc) if proc is not None else [])
+        if errors:
+            message += "exception inside a Lava process " + "\n".join(errors)
+        _send_once(conn, lock, done, ("error", message))
     finally:
         conn.close()
 

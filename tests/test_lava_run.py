@@ -379,3 +379,16 @@ def test_cleanup_after_a_failure_spares_other_programs_shared_memory():
     finally:
         timer.join()
         (SHM / name).unlink(missing_ok=True)
+
+
+def test_watcher_sees_an_exit_without_reaping_the_process():
+    """The watcher must not waitpid() Lava's actors: their own join() would then fail to
+    close them ("Cannot close a process while it is still running")."""
+    from lava_thesis.lava_run import _exited
+
+    proc = multiprocessing.get_context("fork").Process(target=time.sleep, args=(0.1,))
+    proc.start()
+    assert _eventually(lambda: _exited(proc))
+    assert proc._popen.returncode is None  # seen through the sentinel, not reaped
+    proc.join()
+    proc.close()  # raises if the exit status had been reaped behind join's back
