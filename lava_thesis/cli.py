@@ -141,7 +141,7 @@ def _load_model(path: Path):
             from lava_thesis.diet.train import predict_spikes, snn_output
 
             net = load_diet(path)
-            steps = 5
+            steps = int(ckpt.get("num_steps", 5))  # checkpoints before num_steps: trained at 5
             return net, lambda x: predict_spikes(snn_output(net, x, steps))
         from lava_thesis.experiments.quickstart import encode, load_model
 

@@ -127,14 +127,16 @@ def _with_lock(lock: threading.Lock, fn, timeout: float = 2.0):
 
 
 def _send_once(conn, lock: threading.Lock, done: threading.Event, message) -> None:
-    """Send the worker's one result unless the watcher already reported an error."""
-    def send() -> None:
+    """Send the worker's one result unless the watcher already reported an error (the lock
+    serialises the two; a watcher stuck on a Lava pipe is not waited for)."""
+    acquired = lock.acquire(timeout=2.0)
+    try:
         if not done.is_set():
             done.set()
             conn.send(message)
-
-    if _with_lock(lock, lambda: send() or True) is None and not done.is_set():
-        send()
+    finally:
+        if acquired:
+            lock.release()
 
 
 def _worker(conn, build: BuildFn, num_steps: int, tag: str, cfg_kwargs: dict) -> None:

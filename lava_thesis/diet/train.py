@@ -16,7 +16,8 @@ import torch
 from tqdm.auto import tqdm
 
 from lava_thesis.diet.model import THETA_REF, DietSNN
-from lava_thesis.slayer_ext import pixels_to_input
+from lava_thesis.quickstart import predict
+from lava_thesis.slayer_ext import INPUT_BITS, pixels_to_input
 
 
 @dataclass
@@ -44,18 +45,20 @@ def as_images(images: np.ndarray) -> np.ndarray:
     return images
 
 
-def snn_input(images: np.ndarray, num_steps: int, pad: int) -> torch.Tensor:
-    """uint8 images -> analog SLAYER input ``(N, C, H, W, T + pad)`` (``x = p / 256``)."""
-    x = torch.from_numpy(pixels_to_input(as_images(images)))
-    x = x[..., None].expand(*x.shape, num_steps)
-    return torch.nn.functional.pad(x, (0, pad))
-
-
 def lava_payload(images: np.ndarray, num_steps: int, pad: int) -> np.ndarray:
-    """The same input as integer graded-spike payloads ``p`` for Lava (8-bit direct input)."""
-    p = as_images(images).astype(np.float32)[..., None]
+    """uint8 images -> graded-spike payloads ``p`` for Lava (8-bit direct input), float32
+    ``(N, C, H, W, T + pad)``: the pixels for ``T`` steps, then ``pad`` silent steps."""
+    images = as_images(images)
+    if images.dtype != np.uint8:
+        raise ValueError(f"images must be uint8 pixels, got dtype {images.dtype}")
+    p = images.astype(np.float32)[..., None]
     return np.concatenate([np.repeat(p, num_steps, -1),
                            np.zeros(p.shape[:-1] + (pad,), np.float32)], -1)
+
+
+def snn_input(images: np.ndarray, num_steps: int, pad: int) -> torch.Tensor:
+    """The same input for SLAYER: analog ``x = p / 256`` (exact in float32)."""
+    return torch.from_numpy(lava_payload(images, num_steps, pad) / (1 << INPUT_BITS))
 
 
 def logits(out_spikes: torch.Tensor) -> torch.Tensor:
@@ -63,9 +66,7 @@ def logits(out_spikes: torch.Tensor) -> torch.Tensor:
     return out_spikes.sum(-1)
 
 
-def predict_spikes(out_spikes: np.ndarray) -> np.ndarray:
-    """Predicted class (most output spikes; ties: the lowest index)."""
-    return np.asarray(out_spikes).sum(-1).argmax(1)
+predict_spikes = predict  # the class with most output spikes (shared with the quickstart)
 
 
 def hidden_rate(net: DietSNN, record: list) -> torch.Tensor:

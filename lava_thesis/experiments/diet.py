@@ -122,7 +122,7 @@ def run(
 
     with atomic_path(model_dir / f"{experiment}.pt") as tmp:
         torch.save({"spec": list(cfg.spec), "input_shape": list(input_shape),
-                    "state_dict": net.state_dict()}, tmp)
+                    "num_steps": cfg.num_steps, "state_dict": net.state_dict()}, tmp)
     net_path = net.export_hdf5(model_dir / f"{experiment}.net")
     from lava_thesis.deploy.nir_export import export_nir
 
