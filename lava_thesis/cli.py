@@ -88,6 +88,8 @@ def train(
     spec: Annotated[str | None, typer.Option(
         help="DIET layers, e.g. c8k3s2,c32k3s1,c64k3s2,f,d256,d10, or a name: "
              "small (default), vgg9 (for CIFAR-10).")] = None,
+    rate_penalty: Annotated[float, typer.Option(
+        min=0.0, help="DIET: weight of the mean hidden spike rate in the loss (energy).")] = 0.0,
 ) -> None:
     """Train a method on real data and write <out>/<experiment>.json (+ plots, model files)."""
     if method in PENDING:
@@ -109,7 +111,8 @@ def train(
         except ValueError as err:
             _fail(f"--spec: {err}")
         cfg = DietConfig(spec=layers, num_steps=num_steps or 5, lava_samples=lava_samples,
-                         train=TrainConfig(epochs=epochs, seed=seed))
+                         train=TrainConfig(epochs=epochs, seed=seed,
+                                               rate_penalty=rate_penalty))
         metrics = run_diet(train_data, test_data, out, dataset=dataset.value, config=cfg,
                            experiment=f"diet_{name}", model_dir=model_dir, log=typer.echo)
     else:
