@@ -29,7 +29,7 @@ class Method(str, Enum):
     lite = "lite"
 
 
-PENDING = {Method.stdp: 3, Method.multimodal: 4, Method.hybrid: 5, Method.lite: 7}
+PENDING = {Method.multimodal: 4, Method.hybrid: 5, Method.lite: 7}
 
 
 class Dataset(str, Enum):
@@ -81,15 +81,29 @@ def train(
     model_dir: Annotated[Path | None, typer.Option(
         help="Directory for the .net, .pt and model card (default: --out).")] = None,
     seed: Seed = 0,
-    epochs: Annotated[int, typer.Option(min=1, help="Training epochs (SNN).")] = 4,
+    epochs: Annotated[int | None, typer.Option(
+        min=1, help="Training epochs (default: stdp 1, others 4).")] = None,
     num_steps: Annotated[int | None, typer.Option(
         min=1, help="Time steps per sample (default: quickstart 16, diet 5).")] = None,
-    lava_samples: Annotated[int, typer.Option(min=1, help="Test samples run in Lava.")] = 1000,
+    lava_samples: Annotated[int | None, typer.Option(
+        min=0, help="Test samples run in Lava (default: stdp 200, others 1000).")] = None,
     spec: Annotated[str | None, typer.Option(
         help="DIET layers, e.g. c8k3s2,c32k3s1,c64k3s2,f,d256,d10, or a name: "
              "small (default), vgg9 (for CIFAR-10).")] = None,
     rate_penalty: Annotated[float, typer.Option(
         min=0.0, help="DIET: weight of the mean hidden spike rate in the loss (energy).")] = 0.0,
+    n_exc: Annotated[int, typer.Option(min=1, help="STDP: excitatory neurons.")] = 400,
+    prune_fraction: Annotated[float, typer.Option(
+        min=0.0, max=0.99, help="STDP: fraction of each neuron's synapses pruned.")] = 0.0,
+    levels: Annotated[int, typer.Option(
+        min=0, help="STDP: weight levels after quantization (0: float).")] = 0,
+    train_samples: Annotated[int | None, typer.Option(
+        min=1, help="STDP: training images per epoch (default: all).")] = None,
+    test_samples: Annotated[int | None, typer.Option(
+        min=1, help="STDP: test images (default: all).")] = None,
+    sweep: Annotated[bool, typer.Option(
+        help="STDP: sweep pruned fraction (0-90%, float) and levels (2-16 at "
+             "--prune-fraction).")] = False,
 ) -> None:
     """Train a method on real data and write <out>/<experiment>.json (+ plots, model files)."""
     if method in PENDING:
@@ -98,7 +112,25 @@ def train(
         _fail("cifar10 is wired for the diet method only (the quickstart net is 784-input)")
     train_data, test_data = _load(dataset, "train", data_dir), _load(dataset, "test", data_dir)
     name = dataset.value.replace("-", "_")
-    if method is Method.diet:
+    if method is Method.stdp:
+        from lava_thesis.experiments import stdp as exp
+
+        if levels == 1:
+            _fail("--levels must be 0 (float) or >= 2")
+        cfg = exp.STDPConfig(n_exc=n_exc, epochs=epochs or 1, train_samples=train_samples,
+                             test_samples=test_samples, prune_fraction=prune_fraction,
+                             levels=levels, seed=seed,
+                             lava_samples=200 if lava_samples is None else lava_samples)
+        tag = f"stdp_{name}_n{n_exc}"
+        if sweep:
+            metrics = exp.sweep(train_data, test_data, out, dataset=dataset.value, config=cfg,
+                                experiment=f"{tag}_sweep", log=typer.echo)
+        else:
+            if prune_fraction or levels:
+                tag += f"_p{int(round(prune_fraction * 100))}_l{levels}"
+            metrics = exp.run(train_data, test_data, out, dataset=dataset.value, config=cfg,
+                              experiment=tag, model_dir=model_dir, log=typer.echo)
+    elif method is Method.diet:
         from lava_thesis.diet import parse_spec
         from lava_thesis.diet.train import TrainConfig
         from lava_thesis.experiments.diet import SPECS, DietConfig
@@ -110,16 +142,16 @@ def train(
                        else (1, *train_data[0].shape[1:]))
         except ValueError as err:
             _fail(f"--spec: {err}")
-        cfg = DietConfig(spec=layers, num_steps=num_steps or 5, lava_samples=lava_samples,
-                         train=TrainConfig(epochs=epochs, seed=seed,
+        cfg = DietConfig(spec=layers, num_steps=num_steps or 5, lava_samples=lava_samples or 1000,
+                         train=TrainConfig(epochs=epochs or 4, seed=seed,
                                                rate_penalty=rate_penalty))
         metrics = run_diet(train_data, test_data, out, dataset=dataset.value, config=cfg,
                            experiment=f"diet_{name}", model_dir=model_dir, log=typer.echo)
     else:
         from lava_thesis.experiments.quickstart import QuickstartConfig, run
 
-        cfg = QuickstartConfig(epochs=epochs, seed=seed, num_steps=num_steps or 16,
-                               lava_samples=lava_samples)
+        cfg = QuickstartConfig(epochs=epochs or 4, seed=seed, num_steps=num_steps or 16,
+                               lava_samples=lava_samples or 1000)
         metrics = run(train_data, test_data, out, dataset=dataset.value, config=cfg,
                       experiment=f"quickstart_{name}", model_dir=model_dir, log=typer.echo)
     for key, value in metrics.items():

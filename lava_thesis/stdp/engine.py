@@ -1,0 +1,189 @@
+"""Fast CPU engine for the Diehl & Cook STDP network (same equations as the Lava Processes).
+
+Lava runs every Process as an OS process at ~1 ms per step; this engine runs the whole network
+in one numba-compiled loop (:mod:`lava_thesis.stdp.kernels`) at a few microseconds per step, so
+full MNIST epochs train in minutes. A parity test holds it to the Lava network spike for spike.
+
+Example:
+    >>> import numpy as np
+    >>> from lava_thesis.stdp import STDPNetwork, STDPParams
+    >>> net = STDPNetwork(STDPParams(n_input=16, n_exc=4), seed=0)
+    >>> raster = np.random.default_rng(0).random((16, 500)) < 0.05
+    >>> net.run_raster(raster, learn=True).shape
+    (500, 4)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from lava_thesis.stdp import kernels as K
+from lava_thesis.stdp.params import STDPParams
+
+
+class STDPNetwork:
+    """State of one network: input weights ``(n_exc, n_input)``, mask, theta, neuron state.
+
+    Args:
+        params: the network's constants (:class:`STDPParams`).
+        seed: seeds the initial weights (uniform in ``[0, w_init_max]``) and the Poisson input.
+        prune_every: presentations between pruning/quantization events (0: never).
+        prune_fraction: fraction of each neuron's synapses pruned at an event (see
+            :func:`lava_thesis.stdp.core.prune_rows`); raise it between events for a schedule.
+        levels: weight levels in ``[0, w_max]`` at an event (0: float weights; else >= 2).
+    """
+
+    def __init__(self, params: STDPParams, seed: int = 0, prune_every: int = 0,
+                 prune_fraction: float = 0.0, levels: int = 0) -> None:
+        if levels < 0 or levels == 1:
+            raise ValueError(f"levels must be 0 (float) or >= 2, got {levels}")
+        if not 0 <= prune_fraction < 1:
+            raise ValueError(f"prune_fraction must be in [0, 1), got {prune_fraction}")
+        self.params = params
+        rng = np.random.default_rng(seed)
+        n_in, n_exc = params.n_input, params.n_exc
+        w = rng.uniform(0.0, params.w_init_max, (n_exc, n_in))
+        self.wt = np.ascontiguousarray(w.T)
+        self.mask_t = np.ones((n_in, n_exc))
+        self.theta = np.zeros(n_exc)
+        self.trace = np.zeros(n_in)
+        self.fstate = np.zeros((7, n_exc))
+        self.istate = np.zeros(2 + 2 * n_exc, np.int64)
+        self.dirty = np.zeros(n_exc, np.bool_)
+        self.prune_every, self.prune_fraction, self.levels = prune_every, prune_fraction, levels
+        self._seed = seed
+        K.seed(seed)
+
+    # --- views -----------------------------------------------------------------------------
+    @property
+    def weights(self) -> np.ndarray:
+        """Input weights ``(n_exc, n_input)`` (a copy), Lava's Dense orientation."""
+        return self.wt.T.copy()
+
+    @weights.setter
+    def weights(self, value: np.ndarray) -> None:
+        value = np.asarray(value, np.float64)
+        if value.shape != (self.params.n_exc, self.params.n_input):
+            raise ValueError(f"weights must be {(self.params.n_exc, self.params.n_input)}, "
+                             f"got {value.shape}")
+        self.wt = np.ascontiguousarray(value.T)
+
+    @property
+    def mask(self) -> np.ndarray:
+        """1 for a live synapse, 0 for a pruned one, ``(n_exc, n_input)``."""
+        return self.mask_t.T.copy()
+
+    @mask.setter
+    def mask(self, value: np.ndarray) -> None:
+        value = np.asarray(value, np.float64)
+        if value.shape != (self.params.n_exc, self.params.n_input):
+            raise ValueError("mask must have the weights' shape")
+        self.mask_t = np.ascontiguousarray(value.T)
+        self.wt *= self.mask_t
+
+    @property
+    def time_step(self) -> int:
+        return int(self.istate[0])
+
+    @property
+    def presentations(self) -> int:
+        """Presentations completed with learning on."""
+        return int(self.istate[1])
+
+    def _fp(self) -> np.ndarray:
+        p = self.params
+        fp = np.zeros(K.N_FLOAT_PARAMS)
+        fp[[K.P_EXC_DU, K.P_EXC_DV, K.P_EXC_VTH, K.P_THETA_PLUS, K.P_THETA_DECAY]] = (
+            p.exc_du, p.exc_dv, p.exc_vth, p.theta_plus, p.theta_decay)
+        fp[[K.P_INH_DU, K.P_INH_DV, K.P_INH_VTH, K.P_W_EI, K.P_W_IE]] = (
+            p.inh_du, p.inh_dv, p.inh_vth, p.w_exc_inh, p.w_inh_exc)
+        fp[[K.P_ETA, K.P_X_TAR, K.P_MU, K.P_TRACE_DECAY, K.P_W_MAX, K.P_NORM_TOTAL]] = (
+            p.eta, p.x_tar, p.mu, p.trace_decay, p.w_max, p.norm_total)
+        fp[K.P_PRUNE_FRACTION] = self.prune_fraction
+        return fp
+
+    def _ip(self) -> np.ndarray:
+        p = self.params
+        return np.array([p.exc_refractory, p.inh_refractory, p.sample_steps,
+                         self.prune_every, self.levels], np.int64)
+
+    def _run(self, ptr: np.ndarray, idx: np.ndarray, learn: bool,
+             record: np.ndarray | None = None) -> np.ndarray:
+        counts = np.zeros(self.params.n_exc)
+        rec = np.zeros((0, self.params.n_exc)) if record is None else record
+        # wt.T / mask_t.T are the (post, pre) views the shared core works on
+        K.run_steps(self.wt, self.mask_t.T, self.theta, self.trace, self.fstate, self.istate,
+                    ptr, idx, self._fp(), self._ip(), learn, self.dirty, counts, rec)
+        return counts
+
+    # --- running ---------------------------------------------------------------------------
+    def run_raster(self, raster: np.ndarray, learn: bool) -> np.ndarray:
+        """Run explicit input spikes ``(n_input, steps)`` (bool); return the excitatory spikes
+        ``(steps, n_exc)``. The same input drives the Lava network in the parity test."""
+        raster = np.asarray(raster, bool)
+        if raster.ndim != 2 or raster.shape[0] != self.params.n_input:
+            raise ValueError(f"raster must be (n_input={self.params.n_input}, steps), "
+                             f"got {raster.shape}")
+        steps, pixels = np.nonzero(raster.T)
+        ptr = np.zeros(raster.shape[1] + 1, np.int64)
+        np.add.at(ptr, steps + 1, 1)
+        ptr = np.cumsum(ptr)
+        record = np.zeros((raster.shape[1], self.params.n_exc))
+        self._run(ptr, pixels.astype(np.int64), learn, record)
+        return record.astype(np.uint8)
+
+    def present(self, image: np.ndarray, learn: bool) -> tuple[np.ndarray, int]:
+        """Present one image (flat uint8 or float in [0, 255]) as Poisson spikes, again with a
+        higher rate while fewer than ``min_spikes`` excitatory spikes come out (D&C).
+
+        Returns ``(spike counts of the last presentation, presentations used)``.
+        """
+        p = self.params
+        prob = np.asarray(image, np.float64).reshape(-1) / 255.0 / 1000.0
+        rate, attempt = p.max_rate_hz, 0
+        while True:
+            attempt += 1
+            ptr, idx = K.poisson_csr(prob * rate, p.present_steps, p.sample_steps)
+            counts = self._run(ptr, idx, learn)
+            if counts.sum() >= p.min_spikes or attempt >= p.max_presentations:
+                return counts, attempt
+            rate += p.rate_boost_hz
+
+    def train(self, images: np.ndarray, progress: Callable[[int], None] | None = None,
+              schedule: Callable[[int], tuple[float, int]] | None = None) -> int:
+        """One pass of STDP over ``images`` ``(N, n_input)``; returns presentations used.
+
+        ``schedule(i) -> (prune_fraction, levels)`` is asked before image ``i`` (a pruning
+        ramp); ``progress(i)`` is called after each image.
+        """
+        used = 0
+        for i, image in enumerate(images):
+            if schedule is not None:
+                self.prune_fraction, self.levels = schedule(i)
+            used += self.present(image, learn=True)[1]
+            if progress is not None:
+                progress(i)
+        return used
+
+    def responses(self, images: np.ndarray,
+                  progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Spike counts ``(N, n_exc)`` with learning and theta frozen (test mode)."""
+        out = np.zeros((len(images), self.params.n_exc))
+        for i, image in enumerate(images):
+            out[i] = self.present(image, learn=False)[0]
+            if progress is not None:
+                progress(i)
+        return out
+
+    def prune_and_quantize(self, fraction: float, levels: int) -> None:
+        """Apply one pruning (to ``fraction``) and quantization (``levels``; 0 = none) now."""
+        if levels < 0 or levels == 1 or not 0 <= fraction < 1:
+            raise ValueError(f"need 0 <= fraction < 1 and levels 0 or >= 2, got {fraction}, "
+                             f"{levels}")
+        w, mask = self.wt.T, self.mask_t.T
+        if fraction > 0:
+            K._prune_rows(w, mask, float(fraction))
+        if levels > 0:
+            K._quantize(w, mask, int(levels), float(self.params.w_max))

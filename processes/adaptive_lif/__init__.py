@@ -1,0 +1,1 @@
+"""Diehl & Cook excitatory neuron: Lava's refractory LIF with an adaptive threshold."""

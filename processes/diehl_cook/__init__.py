@@ -1,0 +1,1 @@
+"""The whole Diehl & Cook network as one hierarchical Process."""

@@ -1,0 +1,1 @@
+"""Poisson spike source for rate-coded inputs (images, spectrograms)."""

@@ -1,0 +1,1 @@
+"""Plastic input synapses with power-law weight-dependent STDP, pruning mask and quantization."""
