@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -c "import snntorch" 2>/dev/null || $(PIP) install --no-deps snntorch==1.0.0
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/diet_epoch.py
+	$(BIN)/python benchmarks/stdp_throughput.py
 
 report: $(STAMP)
 	$(BIN)/lava-thesis report

@@ -120,6 +120,7 @@ def train(
         cfg = exp.STDPConfig(n_exc=n_exc, epochs=epochs or 1, train_samples=train_samples,
                              test_samples=test_samples, prune_fraction=prune_fraction,
                              levels=levels, seed=seed,
+                             assign_samples=min(10000, train_samples or 10000),
                              lava_samples=200 if lava_samples is None else lava_samples)
         tag = f"stdp_{name}_n{n_exc}"
         if sweep:

@@ -3,6 +3,8 @@
 1. Quickstart: Poisson-coded MNIST -> SLAYER CUBA-LIF network -> netx -> Lava fixed point.
 2. DIET-SNN: direct (analog, 8-bit) input, learnable leak and threshold, 5 time steps ->
    netx -> Lava fixed point, with the compute-energy estimate against its ANN.
+3. STDP: unsupervised Diehl & Cook network (power-law STDP), pruned and quantized during
+   training, receptive fields plotted, checked in Lava against the engine.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 
 from lava_thesis.data.shipped_mnist import load_shipped_mnist
 from lava_thesis.diet.train import TrainConfig
-from lava_thesis.experiments import diet, quickstart
+from lava_thesis.experiments import diet, quickstart, stdp
 
 
 def run_demo(out_dir: str | Path = "out/demo", *, seed: int = 0, epochs: int = 4,
@@ -44,5 +46,18 @@ def run_demo(out_dir: str | Path = "out/demo", *, seed: int = 0, epochs: int = 4
     log(f"Lava accuracy (fixed_pt):   {d['lava_accuracy']:.2%} on {n} images")
     log(f"prediction agreement:       {d['agreement']:.2%}")
     log(f"compute energy ANN / SNN:   {d.get('energy_ratio', float('nan')):.1f}x (45 nm model)")
-    log(f"\nresults: {Path(out_dir)}/demo_quickstart.json, demo_diet.json (+ plots)")
-    return {"quickstart": q, "diet": d}
+
+    log("\n-- 3. STDP: 100 neurons, unsupervised, 50% pruned + 8 weight levels --")
+    scfg = stdp.STDPConfig(n_exc=100, epochs=3, assign_samples=len(train[1]), lava_samples=10,
+                           prune_fraction=0.5, levels=8, prune_interval=500, seed=seed)
+    s = stdp.run(train, test, out_dir, dataset=dataset, config=scfg, experiment="demo_stdp",
+                 log=log)
+    log(f"STDP accuracy (engine):     {s['accuracy']:.2%} on {len(test[1])} images")
+    log(f"Lava accuracy (floating_pt): {s['lava_accuracy']:.2%} on {int(s['lava_samples'])} "
+        f"images; agreement {s['agreement']:.2%}")
+    log(f"synapses kept:              {int(s['synapses'])} ({1 - s['pruned_fraction']:.0%}), "
+        f"{int(s['bits_per_weight'])} bits each; est. area {s['area_ratio']:.0f}x smaller")
+    log(f"receptive fields:           {Path(out_dir)}/demo_stdp_receptive_fields.png")
+    log(f"\nresults: {Path(out_dir)}/demo_quickstart.json, demo_diet.json, demo_stdp.json "
+        "(+ plots)")
+    return {"quickstart": q, "diet": d, "stdp": s}

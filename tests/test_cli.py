@@ -10,7 +10,7 @@ from lava_thesis.cli import app
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("method,issue", [("stdp", 3), ("hybrid", 5), ("lite", 7)])
+@pytest.mark.parametrize("method,issue", [("multimodal", 4), ("hybrid", 5), ("lite", 7)])
 def test_pending_methods_say_which_issue(method, issue):
     result = runner.invoke(app, ["train", method])
     assert result.exit_code == 2
@@ -60,3 +60,22 @@ def test_bad_diet_spec_is_reported(data_root):
 def test_cifar_is_only_wired_for_diet(data_root):
     result = runner.invoke(app, ["train", "quickstart", "--dataset", "cifar10"])
     assert result.exit_code == 2 and "diet" in result.output
+
+
+def test_train_stdp_small_run_writes_results_and_model(data_root, tmp_path):
+    result = runner.invoke(app, [
+        "train", "stdp", "--data-dir", str(data_root), "--n-exc", "20", "--train-samples",
+        "300", "--test-samples", "100", "--lava-samples", "3", "--prune-fraction", "0.5",
+        "--levels", "4", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "stdp_mnist_n20_p50_l4.json").read_text())
+    metrics = record["metrics"]
+    assert metrics["pruned_fraction"] == 0.5 and metrics["bits_per_weight"] == 2
+    assert metrics["agreement"] == 1.0 and 0.0 <= metrics["accuracy"] <= 1.0
+    assert (tmp_path / "stdp_mnist_n20_p50_l4.h5").is_file()
+    assert (tmp_path / "stdp_mnist_n20_p50_l4_receptive_fields.png").is_file()
+
+
+def test_stdp_rejects_one_level(data_root):
+    result = runner.invoke(app, ["train", "stdp", "--data-dir", str(data_root), "--levels", "1"])
+    assert result.exit_code == 2 and "--levels" in result.output

@@ -138,7 +138,7 @@ def run(
         offset = epoch * n_train
 
         def progress(i: int, e: int = epoch) -> None:
-            if (i + 1) % every == 0:
+            if n_train >= 10000 and (i + 1) % every == 0:
                 log(f"  epoch {e + 1}: {i + 1}/{n_train} images")
 
         used += net.train(x_tr[order], progress=progress, schedule=None if ramp is None

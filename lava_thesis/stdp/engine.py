@@ -53,8 +53,7 @@ class STDPNetwork:
         self.istate = np.zeros(2 + 2 * n_exc, np.int64)
         self.dirty = np.zeros(n_exc, np.bool_)
         self.prune_every, self.prune_fraction, self.levels = prune_every, prune_fraction, levels
-        self._seed = seed
-        K.seed(seed)
+        self._seed, self._calls = seed, 0
 
     # --- views -----------------------------------------------------------------------------
     @property
@@ -118,6 +117,12 @@ class STDPNetwork:
                     ptr, idx, self._fp(), self._ip(), learn, self.dirty, counts, rec)
         return counts
 
+    def _reseed(self) -> None:
+        """numba's generator is global: reseed it per call from this network's seed, so a
+        network's spikes do not depend on what other networks drew before."""
+        K.seed((self._seed * 1_000_003 + self._calls) % 2**32)
+        self._calls += 1
+
     # --- running ---------------------------------------------------------------------------
     def run_raster(self, raster: np.ndarray, learn: bool) -> np.ndarray:
         """Run explicit input spikes ``(n_input, steps)`` (bool); return the excitatory spikes
@@ -158,6 +163,7 @@ class STDPNetwork:
         ``schedule(i) -> (prune_fraction, levels)`` is asked before image ``i`` (a pruning
         ramp); ``progress(i)`` is called after each image.
         """
+        self._reseed()
         used = 0
         for i, image in enumerate(images):
             if schedule is not None:
@@ -170,6 +176,7 @@ class STDPNetwork:
     def responses(self, images: np.ndarray,
                   progress: Callable[[int], None] | None = None) -> np.ndarray:
         """Spike counts ``(N, n_exc)`` with learning and theta frozen (test mode)."""
+        self._reseed()
         out = np.zeros((len(images), self.params.n_exc))
         for i, image in enumerate(images):
             out[i] = self.present(image, learn=False)[0]
