@@ -63,44 +63,65 @@ def _flat(images: np.ndarray) -> np.ndarray:
     return np.asarray(images).reshape(len(images), -1)
 
 
+def _presentations(engine: STDPNetwork, image: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """The engine's test protocol on explicit rasters: present ``image`` as Poisson spikes,
+    again 32 Hz faster while fewer than ``min_spikes`` spikes come out. Returns every
+    presentation's raster and the last one's spike counts (engine state advances)."""
+    from lava_thesis.stdp.kernels import poisson_csr
+
+    p = engine.params
+    rasters, rate = [], p.max_rate_hz
+    for attempt in range(1, p.max_presentations + 1):
+        ptr, idx = poisson_csr(image.astype(np.float64) / 255e3 * rate, p.present_steps,
+                               p.sample_steps)
+        raster = np.zeros((p.n_input, p.sample_steps), bool)
+        raster[idx, np.repeat(np.arange(p.sample_steps), np.diff(ptr))] = True
+        rasters.append(raster)
+        counts = engine.run_raster(raster, learn=False).sum(0)
+        if counts.sum() >= p.min_spikes or attempt == p.max_presentations:
+            return rasters, counts
+        rate += p.rate_boost_hz
+    raise AssertionError("unreachable")
+
+
 def lava_check(net: STDPNetwork, images: np.ndarray, labels: np.ndarray,
                assignments: np.ndarray, seed: int, chunk: int = 20,
                log=print) -> dict[str, float]:
     """Run ``images`` through the Lava ``DiehlCookNetwork`` (learning off) and through the
-    engine on the *same* Poisson spikes (one presentation each, fresh state per chunk of
-    ``chunk`` images); return both accuracies and their prediction agreement."""
-    from lava_thesis.stdp.kernels import poisson_csr
+    engine on the *same* input spikes, with the engine's test protocol (re-presentation while
+    fewer than ``min_spikes`` spikes; fresh state per chunk of ``chunk`` images); return both
+    accuracies and their prediction agreement."""
     from lava_thesis.stdp.kernels import seed as seed_numba
     from lava_thesis.stdp.lava_net import lava_run_raster
 
     p = net.params
     seed_numba(seed)
     counts_engine, counts_lava = [], []
-    t0 = time.perf_counter()
+    t0, steps = time.perf_counter(), 0
     for start in range(0, len(images), chunk):
-        block = images[start:start + chunk]
-        raster = np.zeros((p.n_input, len(block) * p.sample_steps), bool)
-        for k, image in enumerate(block):
-            ptr, idx = poisson_csr(image.astype(np.float64) / 255e3 * p.max_rate_hz,
-                                   p.present_steps, p.sample_steps)
-            steps = np.repeat(np.arange(p.sample_steps), np.diff(ptr))
-            raster[idx, k * p.sample_steps + steps] = True
         engine = STDPNetwork(p)
         engine.weights, engine.mask = net.weights, net.mask
         engine.theta[:] = net.theta
-        spikes_e = engine.run_raster(raster, learn=False)
-        spikes_l = lava_run_raster(p, raster, weights=net.weights, mask=net.mask,
-                                   theta=net.theta, learning=False).spikes
-        counts_engine.append(spikes_e.reshape(len(block), p.sample_steps, -1).sum(1))
-        counts_lava.append(spikes_l.reshape(len(block), p.sample_steps, -1).sum(1))
-        log(f"  Lava: {start + len(block)}/{len(images)} images")
-    ce, cl = np.concatenate(counts_engine), np.concatenate(counts_lava)
+        rasters, finals = [], []
+        for image in images[start:start + chunk]:
+            segs, counts = _presentations(engine, image)
+            rasters += segs
+            finals.append(len(rasters) - 1)
+            counts_engine.append(counts)
+        raster = np.concatenate(rasters, axis=1)
+        steps += raster.shape[1]
+        spikes = lava_run_raster(p, raster, weights=net.weights, mask=net.mask,
+                                 theta=net.theta, learning=False).spikes
+        per_seg = spikes.reshape(len(rasters), p.sample_steps, -1).sum(1)
+        counts_lava += list(per_seg[finals])
+        log(f"  Lava: {min(start + chunk, len(images))}/{len(images)} images")
+    ce, cl = np.array(counts_engine), np.array(counts_lava)
     pe, pl = predict(ce, assignments, 10), predict(cl, assignments, 10)
     seconds = time.perf_counter() - t0
     return {"lava_samples": len(images), "lava_accuracy": float((pl == labels).mean()),
-            "engine_single_presentation_accuracy": float((pe == labels).mean()),
+            "engine_accuracy_lava_subset": float((pe == labels).mean()),
             "agreement": float((pl == pe).mean()), "spike_count_match": float((ce == cl).mean()),
-            "lava_steps_per_s": len(images) * p.sample_steps / seconds}
+            "lava_steps_per_s": steps / seconds}
 
 
 def run(

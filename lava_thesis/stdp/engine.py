@@ -61,13 +61,16 @@ class STDPNetwork:
         """Input weights ``(n_exc, n_input)`` (a copy), Lava's Dense orientation."""
         return self.wt.T.copy()
 
+    def _transposed(self, name: str, value: np.ndarray) -> np.ndarray:
+        value = np.asarray(value, np.float64)
+        shape = (self.params.n_exc, self.params.n_input)
+        if value.shape != shape:
+            raise ValueError(f"{name} must be {shape}, got {value.shape}")
+        return np.ascontiguousarray(value.T)
+
     @weights.setter
     def weights(self, value: np.ndarray) -> None:
-        value = np.asarray(value, np.float64)
-        if value.shape != (self.params.n_exc, self.params.n_input):
-            raise ValueError(f"weights must be {(self.params.n_exc, self.params.n_input)}, "
-                             f"got {value.shape}")
-        self.wt = np.ascontiguousarray(value.T)
+        self.wt = self._transposed("weights", value)
 
     @property
     def mask(self) -> np.ndarray:
@@ -76,10 +79,7 @@ class STDPNetwork:
 
     @mask.setter
     def mask(self, value: np.ndarray) -> None:
-        value = np.asarray(value, np.float64)
-        if value.shape != (self.params.n_exc, self.params.n_input):
-            raise ValueError("mask must have the weights' shape")
-        self.mask_t = np.ascontiguousarray(value.T)
+        self.mask_t = self._transposed("mask", value)
         self.wt *= self.mask_t
 
     @property
