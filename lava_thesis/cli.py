@@ -29,7 +29,7 @@ class Method(str, Enum):
     lite = "lite"
 
 
-PENDING = {Method.multimodal: 4, Method.hybrid: 5, Method.lite: 7}
+PENDING = {Method.multimodal: 4, Method.lite: 7}
 
 
 class Dataset(str, Enum):
@@ -82,11 +82,11 @@ def train(
         help="Directory for the .net, .pt and model card (default: --out).")] = None,
     seed: Seed = 0,
     epochs: Annotated[int | None, typer.Option(
-        min=1, help="Training epochs (default: stdp 1, others 4).")] = None,
+        min=1, help="Training epochs (default: stdp 1, hybrid 3 (STDB), others 4).")] = None,
     num_steps: Annotated[int | None, typer.Option(
-        min=1, help="Time steps per sample (default: quickstart 16, diet 5).")] = None,
+        min=1, help="Time steps per sample (default: quickstart 16, diet 5, hybrid 25).")] = None,
     lava_samples: Annotated[int | None, typer.Option(
-        min=0, help="Test samples run in Lava (default: stdp 200, others 1000).")] = None,
+        min=0, help="Test samples run in Lava (default: stdp/hybrid 200, others 1000).")] = None,
     spec: Annotated[str | None, typer.Option(
         help="DIET layers, e.g. c8k3s2,c32k3s1,c64k3s2,f,d256,d10, or a name: "
              "small (default), vgg9 (for CIFAR-10).")] = None,
@@ -98,9 +98,13 @@ def train(
     levels: Annotated[int, typer.Option(
         min=0, help="STDP: weight levels after quantization (0: float).")] = 0,
     train_samples: Annotated[int | None, typer.Option(
-        min=1, help="STDP: training images per epoch (default: all).")] = None,
+        min=1, help="STDP / hybrid: training images (default: all).")] = None,
     test_samples: Annotated[int | None, typer.Option(
-        min=1, help="STDP: test images (default: all).")] = None,
+        min=1, help="STDP / hybrid: test images (default: all).")] = None,
+    resume: Annotated[bool, typer.Option(
+        help="hybrid: reuse this experiment's finished ANN / STDB checkpoints.")] = False,
+    reset: Annotated[str, typer.Option(
+        help="hybrid: reset of the torch SNN, hard (deployable) or soft (the paper).")] = "hard",
     sweep: Annotated[bool, typer.Option(
         help="STDP: sweep pruned fraction (0-90%, float) and levels (2-16 at "
              "--prune-fraction).")] = False,
@@ -108,11 +112,36 @@ def train(
     """Train a method on real data and write <out>/<experiment>.json (+ plots, model files)."""
     if method in PENDING:
         _fail(f"method '{method.value}' is not implemented yet (issue #{PENDING[method]})")
-    if dataset is Dataset.cifar10 and method is not Method.diet:
-        _fail("cifar10 is wired for the diet method only (the quickstart net is 784-input)")
+    if dataset is Dataset.cifar10 and method not in (Method.diet, Method.hybrid):
+        _fail("cifar10 is wired for the diet and hybrid methods only (the quickstart and STDP "
+              "networks are 784-input)")
     train_data, test_data = _load(dataset, "train", data_dir), _load(dataset, "test", data_dir)
+    from lava_thesis.diet import parse_spec
+
     name = dataset.value.replace("-", "_")
-    if method is Method.stdp:
+    if method is Method.hybrid:
+        from lava_thesis.experiments import hybrid as hyb
+        from lava_thesis.hybrid.stdb import STDBConfig
+
+        if reset not in ("hard", "soft"):
+            _fail(f"--reset must be hard or soft, got {reset!r}")
+        spec_layers = tuple(spec.split(",")) if spec else hyb.DEFAULT_SPEC
+        try:
+            parse_spec(spec_layers, train_data[0].shape[1:] if train_data[0].ndim == 4
+                       else (1, *train_data[0].shape[1:]))
+        except ValueError as err:
+            _fail(f"--spec: {err}")
+        cfg = hyb.HybridConfig(spec=spec_layers, num_steps=num_steps or 25, reset=reset,
+                               stdb=STDBConfig(epochs=epochs or 3, seed=seed),
+                               lava_samples=200 if lava_samples is None else lava_samples)
+        if train_samples:  # the ANN and STDB both train on this many images
+            train_data = (train_data[0][:train_samples], train_data[1][:train_samples])
+        if test_samples:
+            test_data = (test_data[0][:test_samples], test_data[1][:test_samples])
+        metrics = hyb.run(train_data, test_data, out, dataset=dataset.value, config=cfg,
+                          experiment=f"hybrid_{name}", model_dir=model_dir, resume=resume,
+                          log=typer.echo)
+    elif method is Method.stdp:
         from lava_thesis.experiments import stdp as exp
 
         if levels == 1:
@@ -132,7 +161,6 @@ def train(
             metrics = exp.run(train_data, test_data, out, dataset=dataset.value, config=cfg,
                               experiment=tag, model_dir=model_dir, log=typer.echo)
     elif method is Method.diet:
-        from lava_thesis.diet import parse_spec
         from lava_thesis.diet.train import TrainConfig
         from lava_thesis.experiments.diet import SPECS, DietConfig
         from lava_thesis.experiments.diet import run as run_diet

@@ -10,7 +10,7 @@ from lava_thesis.cli import app
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("method,issue", [("multimodal", 4), ("hybrid", 5), ("lite", 7)])
+@pytest.mark.parametrize("method,issue", [("multimodal", 4), ("lite", 7)])
 def test_pending_methods_say_which_issue(method, issue):
     result = runner.invoke(app, ["train", method])
     assert result.exit_code == 2
@@ -79,3 +79,9 @@ def test_train_stdp_small_run_writes_results_and_model(data_root, tmp_path):
 def test_stdp_rejects_one_level(data_root):
     result = runner.invoke(app, ["train", "stdp", "--data-dir", str(data_root), "--levels", "1"])
     assert result.exit_code == 2 and "--levels" in result.output
+
+
+def test_hybrid_rejects_unknown_reset(data_root):
+    result = runner.invoke(app, ["train", "hybrid", "--data-dir", str(data_root), "--reset",
+                                 "subtract"])
+    assert result.exit_code == 2 and "--reset" in result.output

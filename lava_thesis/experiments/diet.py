@@ -62,16 +62,24 @@ class DietConfig:
 
 def energy_report(net: DietSNN, images: np.ndarray, num_steps: int) -> energy.EnergyReport:
     """Spike counts of every layer on ``images`` -> 45 nm energy (first layer: analog MACs)."""
+    return energy_from_input(net, snn_input(images, num_steps, net.delay), analog_input=True)
+
+
+def energy_from_input(net: DietSNN, x: torch.Tensor, *, analog_input: bool
+                      ) -> energy.EnergyReport:
+    """Energy of ``net`` on the SLAYER input ``x`` ``(N, C, H, W, T)``. ``analog_input``: the
+    first layer is charged MACs every step (direct input); else its input spikes are counted."""
     record: list = []
     net.eval()
     with torch.no_grad():
-        net(snn_input(images, num_steps, net.delay), record=record)
+        net(x, record=record)
     specs, inputs, outputs = [], [], []
-    shape, prev = net.input_shape, None
+    shape, prev = net.input_shape, (None if analog_input else x)
     for i, (block, out) in enumerate(zip(net.blocks, record, strict=True)):
         if hasattr(block, "neuron"):
             specs.append(energy.spec_from_slayer_block(
-                block, shape, name=f"{len(specs) + 1}:{net.spec[i]}", analog_input=not specs))
+                block, shape, name=f"{len(specs) + 1}:{net.spec[i]}",
+                analog_input=analog_input and not specs))
             inputs.append(prev)
             outputs.append(out)
         prev, shape = out, tuple(out.shape[1:-1])
