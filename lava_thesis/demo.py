@@ -5,6 +5,8 @@
    netx -> Lava fixed point, with the compute-energy estimate against its ANN.
 3. STDP: unsupervised Diehl & Cook network (power-law STDP), pruned and quantized during
    training, receptive fields plotted, checked in Lava against the engine.
+4. Hybrid: ANN -> IF conversion (threshold balancing) -> STDB fine-tuning at 20 steps ->
+   netx -> Lava fixed point.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from pathlib import Path
 
 from lava_thesis.data.shipped_mnist import load_shipped_mnist
 from lava_thesis.diet.train import TrainConfig
-from lava_thesis.experiments import diet, quickstart, stdp
+from lava_thesis.experiments import diet, hybrid, quickstart, stdp
+from lava_thesis.hybrid.stdb import STDBConfig
 
 
 def run_demo(out_dir: str | Path = "out/demo", *, seed: int = 0, epochs: int = 4,
@@ -58,6 +61,19 @@ def run_demo(out_dir: str | Path = "out/demo", *, seed: int = 0, epochs: int = 4
     log(f"synapses kept:              {int(s['synapses'])} ({1 - s['pruned_fraction']:.0%}), "
         f"{int(s['bits_per_weight'])} bits each; est. area {s['area_ratio']:.0f}x smaller")
     log(f"receptive fields:           {Path(out_dir)}/demo_stdp_receptive_fields.png")
-    log(f"\nresults: {Path(out_dir)}/demo_quickstart.json, demo_diet.json, demo_stdp.json "
-        "(+ plots)")
-    return {"quickstart": q, "diet": d, "stdp": s}
+
+    log("\n-- 4. Hybrid: ANN -> conversion -> STDB fine-tuning (20 steps) -> Lava --")
+    hcfg = hybrid.HybridConfig(ann_epochs=2, num_steps=20, balance_steps=50,
+                               stdb=STDBConfig(epochs=2, seed=seed), stdb_samples=1000,
+                               sweep_steps=(10, 20, 40), eval_samples=len(test[1]),
+                               lava_samples=20, energy_samples=50)
+    h = hybrid.run(train, test, out_dir, dataset=dataset, config=hcfg,
+                   experiment="demo_hybrid", log=log)
+    log(f"ANN accuracy:               {h['ann_accuracy']:.2%}")
+    log(f"converted SNN (T=20):       {h['converted_accuracy']:.2%}")
+    log(f"hybrid after STDB (T=20):   {h['hybrid_accuracy']:.2%}")
+    log(f"Lava vs. SLAYER twin:       {h['agreement_hybrid']:.2%} agreement on "
+        f"{int(h['lava_samples'])} images")
+    log(f"\nresults: {Path(out_dir)}/demo_quickstart.json, demo_diet.json, demo_stdp.json, "
+        "demo_hybrid.json (+ plots)")
+    return {"quickstart": q, "diet": d, "stdp": s, "hybrid": h}

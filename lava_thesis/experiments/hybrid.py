@@ -154,7 +154,7 @@ def run(
               for t in cfg.sweep_steps}
     hyb_acc = float((snn_predict(snn, x_te, cfg.num_steps) == y_te).mean())
     log(f"  hybrid accuracy vs steps: {hybrid}")
-    lava_hyb, payload = _lava_run(snn, cfg, x_te[:n_lava], input_shape,
+    lava_hyb, _ = _lava_run(snn, cfg, x_te[:n_lava], input_shape,
                                   model_dir / f"{experiment}_hybrid.net", seed=11)
 
     target = hybrid.get(cfg.num_steps, hyb_acc)
@@ -187,7 +187,7 @@ def run(
     n_energy = min(cfg.energy_samples, len(y_te))
     for name, net in (("converted", converted_snn), ("hybrid", snn)):
         twin = lava_twin(net, list(cfg.spec), input_shape)
-        pay = payload[:n_energy] if name == "hybrid" else _lava_payload(net, cfg, x_te[:n_energy])
+        pay = _lava_payload(net, cfg, x_te[:n_energy])
         rep = energy_from_input(twin, torch.from_numpy(pay / 256.0), analog_input=False)
         for key, value in energy.report_dict(rep).items():
             metrics[f"{key}_{name}"] = value
