@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from lava_thesis.diet.model import THETA_REF, DietSNN
 from lava_thesis.quickstart import predict
 from lava_thesis.slayer_ext import INPUT_BITS, pixels_to_input
+from lava_thesis.training import fit
 
 
 @dataclass
@@ -110,33 +110,21 @@ def train_snn(
     """
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(_groups(net, cfg))
-    y_all = torch.as_tensor(labels, dtype=torch.long)
-    total = cfg.epochs * -(-len(y_all) // cfg.batch_size)
+    total = cfg.epochs * -(-len(labels) // cfg.batch_size)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, total) if cfg.cosine else None
-    history = []
-    for epoch in range(cfg.epochs):
-        net.train()
-        order = torch.randperm(len(y_all), generator=gen).numpy()
-        correct = 0
-        for start in tqdm(range(0, len(order), cfg.batch_size), desc=f"DIET epoch {epoch + 1}",
-                          leave=False, disable=None):
-            idx = order[start:start + cfg.batch_size]
-            record: list = []
-            out = net(snn_input(images[idx], num_steps, net.delay), record=record)
-            loss = torch.nn.functional.cross_entropy(logits(out), y_all[idx])
-            if cfg.rate_penalty:
-                loss = loss + cfg.rate_penalty * hidden_rate(net, record)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if sched is not None:
-                sched.step()
-            net.clamp()
-            correct += int((logits(out).argmax(1) == y_all[idx]).sum())
-        history.append(correct / len(y_all))
-        if on_epoch is not None:
-            on_epoch(epoch, history[-1])
-    return history
+
+    def forward(idx: np.ndarray):
+        record: list = []
+        out = logits(net(snn_input(images[idx], num_steps, net.delay), record=record))
+        return out, (cfg.rate_penalty * hidden_rate(net, record) if cfg.rate_penalty else 0.0)
+
+    def after_step() -> None:
+        if sched is not None:
+            sched.step()
+        net.clamp()
+
+    return fit(net, forward, labels, opt, epochs=cfg.epochs, batch_size=cfg.batch_size,
+               generator=gen, after_step=after_step, on_epoch=on_epoch, desc="DIET")
 
 
 @torch.no_grad()

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from lava_thesis.hybrid.snn import HybridSNN, poisson_input
+from lava_thesis.training import fit
 
 
 @dataclass
@@ -38,25 +38,12 @@ def train_stdb(snn: HybridSNN, images: np.ndarray, labels: np.ndarray, num_steps
     epoch. Poisson input is redrawn for every batch (seeded)."""
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(snn.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    y_all = torch.as_tensor(labels, dtype=torch.long)
-    history = []
-    for epoch in range(cfg.epochs):
-        snn.train()
-        order = torch.randperm(len(y_all), generator=gen).numpy()
-        correct = 0
-        for start in tqdm(range(0, len(order), cfg.batch_size), desc=f"STDB epoch {epoch + 1}",
-                          leave=False, disable=None):
-            idx = order[start:start + cfg.batch_size]
-            out = snn(poisson_input(intensities(images[idx]), num_steps, gen))
-            loss = torch.nn.functional.cross_entropy(out, y_all[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            correct += int((out.argmax(1) == y_all[idx]).sum())
-        history.append(correct / len(y_all))
-        if on_epoch is not None:
-            on_epoch(epoch, history[-1])
-    return history
+
+    def forward(idx: np.ndarray):
+        return snn(poisson_input(intensities(images[idx]), num_steps, gen)), 0.0
+
+    return fit(snn, forward, labels, opt, epochs=cfg.epochs, batch_size=cfg.batch_size,
+               generator=gen, on_epoch=on_epoch, desc="STDB")
 
 
 @torch.no_grad()
