@@ -176,7 +176,7 @@ def run(
         **{f"hybrid_accuracy_epoch{e + 1}": a for e, a in enumerate(per_epoch)},
     }
     if conv_steps is not None:
-        metrics["converted_steps_for_hybrid_accuracy"] = conv_steps
+        metrics["converted_steps_to_match_hybrid"] = conv_steps
         metrics["step_reduction"] = conv_steps / cfg.num_steps
     else:  # conversion never reached it within the sweep
         metrics["step_reduction_at_least"] = max(converted) / cfg.num_steps
