@@ -205,7 +205,7 @@ def run(
                               shape=(side, side),
                               title=f"{experiment}: {params.n_exc} neurons, "
                                     f"{100 * cost['pruned_fraction']:.0f}% pruned, "
-                                    f"{cfg.levels or 'float'} levels")
+                                    (f"{cfg.levels} levels" if cfg.levels else "float weights"))
         write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="stdp",
                       config=asdict(cfg), commit=commit, paper=PAPER,
                       headline=[k for k in HEADLINE if k in metrics])
@@ -236,25 +236,33 @@ def sweep(train, test, out_dir: str | Path, *, dataset: str, config: STDPConfig,
         points[f"energy_ratio_pruned{int(frac * 100)}_levels{levels}"] = m["energy_ratio"]
         points[f"area_ratio_pruned{int(frac * 100)}_levels{levels}"] = m["area_ratio"]
     out_dir = Path(out_dir)
-    fig = new_figure((9.0, 3.6))
-    ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-    ax1.plot([100 * f for f in SWEEP_FRACTIONS],
-             [100 * points[f"accuracy_pruned{int(f * 100)}_float"] for f in SWEEP_FRACTIONS],
-             marker="o")
-    ax1.set(xlabel="synapses pruned (%)", ylabel="test accuracy (%)", title="float weights")
-    lv = list(SWEEP_LEVELS[:-1])
-    ax2.plot(lv, [100 * points[f"accuracy_pruned{int(frac * 100)}_levels{n}"] for n in lv],
-             marker="o", label="quantized")
-    ax2.axhline(100 * points.get(f"accuracy_pruned{int(frac * 100)}_float", np.nan),
-                ls="--", color="gray", label="float")
-    ax2.set(xscale="log", xlabel="weight levels", ylabel="test accuracy (%)",
-            title=f"{frac:.0%} pruned")
-    ax2.set_xticks(lv, [str(n) for n in lv])
-    ax2.legend()
-    for ax in (ax1, ax2):
-        ax.grid(alpha=0.3)
-    save_figure(fig, out_dir / f"{experiment}.png")
+    plot_sweep(points, frac, out_dir / f"{experiment}.png")
     write_results(out_dir, experiment, dataset=dataset, metrics=points, method="stdp",
                   config=asdict(config), paper=PAPER,
                   headline=[k for k in points if k.startswith("accuracy")])
     return points
+
+
+def plot_sweep(points: dict[str, float], frac: float, path: str | Path) -> Path:
+    """Accuracy vs. pruned fraction (float) and vs. levels (at ``frac``) from sweep points."""
+    from matplotlib.ticker import NullFormatter
+
+    fig = new_figure((9.0, 3.6))
+    ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    fr = [f for f in SWEEP_FRACTIONS if f"accuracy_pruned{int(f * 100)}_float" in points]
+    ax1.plot([100 * f for f in fr],
+             [100 * points[f"accuracy_pruned{int(f * 100)}_float"] for f in fr], marker="o")
+    ax1.set(xlabel="synapses pruned (%)", ylabel="test accuracy (%)", title="float weights")
+    key = f"accuracy_pruned{int(frac * 100)}"
+    lv = [n for n in SWEEP_LEVELS[:-1] if f"{key}_levels{n}" in points]
+    ax2.plot(lv, [100 * points[f"{key}_levels{n}"] for n in lv], marker="o", label="quantized")
+    if f"{key}_float" in points:
+        ax2.axhline(100 * points[f"{key}_float"], ls="--", color="gray", label="float")
+    ax2.set(xscale="log", xlabel="weight levels", ylabel="test accuracy (%)",
+            title=f"{frac:.0%} pruned")
+    ax2.set_xticks(lv, [str(n) for n in lv])
+    ax2.xaxis.set_minor_formatter(NullFormatter())
+    ax2.legend()
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+    return save_figure(fig, path)
