@@ -133,11 +133,11 @@ def run(
 
     stdb_path = model_dir / f"{experiment}_stdb.pt"
     per_epoch: list[float] = []
-    t0 = time.perf_counter()
+    t0, spent = time.perf_counter(), 0.0
     if resume and stdb_path.is_file():
         ckpt = torch.load(stdb_path, weights_only=True)
         snn.load_state_dict(ckpt["state_dict"])
-        per_epoch = list(ckpt["per_epoch"])
+        per_epoch, spent = list(ckpt["per_epoch"]), float(ckpt.get("seconds", 0.0))
         log(f"  resumed STDB from {stdb_path} ({len(per_epoch)} epochs)")
     rng = np.random.default_rng(cfg.stdb.seed)
     for epoch in range(len(per_epoch), cfg.stdb.epochs):
@@ -148,8 +148,9 @@ def run(
                                 == y_te[:n_eval]).mean()))
         log(f"  STDB epoch {epoch + 1}: accuracy {per_epoch[-1]:.4f} ({n_eval} test images)")
         with atomic_path(stdb_path) as tmp:  # checkpoint: resume continues from here
-            torch.save({"state_dict": snn.state_dict(), "per_epoch": per_epoch}, tmp)
-    stdb_s = time.perf_counter() - t0
+            torch.save({"state_dict": snn.state_dict(), "per_epoch": per_epoch,
+                        "seconds": spent + time.perf_counter() - t0}, tmp)
+    stdb_s = spent + time.perf_counter() - t0  # STDB time, including resumed epochs
     hybrid = {t: float((snn_predict(snn, x_te[:n_eval], t) == y_te[:n_eval]).mean())
               for t in cfg.sweep_steps}
     hyb_acc = float((snn_predict(snn, x_te, cfg.num_steps) == y_te).mean())
