@@ -238,7 +238,7 @@ def sweep(train, test, out_dir: str | Path, *, dataset: str, config: STDPConfig,
     out_dir = Path(out_dir)
     plot_sweep(points, frac, out_dir / f"{experiment}.png")
     write_results(out_dir, experiment, dataset=dataset, metrics=points, method="stdp",
-                  config=asdict(config), paper=PAPER,
+                  config=asdict(config),
                   headline=[k for k in points if k.startswith("accuracy")])
     return points
 
