@@ -201,11 +201,11 @@ def run(
                 "metrics": metrics, "commit": commit}
         save_model(model_dir / f"{experiment}.h5", net, assignments, card)
         side = int(round(np.sqrt(params.n_input)))
+        weights = f"{cfg.levels} levels" if cfg.levels else "float weights"
         plot_receptive_fields(net.weights, out_dir / f"{experiment}_receptive_fields.png",
                               shape=(side, side),
                               title=f"{experiment}: {params.n_exc} neurons, "
-                                    f"{100 * cost['pruned_fraction']:.0f}% pruned, "
-                                    (f"{cfg.levels} levels" if cfg.levels else "float weights"))
+                                    f"{100 * cost['pruned_fraction']:.0f}% pruned, {weights}")
         write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="stdp",
                       config=asdict(cfg), commit=commit, paper=PAPER,
                       headline=[k for k in HEADLINE if k in metrics])
