@@ -1,0 +1,90 @@
+"""Multimodal groundwork: audio images, noise, pairing, and the per-data-directory cache."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from python_speech_features import get_filterbanks
+
+from lava_thesis.data.wav import write_wav
+from lava_thesis.multimodal import audio, features
+from lava_thesis.multimodal.pairing import gaussian_noise, pair_by_class, salt_and_pepper
+
+
+def _tone(freq: float, seconds: float = 0.5, rate: int = 8000) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return 0.5 * np.sin(2 * np.pi * freq * t)
+
+
+@pytest.mark.parametrize("freq", [500.0, 1000.0, 2500.0])
+def test_tone_lights_the_filter_covering_its_frequency(freq):
+    img = audio.audio_image(_tone(freq), 8000)
+    assert img.shape == (28, 28) and img.dtype == np.uint8
+    bank = get_filterbanks(nfilt=28, nfft=256, samplerate=8000)
+    expected = int(bank[:, int(round(freq / 8000 * 256))].argmax())
+    assert abs(int(img.mean(1).argmax()) - expected) <= 1
+
+
+def test_audio_image_rejects_empty_and_nan():
+    with pytest.raises(ValueError, match="empty"):
+        audio.audio_image(np.zeros(0), 8000)
+    with pytest.raises(ValueError, match="non-finite"):
+        audio.audio_image(np.array([0.0, np.nan] * 200), 8000)
+
+
+def test_white_noise_has_the_requested_snr(rng):
+    signal = _tone(700.0, seconds=5.0)
+    noisy = audio.add_white_noise(signal, 10.0, rng)
+    snr = 10 * np.log10(np.mean(signal ** 2) / np.mean((noisy - signal) ** 2))
+    assert snr == pytest.approx(10.0, abs=0.1)
+    with pytest.raises(ValueError, match="silent"):
+        audio.add_white_noise(np.zeros(10), 10.0, rng)
+
+
+def test_pairing_matches_classes_and_is_seeded():
+    images = np.array([0, 1, 2, 1, 0, 2, 2])
+    sounds = np.array([2, 2, 1, 0, 0, 1, 2, 0])
+    idx = pair_by_class(images, sounds, seed=3)
+    np.testing.assert_array_equal(sounds[idx], images)
+    np.testing.assert_array_equal(idx, pair_by_class(images, sounds, seed=3))
+    with pytest.raises(ValueError, match="class 5"):
+        pair_by_class(np.array([5]), sounds)
+
+
+def test_image_noise(rng):
+    images = np.full((50, 28, 28), 100, np.uint8)
+    sp = salt_and_pepper(images, 0.2, rng)
+    changed = sp != images
+    assert abs(changed.mean() - 0.2) < 0.01 and set(np.unique(sp[changed])) <= {0, 255}
+    g = gaussian_noise(images, 30.0, rng)
+    assert g.dtype == np.uint8 and abs(float(g.std()) - 30.0) < 1.0
+
+
+def _fake_fsdd(root):
+    rec = root / "fsdd" / "recordings"
+    rec.mkdir(parents=True)
+    for digit in range(2):
+        for take in (0, 7):
+            write_wav(rec / f"{digit}_alice_{take}.wav", _tone(400.0 + 300 * digit), 8000)
+    return rec
+
+
+def test_features_are_cached_and_invalidated(tmp_path, monkeypatch):
+    rec = _fake_fsdd(tmp_path / "data")
+    cache = tmp_path / "cache"
+    images, labels = features.fsdd_images("train", tmp_path / "data", cache_dir=cache)
+    assert images.shape == (2, 28, 28) and labels.tolist() == [0, 1]
+    assert len(list(cache.glob("*.npz"))) == 1
+
+    def boom(*args, **kwargs):
+        raise AssertionError("recomputed despite the cache")
+
+    monkeypatch.setattr(features, "audio_image", boom)
+    again, _ = features.fsdd_images("train", tmp_path / "data", cache_dir=cache)
+    np.testing.assert_array_equal(again, images)
+    target = rec / "1_alice_7.wav"  # a changed recording invalidates the cache
+    os.utime(target, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns + 10**9))
+    with pytest.raises(AssertionError, match="recomputed"):
+        features.fsdd_images("train", tmp_path / "data", cache_dir=cache)
