@@ -18,7 +18,7 @@ from lava_thesis.data.shipped_mnist import load_shipped_mnist
 from lava_thesis.experiments.stdp import TUNED
 from lava_thesis.results import write_results
 from lava_thesis.stdp import STDPNetwork, STDPParams
-from lava_thesis.stdp.kernels import poisson_csr
+from lava_thesis.stdp.engine import poisson_raster
 from lava_thesis.stdp.lava_net import lava_run_raster
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -34,12 +34,8 @@ def main(n_exc: int = 400, lava_images: int = 4) -> None:
     used = net.train(images)
     engine_s = time.perf_counter() - start
 
-    raster = np.zeros((params.n_input, lava_images * params.sample_steps), bool)
-    for k, image in enumerate(images[:lava_images]):
-        ptr, idx = poisson_csr(image / 255e3 * params.max_rate_hz, params.present_steps,
-                               params.sample_steps)
-        raster[idx, k * params.sample_steps + np.repeat(np.arange(params.sample_steps),
-                                                        np.diff(ptr))] = True
+    raster = np.concatenate([poisson_raster(image, params.max_rate_hz, params)
+                             for image in images[:lava_images]], axis=1)
     start = time.perf_counter()
     lava_run_raster(params, raster, weights=net.weights, theta=net.theta)
     lava_s = time.perf_counter() - start

@@ -66,20 +66,23 @@ def _steps_to_reach(curve: dict[int, float], target: float) -> int | None:
     return None
 
 
-def _lava_run(snn: HybridSNN, cfg: HybridConfig, images: np.ndarray, input_shape, path: Path,
-              seed: int) -> tuple[dict, np.ndarray]:
+def _payload(cfg: HybridConfig, images: np.ndarray, delay: int) -> np.ndarray:
+    """Poisson spikes of ``images`` (seeded: every network sees the same) as a Lava payload."""
+    spikes = poisson_input(intensities(images), cfg.num_steps, torch.Generator().manual_seed(11))
+    return spike_payload(spikes.permute(1, 2, 3, 4, 0).numpy(), delay)
+
+
+def _lava_run(snn: HybridSNN, cfg: HybridConfig, images: np.ndarray, input_shape,
+              path: Path) -> dict:
     """Export the twin, run ``images`` in Lava and in the twin on the same spikes."""
     twin = lava_twin(snn, list(cfg.spec), input_shape)
-    gen = torch.Generator().manual_seed(seed)
-    spikes = poisson_input(intensities(images), cfg.num_steps, gen)
-    payload = spike_payload(spikes.permute(1, 2, 3, 4, 0).numpy(), twin.delay)
+    payload = _payload(cfg, images, twin.delay)
     net_path = twin.export_hdf5(path)
     out_twin = twin_output(twin, payload)
     out_lava = netx_output_spikes(net_path, payload, input_bits=INPUT_BITS)
     return {"agreement": float((predict_spikes(out_lava) == predict_spikes(out_twin)).mean()),
             "spike_match": float((out_lava == out_twin).mean()),
-            "twin_pred": predict_spikes(out_twin), "lava_pred": predict_spikes(out_lava)}, \
-        payload
+            "twin_pred": predict_spikes(out_twin), "lava_pred": predict_spikes(out_lava)}
 
 
 def run(
@@ -127,8 +130,8 @@ def run(
     conv_acc = float((snn_predict(snn, x_te, cfg.num_steps) == y_te).mean())
     log(f"  converted SNN ({cfg.reset} reset), accuracy vs steps: {converted}")
     n_lava = min(cfg.lava_samples, len(y_te))
-    lava_conv, _ = _lava_run(snn, cfg, x_te[:n_lava], input_shape,
-                             model_dir / f"{experiment}_converted.net", seed=11)
+    lava_conv = _lava_run(snn, cfg, x_te[:n_lava], input_shape,
+                          model_dir / f"{experiment}_converted.net")
     converted_snn = HybridSNN(ann, thetas, reset=cfg.reset)  # kept for the energy comparison
 
     stdb_path = model_dir / f"{experiment}_stdb.pt"
@@ -155,8 +158,8 @@ def run(
               for t in cfg.sweep_steps}
     hyb_acc = float((snn_predict(snn, x_te, cfg.num_steps) == y_te).mean())
     log(f"  hybrid accuracy vs steps: {hybrid}")
-    lava_hyb, _ = _lava_run(snn, cfg, x_te[:n_lava], input_shape,
-                                  model_dir / f"{experiment}_hybrid.net", seed=11)
+    lava_hyb = _lava_run(snn, cfg, x_te[:n_lava], input_shape,
+                         model_dir / f"{experiment}_hybrid.net")
 
     target = hybrid.get(cfg.num_steps, hyb_acc)
     conv_steps = _steps_to_reach(converted, target)
@@ -181,14 +184,12 @@ def run(
         metrics["step_reduction"] = conv_steps / cfg.num_steps
     else:  # conversion never reached it within the sweep
         metrics["step_reduction_at_least"] = max(converted) / cfg.num_steps
-    for name, net in (("converted", converted_snn), ("hybrid", snn)):
-        twin = lava_twin(net, list(cfg.spec), input_shape)
-        out = twin_output(twin, _lava_payload(net, cfg, x_te[:n_eval]))
-        metrics[f"deployed_accuracy_{name}"] = float((predict_spikes(out) == y_te[:n_eval]).mean())
     n_energy = min(cfg.energy_samples, len(y_te))
     for name, net in (("converted", converted_snn), ("hybrid", snn)):
         twin = lava_twin(net, list(cfg.spec), input_shape)
-        pay = _lava_payload(net, cfg, x_te[:n_energy])
+        out = twin_output(twin, _payload(cfg, x_te[:n_eval], twin.delay))
+        metrics[f"deployed_accuracy_{name}"] = float((predict_spikes(out) == y_te[:n_eval]).mean())
+        pay = _payload(cfg, x_te[:n_energy], twin.delay)
         rep = energy_from_input(twin, torch.from_numpy(pay / 256.0), analog_input=False)
         for key, value in energy.report_dict(rep).items():
             metrics[f"{key}_{name}"] = value
@@ -210,13 +211,6 @@ def run(
     with atomic_open(model_dir / f"{experiment}.model_card.json") as handle:
         json.dump(card, handle, indent=2)
     return metrics
-
-
-def _lava_payload(snn: HybridSNN, cfg: HybridConfig, images: np.ndarray) -> np.ndarray:
-    gen = torch.Generator().manual_seed(11)
-    spikes = poisson_input(intensities(images), cfg.num_steps, gen)
-    return spike_payload(spikes.permute(1, 2, 3, 4, 0).numpy(),
-                         sum(1 for m in snn.layers if hasattr(m, "weight")))
 
 
 def _plots(out_dir: Path, experiment: str, dataset: str, ann_acc: float, converted: dict,

@@ -67,15 +67,12 @@ def _presentations(engine: STDPNetwork, image: np.ndarray) -> tuple[list[np.ndar
     """The engine's test protocol on explicit rasters: present ``image`` as Poisson spikes,
     again 32 Hz faster while fewer than ``min_spikes`` spikes come out. Returns every
     presentation's raster and the last one's spike counts (engine state advances)."""
-    from lava_thesis.stdp.kernels import poisson_csr
+    from lava_thesis.stdp.engine import poisson_raster
 
     p = engine.params
     rasters, rate = [], p.max_rate_hz
     for attempt in range(1, p.max_presentations + 1):
-        ptr, idx = poisson_csr(image.astype(np.float64) / 255e3 * rate, p.present_steps,
-                               p.sample_steps)
-        raster = np.zeros((p.n_input, p.sample_steps), bool)
-        raster[idx, np.repeat(np.arange(p.sample_steps), np.diff(ptr))] = True
+        raster = poisson_raster(image, rate, p)
         rasters.append(raster)
         counts = engine.run_raster(raster, learn=False).sum(0)
         if counts.sum() >= p.min_spikes or attempt == p.max_presentations:

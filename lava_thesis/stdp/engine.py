@@ -23,6 +23,17 @@ from lava_thesis.stdp import kernels as K
 from lava_thesis.stdp.params import STDPParams
 
 
+def poisson_raster(image: np.ndarray, rate_hz: float, params: STDPParams) -> np.ndarray:
+    """One presentation of ``image`` (flat, 0-255) as explicit spikes ``(n_input,
+    sample_steps)`` bool: Poisson at ``pixel / 255 * rate_hz`` for ``present_steps``, then
+    silent. Drawn from numba's generator (seed it with ``kernels.seed``), as training does."""
+    ptr, idx = K.poisson_csr(np.asarray(image, np.float64).reshape(-1) / 255e3 * rate_hz,
+                             params.present_steps, params.sample_steps)
+    raster = np.zeros((params.n_input, params.sample_steps), bool)
+    raster[idx, np.repeat(np.arange(params.sample_steps), np.diff(ptr))] = True
+    return raster
+
+
 class STDPNetwork:
     """State of one network: input weights ``(n_exc, n_input)``, mask, theta, neuron state.
 
