@@ -29,7 +29,7 @@ class Method(str, Enum):
     lite = "lite"
 
 
-PENDING = {Method.multimodal: 4, Method.lite: 7}
+PENDING = {Method.lite: 7}
 
 
 class Dataset(str, Enum):
@@ -82,23 +82,27 @@ def train(
         help="Directory for the .net, .pt and model card (default: --out).")] = None,
     seed: Seed = 0,
     epochs: Annotated[int | None, typer.Option(
-        min=1, help="Training epochs (default: stdp 1, hybrid 3 (STDB), others 4).")] = None,
+        min=1, help="Training epochs (default: stdp and multimodal 1, hybrid 3 (STDB), "
+                    "others 4).")] = None,
     num_steps: Annotated[int | None, typer.Option(
         min=1, help="Time steps per sample (default: quickstart 16, diet 5, hybrid 25).")] = None,
     lava_samples: Annotated[int | None, typer.Option(
-        min=0, help="Test samples run in Lava (default: stdp/hybrid 200, others 1000).")] = None,
+        min=0, help="Test samples run in Lava (default: stdp/hybrid 200, multimodal 100 pairs, "
+                    "others 1000).")] = None,
     spec: Annotated[str | None, typer.Option(
         help="DIET layers, e.g. c8k3s2,c32k3s1,c64k3s2,f,d256,d10, or a name: "
              "small (default), vgg9 (for CIFAR-10).")] = None,
     rate_penalty: Annotated[float, typer.Option(
         min=0.0, help="DIET: weight of the mean hidden spike rate in the loss (energy).")] = 0.0,
-    n_exc: Annotated[int, typer.Option(min=1, help="STDP: excitatory neurons.")] = 400,
+    n_exc: Annotated[int, typer.Option(
+        min=1, help="STDP: excitatory neurons (multimodal: per ensemble).")] = 400,
     prune_fraction: Annotated[float, typer.Option(
         min=0.0, max=0.99, help="STDP: fraction of each neuron's synapses pruned.")] = 0.0,
     levels: Annotated[int, typer.Option(
         min=0, help="STDP: weight levels after quantization (0: float).")] = 0,
     train_samples: Annotated[int | None, typer.Option(
-        min=1, help="STDP / hybrid: training images (default: all).")] = None,
+        min=1, help="STDP / hybrid: training images; multimodal: training pairs (default: "
+                    "all).")] = None,
     test_samples: Annotated[int | None, typer.Option(
         min=1, help="STDP / hybrid: test images (default: all).")] = None,
     resume: Annotated[bool, typer.Option(
@@ -160,6 +164,10 @@ def train(
                 tag += f"_p{int(round(prune_fraction * 100))}_l{levels}"
             metrics = exp.run(train_data, test_data, out, dataset=dataset.value, config=cfg,
                               experiment=tag, model_dir=model_dir, log=typer.echo)
+    elif method is Method.multimodal:
+        metrics = _train_multimodal(train_data, test_data, dataset, data_dir, out, model_dir,
+                                    n_exc=n_exc, epochs=epochs or 1, seed=seed,
+                                    train_samples=train_samples, lava_samples=lava_samples)
     elif method is Method.diet:
         from lava_thesis.diet.train import TrainConfig
         from lava_thesis.experiments.diet import SPECS, DietConfig
@@ -185,6 +193,29 @@ def train(
                       experiment=f"quickstart_{name}", model_dir=model_dir, log=typer.echo)
     for key, value in metrics.items():
         typer.echo(f"{key}: {value}")
+
+
+def _train_multimodal(train_data, test_data, dataset: Dataset, data_dir: Path | None,
+                      out: Path, model_dir: Path | None, *, n_exc: int, epochs: int, seed: int,
+                      train_samples: int | None, lava_samples: int | None) -> dict:
+    """Images of ``dataset`` paired with FSDD utterances (our stand-in for TI46)."""
+    from lava_thesis.data.errors import DataFormatError, DataNotFoundError
+    from lava_thesis.experiments import multimodal as mm
+    from lava_thesis.multimodal.features import fsdd_images
+
+    try:
+        audio_train, audio_test = fsdd_images("train", data_dir), fsdd_images("test", data_dir)
+    except (DataNotFoundError, DataFormatError) as err:
+        _fail(str(err))
+    data = mm.MultimodalData(train_data, test_data, audio_train, audio_test,
+                             lambda snr: fsdd_images("test", data_dir, snr_db=snr)[0])
+    cfg = mm.MultimodalConfig(n_exc=n_exc, epochs=epochs, train_pairs=train_samples,
+                              seed=seed, lava_pairs=100 if lava_samples is None
+                              else lava_samples)
+    name = dataset.value.replace("-", "_")
+    return mm.run(data, out, dataset=f"{dataset.value} + FSDD (stand-in for TI46)",
+                  config=cfg, experiment=f"multimodal_{name}_fsdd_n{n_exc}",
+                  model_dir=model_dir, log=typer.echo)
 
 
 def _load_model(path: Path):

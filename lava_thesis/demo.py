@@ -7,22 +7,26 @@
    training, receptive fields plotted, checked in Lava against the engine.
 4. Hybrid: ANN -> IF conversion (threshold balancing) -> STDB fine-tuning at 20 steps ->
    netx -> Lava fixed point.
+5. Multimodal: image + audio STDP ensembles with cross-modal STDP synapses, on MNIST digits
+   paired with the shipped FSDD utterances (stand-in for TI46), with noise in one modality,
+   checked in Lava against the engine.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from lava_thesis.data.shipped_fsdd import shipped_fsdd_root
 from lava_thesis.data.shipped_mnist import load_shipped_mnist
 from lava_thesis.diet.train import TrainConfig
-from lava_thesis.experiments import diet, hybrid, quickstart, stdp
+from lava_thesis.experiments import diet, hybrid, multimodal, quickstart, stdp
 from lava_thesis.hybrid.stdb import STDBConfig
 
 
 def run_demo(out_dir: str | Path = "out/demo", *, seed: int = 0, epochs: int = 4,
              lava_samples: int = 500, diet_lava_samples: int = 200,
              log=print) -> dict[str, dict[str, float]]:
-    """Run both demo sections; return their metrics."""
+    """Run the demo sections; return their metrics."""
     train, test = load_shipped_mnist("train"), load_shipped_mnist("test")
     dataset = "MNIST (shipped subset 2000/500)"
     log(f"== lava-thesis demo: {len(train[1])} training / {len(test[1])} test images "
@@ -74,6 +78,34 @@ def run_demo(out_dir: str | Path = "out/demo", *, seed: int = 0, epochs: int = 4
     log(f"hybrid after STDB (T=20):   {h['hybrid_accuracy']:.2%}")
     log(f"Lava vs. SLAYER twin:       {h['agreement_hybrid']:.2%} agreement on "
         f"{int(h['lava_samples'])} images")
+    m = _multimodal(train, test, out_dir, seed, log)
     log(f"\nresults: {Path(out_dir)}/demo_quickstart.json, demo_diet.json, demo_stdp.json, "
-        "demo_hybrid.json (+ plots)")
-    return {"quickstart": q, "diet": d, "stdp": s, "hybrid": h}
+        "demo_hybrid.json, demo_multimodal.json (+ plots)")
+    return {"quickstart": q, "diet": d, "stdp": s, "hybrid": h, "multimodal": m}
+
+
+def _multimodal(train, test, out_dir: str | Path, seed: int, log) -> dict[str, float]:
+    from lava_thesis.multimodal.features import fsdd_images
+
+    root = shipped_fsdd_root()
+    audio_train, audio_test = fsdd_images("train", root), fsdd_images("test", root)
+    log(f"\n-- 5. Multimodal STDP: MNIST digits + {len(audio_train[1])}/{len(audio_test[1])} "
+        "shipped FSDD utterances (stand-in for TI46), 100 + 100 neurons --")
+    data = multimodal.MultimodalData(train, test, audio_train, audio_test,
+                                     lambda snr: fsdd_images("test", root, snr_db=snr)[0])
+    cfg = multimodal.MultimodalConfig(n_exc=100, assign_pairs=len(train[1]),
+                                      gaussian_sigmas=(128.0,), salt_pepper=(0.3,),
+                                      audio_snr_db=(10.0, 0.0), lava_pairs=6, seed=seed)
+    m = multimodal.run(data, out_dir, dataset="MNIST (shipped) + FSDD (shipped subset)",
+                       config=cfg, experiment="demo_multimodal", log=log)
+    n = int(m["test_pairs"])
+    log(f"image alone / audio alone:  {m['image_accuracy']:.2%} / {m['audio_accuracy']:.2%} "
+        f"on {n} test pairs")
+    log(f"multimodal:                 {m['multimodal_accuracy']:.2%} "
+        f"(without cross-modal synapses: {m['multimodal_accuracy_no_cross']:.2%})")
+    log(f"with one modality noisy:    multimodal >= best unimodal in "
+        f"{m['noise_multimodal_above_best_unimodal']:.0%} of {int(m['noise_conditions'])} "
+        f"conditions ({Path(out_dir)}/demo_multimodal_robustness.png)")
+    log(f"Lava vs. engine:            {m['lava_agreement']:.2%} agreement on "
+        f"{int(m['lava_pairs'])} pairs")
+    return m

@@ -10,7 +10,7 @@ from lava_thesis.cli import app
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("method,issue", [("multimodal", 4), ("lite", 7)])
+@pytest.mark.parametrize("method,issue", [("lite", 7)])
 def test_pending_methods_say_which_issue(method, issue):
     result = runner.invoke(app, ["train", method])
     assert result.exit_code == 2

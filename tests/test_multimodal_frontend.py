@@ -88,3 +88,15 @@ def test_features_are_cached_and_invalidated(tmp_path, monkeypatch):
     os.utime(target, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns + 10**9))
     with pytest.raises(AssertionError, match="recomputed"):
         features.fsdd_images("train", tmp_path / "data", cache_dir=cache)
+
+
+def test_shipped_fsdd_subset_is_real_and_split_as_fsdd(data_root):
+    from lava_thesis.data.fsdd import load_fsdd
+    from lava_thesis.data.shipped_fsdd import shipped_fsdd_root
+
+    train, test = load_fsdd("train", shipped_fsdd_root()), load_fsdd("test", shipped_fsdd_root())
+    assert (len(train), len(test)) == (120, 60)
+    assert {r.index for r in test} == {0} and {r.index for r in train} == {5, 6}
+    for rec in train + test:
+        real = data_root / "fsdd" / "recordings" / rec.path.name
+        assert rec.path.read_bytes() == real.read_bytes()

@@ -29,3 +29,6 @@ def test_shipped_subset_is_package_data():
     data = _pyproject()["tool"]["setuptools"]["package-data"]["lava_thesis.data"]
     assert "shipped/*.npz" in data
     assert (REPO / "lava_thesis" / "data" / "shipped" / "mnist_subset.npz").is_file()
+    assert "shipped/fsdd/recordings/*.wav" in data
+    wavs = list((REPO / "lava_thesis" / "data" / "shipped" / "fsdd" / "recordings").glob("*.wav"))
+    assert len(wavs) == 180

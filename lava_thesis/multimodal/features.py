@@ -21,7 +21,7 @@ import numpy as np
 
 from lava_thesis.atomic import atomic_path
 from lava_thesis.data.fsdd import SAMPLE_RATE, load_fsdd
-from lava_thesis.multimodal.audio import N_FILTERS, N_FRAMES, audio_image
+from lava_thesis.multimodal.audio import DYNAMIC_RANGE_DB, N_FILTERS, N_FRAMES, audio_image
 
 
 def default_cache_dir() -> Path:
@@ -39,7 +39,7 @@ def fsdd_images(split: str = "train", data_dir: str | os.PathLike | None = None,
     """
     recs = load_fsdd(split, data_dir)
     settings = {"n_filters": N_FILTERS, "n_frames": N_FRAMES, "snr_db": snr_db, "seed": seed,
-                "version": 1}
+                "dynamic_range_db": DYNAMIC_RANGE_DB, "version": 2}
     digest = hashlib.sha1(json.dumps(settings, sort_keys=True).encode())
     for r in recs:
         st = r.path.stat()

@@ -36,6 +36,7 @@ class SubDiehlCookModel(AbstractSubProcessModel):
 
         proc.in_ports.s_in.connect(self.synapses.s_in)
         self.synapses.a_out.connect(self.exc.a_in)
+        proc.in_ports.a_in.connect(self.exc.a_in)
         self.exc.s_out.connect(self.synapses.s_in_bap)
         self.exc.s_out.connect(self.exc_inh.s_in)
         self.exc_inh.a_out.connect(self.inh.a_in)

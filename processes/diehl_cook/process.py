@@ -14,11 +14,14 @@ class DiehlCookNetwork(AbstractProcess):
     """Diehl & Cook (2015) unsupervised network in one Process::
 
         s_in (n_input) -> PowerLawSTDPDense -> AdaptiveLIF exc (n_exc) -> s_out
-                                  ^ s_in_bap <-------|  |
+                                  ^ s_in_bap <-------|  |  ^
+                                                        |  a_in (n_exc): extra current
                           exc -> Dense(one-to-one, +w_exc_inh) -> LIFRefractory inh (n_exc)
                           inh -> Dense(all but self, -w_inh_exc) -> exc
 
-    Every connection adds one step of delay, as Lava's ``Dense`` does. The constants come from
+    Every connection adds one step of delay, as Lava's ``Dense`` does. ``a_in`` adds synaptic
+    current straight into the excitatory neurons (method 2's cross-modal synapses); leave it
+    unconnected otherwise. The constants come from
     :class:`lava_thesis.stdp.STDPParams`; ``weights`` ``(n_exc, n_input)``, ``mask`` and
     ``theta`` (e.g. from a trained model, :func:`lava_thesis.stdp.model_io.load_model`) are Vars
     of the inner Processes exposed here. ``learning=False`` freezes weights and theta (test).
@@ -58,6 +61,7 @@ class DiehlCookNetwork(AbstractProcess):
         self.proc_params["learning"] = bool(learning)
         self.proc_params["prune"] = (int(prune_every), float(prune_fraction), int(levels))
         self.s_in = InPort(shape=(params.n_input,))
+        self.a_in = InPort(shape=(params.n_exc,))
         self.s_out = OutPort(shape=(params.n_exc,))
         self.weights = Var(shape=shape, init=weights * mask)
         self.mask = Var(shape=shape, init=mask)

@@ -1,0 +1,154 @@
+"""Event-sequence classifiers (method 5, issue #7): a DIET-style convolutional SNN and a
+CNN+GRU baseline of similar size, with parameter counts and energy per inference.
+
+Input: a recording cut into ``T`` time bins; bin ``t`` is a binary event frame
+``e[t] in {0, 1}^(2, 34, 34)`` (1 where the pixel emitted at least one event of that polarity,
+:func:`binary_frames`). Both models see exactly these frames.
+
+SNN: a :class:`~lava_thesis.diet.DietSNN` (SLAYER CUBA blocks, learnable per-layer leak and
+threshold, hard reset, strided convolutions since netx has no pooling) fed one frame per step:
+
+.. math::
+    u_l[t] = \\lambda_l u_l[t-1] + W_l s_{l-1}[t], \\quad s_l[t] = H(u_l[t] - \\vartheta_l),
+    \\quad s_0[t] = \\tfrac{255}{256} e[t]
+
+Events travel to Lava as 8-bit graded spikes of value 255 (the tested direct-input path; the
+first layer's current is ``floor(W 255 / 256)`` on both sides). SLAYER's ``delay_shift`` delays
+every block by one step, so each sequence is followed by ``net.delay`` silent steps; the class
+is the output neuron with most spikes over the whole window.
+
+Baseline (:class:`CnnGru`): the same convolution stack with ReLU on each frame, flattened, a
+GRU over the ``T`` frames, a linear readout of the last hidden state:
+``h_t = GRU(flatten(CNN(e[t])), h_{t-1})``, ``logits = V h_T + c``.
+
+Energy (45 nm, :mod:`lava_thesis.energy`): the SNN's first layer gets binary events, so it is
+charged like every other layer, ``0.9 pJ`` per synaptic operation (non-zero input x fan-out);
+the baseline ``4.6 pJ`` per MAC: ``T (sum_conv MACs) + gru_macs(F, H, T) + H * classes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from lava_thesis import energy
+from lava_thesis.diet import DietSNN, parse_spec
+from lava_thesis.lite.events_dataset import SyntheticEventSet
+
+SNN_SPEC = ("c16k5s2", "c32k3s2", "c32k3s2", "f", "d64", "d10")
+SPIKE_PAYLOAD = 255  #: 8-bit graded value carrying one input event
+INPUT_BITS = 8
+
+__all__ = ["SNN_SPEC", "CnnGru", "baseline_energy", "binary_frames", "build_snn",
+           "calibrate_thresholds", "count_parameters", "gru_parameters", "snn_energy",
+           "snn_input", "snn_payload"]
+
+
+def binary_frames(data: SyntheticEventSet, n_bins: int, indices: Sequence[int] | None = None
+                  ) -> np.ndarray:
+    """``(N, T, 2, H, W)`` bool: an event of polarity ``p`` at ``(y, x)`` in time bin ``t``."""
+    idx = range(len(data)) if indices is None else indices
+    return np.stack([data.frames(int(i), n_bins) > 0 for i in idx])
+
+
+def snn_payload(frames: np.ndarray, pad: int) -> np.ndarray:
+    """Binary frames ``(N, T, 2, H, W)`` -> Lava payload ``(N, 2, H, W, T + pad)`` float32:
+    255 where an event is, then ``pad`` silent steps (SLAYER's delay, one step per layer)."""
+    x = np.moveaxis(np.asarray(frames, np.float32), 1, -1) * SPIKE_PAYLOAD
+    return np.concatenate([x, np.zeros(x.shape[:-1] + (pad,), np.float32)], -1)
+
+
+def snn_input(frames: np.ndarray, pad: int) -> torch.Tensor:
+    """The SLAYER input for ``frames``: ``payload / 256`` (exact in float32)."""
+    return torch.from_numpy(snn_payload(frames, pad) / (1 << INPUT_BITS))
+
+
+def build_snn(spec: Sequence[str] = SNN_SPEC, input_shape: tuple[int, int, int] = (2, 34, 34)
+              ) -> DietSNN:
+    """A DIET-SNN for event frames (thresholds 1.0 until :func:`calibrate_thresholds`)."""
+    return DietSNN(spec, input_shape)
+
+
+@torch.no_grad()
+def calibrate_thresholds(net: DietSNN, x: torch.Tensor, percentile: float = 99.7,
+                         scale: float = 0.5) -> list[float]:
+    """Set each layer's threshold to ``scale`` times the ``percentile`` of its synaptic current
+    ``W_l s_{l-1}`` on ``x`` (layer by layer, earlier layers already set) and return them.
+
+    The same rule DIET uses on its ANN, applied to the SNN itself: a network trained from
+    scratch keeps spikes flowing to the output from the first batch.
+    """
+    thetas = []
+    for block in net.blocks:
+        if hasattr(block, "neuron"):
+            hook = block.synapse.pre_hook_fx
+            hook.log_gain.fill_(0.0)
+            current = block.synapse(x)
+            theta = max(scale * float(np.percentile(current.numpy(), percentile)), 1e-3)
+            hook.log_gain.fill_(float(np.log(theta / hook.theta_ref)))
+            thetas.append(theta)
+        x = block(x)
+    return thetas
+
+
+def snn_energy(net: DietSNN, x: torch.Tensor) -> energy.EnergyReport:
+    """Energy report of ``net`` on the SLAYER input ``x``: every layer charged SynOps (its
+    input, events included, is binary), from the measured spikes."""
+    from lava_thesis.experiments.diet import energy_from_input
+
+    return energy_from_input(net, x, analog_input=False)
+
+
+class CnnGru(torch.nn.Module):
+    """Per-frame CNN (the SNN's convolutions with ReLU) -> GRU -> linear readout.
+
+    ``forward(frames)``: ``(N, T, C, H, W)`` -> logits ``(N, classes)``.
+    """
+
+    def __init__(self, spec: Sequence[str] = SNN_SPEC, input_shape: tuple[int, int, int] =
+                 (2, 34, 34), hidden: int = 20, classes: int = 10) -> None:
+        super().__init__()
+        layers = [layer for layer in parse_spec(spec, input_shape) if layer[0] == "conv"]
+        if not layers:
+            raise ValueError("the baseline needs at least one convolution in the spec")
+        self.conv_layers = [(c_in, c_out, k, s) for _, c_in, c_out, k, s, _ in layers]
+        self.input_shape, self.hidden = tuple(input_shape), hidden
+        modules: list[torch.nn.Module] = []
+        for c_in, c_out, k, s in self.conv_layers:
+            modules += [torch.nn.Conv2d(c_in, c_out, k, s, k // 2), torch.nn.ReLU()]
+        self.cnn = torch.nn.Sequential(*modules, torch.nn.Flatten())
+        self.features = int(np.prod(layers[-1][5]))
+        self.gru = torch.nn.GRU(self.features, hidden, batch_first=True)
+        self.head = torch.nn.Linear(hidden, classes)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        n, t = frames.shape[:2]
+        feats = self.cnn(frames.reshape(n * t, *frames.shape[2:])).reshape(n, t, -1)
+        _, h = self.gru(feats)
+        return self.head(h[-1])
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    """Trainable parameters (for the SNN: weights, thresholds and leaks)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def gru_parameters(input_size: int, hidden: int) -> int:
+    """Parameters of one torch GRU layer: ``3 (I H + H H + 2 H)`` (two bias vectors)."""
+    return 3 * (input_size * hidden + hidden * hidden + 2 * hidden)
+
+
+def baseline_energy(model: CnnGru, n_bins: int, mac_pj: float = energy.MAC_PJ
+                    ) -> dict[str, float]:
+    """MACs and energy (pJ) per inference of ``model`` on ``n_bins`` frames (dense compute)."""
+    hw, conv = model.input_shape[1:], 0
+    for c_in, c_out, k, s in model.conv_layers:
+        macs, hw = energy.conv_macs(c_in, c_out, k, hw, stride=s, padding=k // 2)
+        conv += macs
+    gru = energy.gru_macs(model.features, model.hidden, n_bins)
+    head = energy.dense_macs(model.hidden, model.head.out_features)
+    total = n_bins * conv + gru + head
+    return {"macs": float(total), "conv_macs": float(n_bins * conv), "gru_macs": float(gru),
+            "energy_pj": mac_pj * total}

@@ -1,0 +1,41 @@
+"""The noise-robustness figure of the multimodal experiment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lava_thesis.plots import new_figure, save_figure
+
+PANELS = (("gaussian", "image: Gaussian noise sigma (pixel units)"),
+          ("salt_pepper", "image: salt-and-pepper fraction"),
+          ("audio_snr_db", "audio: white-noise SNR (dB)"))
+
+
+def plot_robustness(tables: dict[str, list[dict]], path: str | Path, *,
+                    title: str = "") -> Path:
+    """Accuracy vs noise level, one panel per noise kind: the noisy modality alone, the clean
+    one alone, multimodal, and multimodal without cross-modal synapses (``tables["no_cross"]``,
+    if present). ``tables[name]`` are the rows of
+    :func:`lava_thesis.experiments.multimodal.robustness`."""
+    fig = new_figure((12.0, 3.6))
+    for k, (kind, xlabel) in enumerate(PANELS):
+        ax = fig.add_subplot(1, len(PANELS), k + 1)
+        rows = [r for r in tables["cross"] if r["noise"] == kind]
+        x = [r["level"] for r in rows]
+        for key, label in (("noisy_modality_alone", "noisy modality alone"),
+                           ("clean_modality_alone", "clean modality alone"),
+                           ("multimodal", "multimodal")):
+            ax.plot(x, [100 * r[key] for r in rows], marker="o", label=label)
+        if "no_cross" in tables:
+            ab = [r for r in tables["no_cross"] if r["noise"] == kind]
+            ax.plot(x, [100 * r["multimodal"] for r in ab], marker="x", ls="--",
+                    label="multimodal, no cross-modal")
+        if kind == "audio_snr_db":
+            ax.invert_xaxis()
+        ax.set(xlabel=xlabel, ylabel="test accuracy (%)")
+        ax.grid(alpha=0.3)
+        if k == 0:
+            ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    return save_figure(fig, path)

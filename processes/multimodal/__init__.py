@@ -1,0 +1,1 @@
+"""Method 2: the image + audio ensembles with cross-modal STDP synapses as one Process."""
