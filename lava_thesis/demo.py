@@ -93,9 +93,8 @@ def _multimodal(train, test, out_dir: str | Path, seed: int, log) -> dict[str, f
         "shipped FSDD utterances (stand-in for TI46), 100 + 100 neurons --")
     data = multimodal.MultimodalData(train, test, audio_train, audio_test,
                                      lambda snr: fsdd_images("test", root, snr_db=snr)[0])
-    cfg = multimodal.MultimodalConfig(n_exc=100, assign_pairs=len(train[1]),
-                                      gaussian_sigmas=(128.0,), salt_pepper=(0.3,),
-                                      audio_snr_db=(10.0, 0.0), lava_pairs=6, seed=seed)
+    cfg = multimodal.MultimodalConfig(n_exc=100, epochs=3, assign_pairs=len(train[1]),
+                                      lava_pairs=6, seed=seed)
     m = multimodal.run(data, out_dir, dataset="MNIST (shipped) + FSDD (shipped subset)",
                        config=cfg, experiment="demo_multimodal", log=log)
     n = int(m["test_pairs"])

@@ -37,7 +37,12 @@ def test_run_writes_results_model_and_plot(tiny_data, tmp_path):
     assert metrics["lava_agreement"] == 1.0 and metrics["lava_spike_count_match"] == 1.0
     doc = json.loads((tmp_path / "mm.json").read_text())
     rows = doc["extra"]["robustness"]["cross"]
-    assert [r["noise"] for r in rows] == ["gaussian", "salt_pepper", "audio_snr_db"]
+    assert [(r["noise"], r["level"]) for r in rows] == [
+        ("gaussian", None), ("salt_pepper", None), ("audio_snr_db", None), ("gaussian", 100.0),
+        ("salt_pepper", 0.2), ("audio_snr_db", 5.0)]
+    clean = rows[0]
+    assert clean["noisy_modality_alone"] == metrics["image_accuracy"]
+    assert clean["multimodal"] == metrics["multimodal_accuracy"]
     assert (tmp_path / "mm_robustness.png").stat().st_size > 0
     net, labels, card = load_pair_model(tmp_path / "mm.h5")
     assert net.image.params.n_exc == 8 and card["metrics"]["test_pairs"] == 20

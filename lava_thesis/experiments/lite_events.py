@@ -63,8 +63,8 @@ class LiteEventsConfig:
     n_bins: int = 15
     spec: tuple[str, ...] = SNN_SPEC
     gru_hidden: int = 20
-    epochs: int = 4
-    max_train_seconds: float = 600.0  #: per model; checked after each epoch
+    epochs: int = 6
+    max_train_seconds: float = 840.0  #: per model; checked after each epoch
     batch_size: int = 32
     lr: float = 1e-3
     lr_threshold: float = 1e-2

@@ -161,8 +161,12 @@ def robustness(net: MultimodalNetwork, labels: Labels, cfg: MultimodalConfig,
                data: MultimodalData, img: np.ndarray, aud: np.ndarray, y: np.ndarray,
                clean: dict[str, float]) -> list[dict]:
     """Accuracy with noise in one modality: the noisy modality alone, the clean one alone and
-    both (fused), one row per noise kind and level."""
-    rows = []
+    both (fused), one row per noise kind and level; ``level`` None is the clean test set."""
+    rows = [{"noise": kind, "level": None, "noisy_modality_alone": clean[mine],
+             "clean_modality_alone": clean[other], "multimodal": clean["both"]}
+            for kind, mine, other in (("gaussian", "image", "audio"),
+                                      ("salt_pepper", "image", "audio"),
+                                      ("audio_snr_db", "audio", "image"))]
     for kind, level, noisy_img, noisy_aud in noise_conditions(cfg, data, img, cfg.seed + 3):
         if noisy_img is not None:
             acc = accuracies(net, labels, noisy_img, aud, y, ("image", "both"))
@@ -217,7 +221,7 @@ def run(
                                                               y, clean)
         if cross:
             trained, trained_labels = net, labels
-    rows = tables["cross"]
+    rows = [r for r in tables["cross"] if r["level"] is not None]
     metrics["noise_conditions"] = len(rows)
     metrics["noise_multimodal_above_best_unimodal"] = float(np.mean(
         [r["multimodal"] >= max(r["noisy_modality_alone"], r["clean_modality_alone"])
