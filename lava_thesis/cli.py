@@ -29,7 +29,15 @@ class Method(str, Enum):
     lite = "lite"
 
 
-PENDING = {Method.lite: 7}
+class Task(str, Enum):
+    """LITE-SNN (method 5) tasks."""
+
+    sentiment = "sentiment"
+    events = "events"
+    seq2seq = "seq2seq"
+
+
+PENDING_TASKS = {Task.seq2seq: 7}
 
 
 class Dataset(str, Enum):
@@ -112,10 +120,19 @@ def train(
     sweep: Annotated[bool, typer.Option(
         help="STDP: sweep pruned fraction (0-90%, float) and levels (2-16 at "
              "--prune-fraction).")] = False,
+    task: Annotated[Task, typer.Option(help="lite: which sequence task.")] = Task.sentiment,
 ) -> None:
     """Train a method on real data and write <out>/<experiment>.json (+ plots, model files)."""
-    if method in PENDING:
-        _fail(f"method '{method.value}' is not implemented yet (issue #{PENDING[method]})")
+    if method is Method.lite:
+        if task in PENDING_TASKS:
+            _fail(f"lite task '{task.value}' is not implemented yet "
+                  f"(issue #{PENDING_TASKS[task]})")
+        metrics = _train_lite(task, data_dir, out, model_dir, epochs=epochs, seed=seed,
+                              lava_samples=lava_samples, train_samples=train_samples,
+                              test_samples=test_samples)
+        for key, value in metrics.items():
+            typer.echo(f"{key}: {value}")
+        return
     if dataset is Dataset.cifar10 and method not in (Method.diet, Method.hybrid):
         _fail("cifar10 is wired for the diet and hybrid methods only (the quickstart and STDP "
               "networks are 784-input)")
@@ -193,6 +210,35 @@ def train(
                       experiment=f"quickstart_{name}", model_dir=model_dir, log=typer.echo)
     for key, value in metrics.items():
         typer.echo(f"{key}: {value}")
+
+
+def _train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | None, *,
+                epochs: int | None, seed: int, lava_samples: int | None,
+                train_samples: int | None, test_samples: int | None) -> dict:
+    """LITE-SNN: the paper's LIF text network vs RNN, LSTM and GRU (sentiment), or a
+    DIET-style convolutional SNN vs a CNN+GRU on synthetic N-MNIST-like events (events)."""
+    from lava_thesis.data.errors import DataFormatError, DataNotFoundError
+
+    data = None if data_dir is None else str(data_dir)
+    if task is Task.sentiment:
+        from lava_thesis.experiments.lite_sentiment import LiteSentimentConfig as Config
+        from lava_thesis.experiments.lite_sentiment import run
+        cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
+    else:
+        from lava_thesis.experiments.lite_events import LiteEventsConfig as Config
+        from lava_thesis.experiments.lite_events import run
+        cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
+        for name, value in (("lava_samples", lava_samples), ("n_train", train_samples),
+                            ("n_test", test_samples),
+                            ("model_dir", None if model_dir is None else str(model_dir))):
+            if value is not None:
+                setattr(cfg, name, value)
+    if epochs is not None:
+        cfg.epochs = epochs
+    try:
+        return run(cfg, log=typer.echo)
+    except (DataNotFoundError, DataFormatError) as err:
+        _fail(str(err))
 
 
 def _train_multimodal(train_data, test_data, dataset: Dataset, data_dir: Path | None,

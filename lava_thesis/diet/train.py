@@ -78,7 +78,9 @@ def hidden_rate(net: DietSNN, record: list) -> torch.Tensor:
     return torch.stack([x.mean() for x in outs[:-1]]).mean()
 
 
-def _groups(net: DietSNN, cfg: TrainConfig) -> list[dict]:
+def param_groups(net: DietSNN, cfg: TrainConfig) -> list[dict]:
+    """Adam parameter groups: weights (``cfg.lr``), threshold gains (``cfg.lr_threshold``) and
+    leaks (``cfg.lr_leak``), each at its own rate (SLAYER stores decays x4096)."""
     weights, gains, leaks = [], [], []
     for name, param in net.named_parameters():
         if not param.requires_grad:
@@ -109,7 +111,7 @@ def train_snn(
     and an optional cosine schedule. Leaks are clamped to [0, 1] after each step.
     """
     gen = torch.Generator().manual_seed(cfg.seed)
-    opt = torch.optim.Adam(_groups(net, cfg))
+    opt = torch.optim.Adam(param_groups(net, cfg))
     total = cfg.epochs * -(-len(labels) // cfg.batch_size)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, total) if cfg.cosine else None
 

@@ -15,10 +15,7 @@ identical predictions, ``spike_match`` of identical output spikes.
 
 from __future__ import annotations
 
-import argparse
 import json
-import shlex
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -29,7 +26,7 @@ import torch
 
 from lava_thesis.atomic import atomic_open, atomic_path
 from lava_thesis.deploy.netx_run import netx_output_spikes
-from lava_thesis.diet.train import TrainConfig, _groups
+from lava_thesis.diet.train import TrainConfig, param_groups
 from lava_thesis.energy import report_dict, report_table
 from lava_thesis.lite.events_dataset import synthetic_nmnist
 from lava_thesis.lite.events_models import (
@@ -102,8 +99,8 @@ def _train(model: torch.nn.Module, forward: Callable, labels: np.ndarray,
         log(f"  {name} epoch {epoch + 1}: train accuracy {acc:.3f} ({elapsed:.0f} s)")
         if elapsed > cfg.max_train_seconds:
             log(f"  {name}: time budget {cfg.max_train_seconds:.0f} s reached")
-            return epoch + 1, elapsed
-    return cfg.epochs, time.perf_counter() - t0
+            return epoch + 1, round(elapsed, 1)
+    return cfg.epochs, round(time.perf_counter() - t0, 1)
 
 
 @torch.no_grad()
@@ -144,7 +141,7 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
     tcfg = TrainConfig(lr=cfg.lr, lr_threshold=cfg.lr_threshold, lr_leak=cfg.lr_leak)
     metrics["snn_epochs"], metrics["snn_train_seconds"] = _train(
         net, lambda idx: (net(snn_input(f_tr[idx], net.delay)).sum(-1), 0.0), y_tr,
-        torch.optim.Adam(_groups(net, tcfg)), cfg, "snn", log, after_step=net.clamp)
+        torch.optim.Adam(param_groups(net, tcfg)), cfg, "snn", log, after_step=net.clamp)
     out_torch = snn_outputs(net, f_te)
     pred_torch = out_torch.sum(-1).argmax(1)
     report = snn_energy(net, snn_input(f_te[:cfg.energy_samples], net.delay))
@@ -230,29 +227,3 @@ def plot_comparison(metrics: dict[str, float], path: Path) -> Path:
         ax.set_title(label)
     fig.suptitle(DATASET)
     return save_figure(fig, path)
-
-
-def main(argv: list[str] | None = None) -> dict[str, float]:
-    """``python -m lava_thesis.experiments.lite_events [--n-train N] [--epochs E] ...``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for flag in ("n_train", "n_test", "n_bins", "epochs", "lava_samples"):
-        parser.add_argument("--" + flag.replace("_", "-"), type=int,
-                            default=getattr(LiteEventsConfig, flag))
-    parser.add_argument("--max-train-seconds", type=float,
-                        default=LiteEventsConfig.max_train_seconds)
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--out", default=LiteEventsConfig.out_dir)
-    parser.add_argument("--model-dir", default=LiteEventsConfig.model_dir)
-    args = parser.parse_args(argv)
-    cfg = LiteEventsConfig(n_train=args.n_train, n_test=args.n_test, n_bins=args.n_bins,
-                           epochs=args.epochs, lava_samples=args.lava_samples,
-                           max_train_seconds=args.max_train_seconds, data_dir=args.data_dir,
-                           out_dir=args.out, model_dir=args.model_dir)
-    argv = list(argv) if argv is not None else sys.argv[1:]
-    module = "lava_thesis.experiments.lite_events"
-    return run(cfg, command=shlex.join(["python", "-m", module, *argv]))
-
-
-if __name__ == "__main__":
-    torch.set_num_threads(1)
-    main()

@@ -15,9 +15,6 @@ model selection on the test set). Energy per inference is measured on the test s
 
 from __future__ import annotations
 
-import argparse
-import shlex
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -58,7 +55,7 @@ class LiteSentimentConfig:
     hidden: int = 256
     steps_per_token: int = 5
     models: tuple[str, ...] = MODELS
-    epochs: int = 5
+    epochs: int = 8
     batch_size: int = 32
     lr: float = 1e-3
     seed: int = 0
@@ -194,24 +191,3 @@ def plot_models(metrics: dict[str, float], models: tuple[str, ...], path: Path) 
         ax.margins(y=0.12)
         ax.set_title(label)
     return save_figure(fig, path)
-
-
-def main(argv: list[str] | None = None) -> dict[str, float]:
-    """``python -m lava_thesis.experiments.lite_sentiment [--epochs N] [--out DIR] ...``
-    (until ``lava-thesis train lite`` exists)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=LiteSentimentConfig.epochs)
-    parser.add_argument("--batch-size", type=int, default=LiteSentimentConfig.batch_size)
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--out", default=LiteSentimentConfig.out_dir)
-    args = parser.parse_args(argv)
-    cfg = LiteSentimentConfig(epochs=args.epochs, batch_size=args.batch_size,
-                              models=tuple(args.models), data_dir=args.data_dir, out_dir=args.out)
-    argv = list(argv) if argv is not None else sys.argv[1:]
-    module = "lava_thesis.experiments.lite_sentiment"
-    return run(cfg, command=shlex.join(["python", "-m", module, *argv]))
-
-
-if __name__ == "__main__":
-    main()

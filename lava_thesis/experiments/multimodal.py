@@ -119,7 +119,7 @@ def label_neurons(net: MultimodalNetwork, cfg: MultimodalConfig,
                   assign_labels(bi, y, 10), assign_labels(ba, y, 10))
 
 
-def test_pairs(data: MultimodalData, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def paired_test_set(data: MultimodalData, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every test utterance with a random test image of its class: (images, audio, labels)."""
     (xi, yi), (xa, ya) = data.image_test, data.audio_test
     idx = pair_by_class(ya, yi, seed=seed)
@@ -201,7 +201,7 @@ def run(
     out_dir = Path(out_dir)
     model_dir = out_dir if model_dir is None else Path(model_dir)
     commit = git_commit()
-    img, aud, y = test_pairs(data, cfg.seed + 2)
+    img, aud, y = paired_test_set(data, cfg.seed + 2)
     metrics: dict[str, float] = {"test_pairs": len(y)}
     tables: dict[str, list[dict]] = {}
     for cross in (True, False) if cfg.ablation else (True,):
