@@ -241,27 +241,33 @@ def _train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | 
         _fail(str(err))
 
 
-def _train_multimodal(train_data, test_data, dataset: Dataset, data_dir: Path | None,
-                      out: Path, model_dir: Path | None, *, n_exc: int, epochs: int, seed: int,
-                      train_samples: int | None, lava_samples: int | None) -> dict:
-    """Images of ``dataset`` paired with FSDD utterances (our stand-in for TI46)."""
+def _paired_data(train_data, test_data, data_dir: Path | None):
+    """Images paired with FSDD utterances (our stand-in for TI46) for method 2."""
     from lava_thesis.data.errors import DataFormatError, DataNotFoundError
-    from lava_thesis.experiments import multimodal as mm
+    from lava_thesis.experiments.multimodal import MultimodalData
     from lava_thesis.multimodal.features import fsdd_images
 
     try:
         audio_train, audio_test = fsdd_images("train", data_dir), fsdd_images("test", data_dir)
     except (DataNotFoundError, DataFormatError) as err:
         _fail(str(err))
-    data = mm.MultimodalData(train_data, test_data, audio_train, audio_test,
-                             lambda snr: fsdd_images("test", data_dir, snr_db=snr)[0])
+    return MultimodalData(train_data, test_data, audio_train, audio_test,
+                          lambda snr: fsdd_images("test", data_dir, snr_db=snr)[0])
+
+
+def _train_multimodal(train_data, test_data, dataset: Dataset, data_dir: Path | None,
+                      out: Path, model_dir: Path | None, *, n_exc: int, epochs: int, seed: int,
+                      train_samples: int | None, lava_samples: int | None) -> dict:
+    from lava_thesis.experiments import multimodal as mm
+
     cfg = mm.MultimodalConfig(n_exc=n_exc, epochs=epochs, train_pairs=train_samples,
                               seed=seed, lava_pairs=100 if lava_samples is None
                               else lava_samples)
     name = dataset.value.replace("-", "_")
-    return mm.run(data, out, dataset=f"{dataset.value} + FSDD (stand-in for TI46)",
-                  config=cfg, experiment=f"multimodal_{name}_fsdd_n{n_exc}",
-                  model_dir=model_dir, log=typer.echo)
+    return mm.run(_paired_data(train_data, test_data, data_dir), out,
+                  dataset=f"{dataset.value} + FSDD (stand-in for TI46)", config=cfg,
+                  experiment=f"multimodal_{name}_fsdd_n{n_exc}", model_dir=model_dir,
+                  log=typer.echo)
 
 
 def _load_model(path: Path):
@@ -347,6 +353,31 @@ def run_lava_cmd(
         _fail(str(err))
     acc = (predict_spikes(out) == labels).mean()
     typer.echo(f"Lava {tag} accuracy: {acc:.4f} on {len(labels)} images")
+
+
+@app.command("check-multimodal")
+def check_multimodal(
+    model: Annotated[Path, typer.Argument(help="A multimodal .h5 model (train multimodal).")],
+    dataset: Annotated[Dataset, typer.Option(help="Its image data set.")] = Dataset.mnist,
+    data_dir: DataDir = None,
+    pairs: Annotated[int, typer.Option(min=1, help="Test pairs run in Lava.")] = 300,
+    out: Annotated[Path, typer.Option(help="Directory for the results JSON.")] = Path("out"),
+) -> None:
+    """Run a trained multimodal model in Lava on FSDD test pairs, against the engine."""
+    from lava_thesis.data.errors import DataFormatError
+    from lava_thesis.experiments import multimodal as mm
+
+    if not model.is_file():
+        _fail(f"model file not found: {model}")
+    data = _paired_data(_load(dataset, "train", data_dir), _load(dataset, "test", data_dir),
+                        data_dir)
+    try:
+        metrics = mm.check_saved_model(model, data, pairs, out, log=typer.echo,
+                                       dataset=f"{dataset.value} + FSDD (stand-in for TI46)")
+    except DataFormatError as err:
+        _fail(str(err))
+    for key, value in metrics.items():
+        typer.echo(f"{key}: {value}")
 
 
 @app.command()

@@ -83,3 +83,8 @@ def test_hybrid_rejects_unknown_reset(data_root):
     result = runner.invoke(app, ["train", "hybrid", "--data-dir", str(data_root), "--reset",
                                  "subtract"])
     assert result.exit_code == 2 and "--reset" in result.output
+
+
+def test_check_multimodal_names_a_missing_or_wrong_model(tmp_path):
+    result = runner.invoke(app, ["check-multimodal", str(tmp_path / "absent.h5")])
+    assert result.exit_code == 2 and "absent.h5" in result.output

@@ -47,3 +47,7 @@ def test_run_writes_results_model_and_plot(tiny_data, tmp_path):
     net, labels, card = load_pair_model(tmp_path / "mm.h5")
     assert net.image.params.n_exc == 8 and card["metrics"]["test_pairs"] == 20
     assert net.w_image_audio.max() > 0  # the cross-modal synapses learned
+
+    again = mm.check_saved_model(tmp_path / "mm.h5", tiny_data, 2, tmp_path, dataset="tiny")
+    assert again["lava_pairs"] == 2 and again["lava_agreement"] == 1.0
+    assert json.loads((tmp_path / "mm_lava.json").read_text())["metrics"]["lava_pairs"] == 2

@@ -249,3 +249,22 @@ def run(
                       extra={"robustness": tables},
                       headline=[k for k in HEADLINE if k in metrics])
     return metrics
+
+
+def check_saved_model(path: str | Path, data: MultimodalData, pairs: int, out_dir: str | Path,
+                      *, dataset: str, log=print) -> dict[str, float]:
+    """Run a saved model (:func:`lava_thesis.multimodal.model_io.save_pair_model`) in Lava on
+    the first ``pairs`` test pairs of its own experiment (same pairing seed) against the
+    engine; write ``<out_dir>/<model stem>_lava.json``."""
+    from lava_thesis.multimodal.lava_check import lava_check
+    from lava_thesis.multimodal.model_io import load_pair_model
+
+    net, labels, card = load_pair_model(path)
+    seed = int(card.get("config", {}).get("seed", 0))
+    img, aud, y = paired_test_set(data, seed + 2)
+    n = min(pairs, len(y))
+    metrics = lava_check(net, labels, img[:n], aud[:n], y[:n], seed + 4, log=log)
+    write_results(out_dir, f"{Path(path).stem}_lava", dataset=dataset, metrics=metrics,
+                  method="multimodal", config={"model": str(path), "pairs": n},
+                  headline=["lava_accuracy", "lava_agreement", "lava_spike_count_match"])
+    return metrics
