@@ -191,7 +191,7 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
     energy_note = ("45 nm: SNN 0.9 pJ per SynOp (all layers, events are binary input), "
                    "CNN+GRU 4.6 pJ per MAC (convolutions on every frame + GRU + readout)")
     write_results(out_dir, cfg.experiment, dataset=DATASET, metrics=metrics,
-                  method="LITE-SNN (Rathi & Roy, TCDS 2024): DIET-style conv SNN vs CNN+GRU",
+                  method="lite",
                   config=asdict(cfg), command=command, commit=commit,
                   headline=[k for k in HEADLINE if k in metrics],
                   extra={"learned": learned, "energy": energy_note,

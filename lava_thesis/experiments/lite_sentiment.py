@@ -165,7 +165,7 @@ def run(config: LiteSentimentConfig | None = None, *, log=print,
     out_dir = Path(cfg.out_dir)
     plot_models(metrics, cfg.models, out_dir / f"{cfg.experiment}.png")
     write_results(out_dir, cfg.experiment, dataset="UCI sentiment (" + "+".join(cfg.sources) + ")",
-                  metrics=metrics, method="LITE-SNN (Rathi & Roy, TCDS 2024)", config=asdict(cfg),
+                  metrics=metrics, method="lite", config=asdict(cfg),
                   command=command,
                   headline=[k for k in HEADLINE if k in metrics],
                   extra={"split": f"stratified by (source, label), test fraction "

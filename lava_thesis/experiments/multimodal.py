@@ -24,9 +24,10 @@ from lava_thesis.results import git_commit, write_results
 from lava_thesis.stdp import STDPParams, assign_labels, predict
 
 TUNED = {"exc_dv": 0.05, "w_inh_exc": 60.0}  # method 1's tuning (lava_thesis.experiments.stdp)
-PAPER = {"accuracy": "98% multimodal, MNIST + TI46 (Rathi & Roy 2018); here FSDD, not TI46"}
+PAPER = {"multimodal_accuracy": "98% (MNIST + TI46, Rathi & Roy 2018); here FSDD, not TI46"}
 HEADLINE = ("image_accuracy", "audio_accuracy", "multimodal_accuracy",
-            "multimodal_accuracy_no_cross", "lava_agreement")
+            "multimodal_accuracy_no_cross", "noise_multimodal_above_best_unimodal",
+            "lava_agreement")
 Pairs = tuple[np.ndarray, np.ndarray]
 
 
