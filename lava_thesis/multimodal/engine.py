@@ -25,7 +25,7 @@ import numpy as np
 from lava_thesis.multimodal import kernels as MK
 from lava_thesis.multimodal.params import CrossParams
 from lava_thesis.stdp import kernels as K
-from lava_thesis.stdp.engine import STDPNetwork
+from lava_thesis.stdp.engine import STDPNetwork, raster_csr
 from lava_thesis.stdp.params import STDPParams
 
 
@@ -35,13 +35,6 @@ def cross_vector(cross: CrossParams) -> np.ndarray:
     xp[[MK.X_ETA, MK.X_X_TAR, MK.X_W_MAX, MK.X_MU, MK.X_TRACE_DECAY, MK.X_NORM_TOTAL]] = (
         cross.eta, cross.x_tar, cross.w_max, cross.mu, cross.trace_decay, cross.norm_total)
     return xp
-
-
-def _csr(raster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    steps, inputs = np.nonzero(raster.T)
-    ptr = np.zeros(raster.shape[1] + 1, np.int64)
-    np.add.at(ptr, steps + 1, 1)
-    return np.cumsum(ptr), inputs.astype(np.int64)
 
 
 class MultimodalNetwork:
@@ -132,7 +125,8 @@ class MultimodalNetwork:
         if image.shape[1] != audio.shape[1]:
             raise ValueError(f"image and audio rasters differ in steps: {image.shape[1]} vs "
                              f"{audio.shape[1]}")
-        _, _, rec_i, rec_a = self._run(_csr(image), _csr(audio), learn, record=True)
+        _, _, rec_i, rec_a = self._run(raster_csr(image), raster_csr(audio), learn,
+                                      record=True)
         return rec_i.astype(np.uint8), rec_a.astype(np.uint8)
 
     def present(self, image: np.ndarray | None, audio: np.ndarray | None,
@@ -144,25 +138,39 @@ class MultimodalNetwork:
 
         Returns ``(image counts, audio counts, presentations used)`` of the last presentation.
         """
-        pi, pa = self.image.params, self.audio.params
+        pi = self.image.params
         steps = pi.sample_steps
         silent = (np.zeros(steps + 1, np.int64), np.zeros(0, np.int64))
         probs = [None if x is None else np.asarray(x, np.float64).reshape(-1) / 255e3
                  for x in (image, audio)]
-        rates = [pi.max_rate_hz, pa.max_rate_hz]
+        presented = (image is not None, audio is not None)
+        rates: list[float] | None = self.first_rates()
         attempt = 0
-        while True:
+        while rates is not None:
             attempt += 1
             csr = [silent if prob is None else K.poisson_csr(prob * rate, pi.present_steps,
                                                              steps)
                    for prob, rate in zip(probs, rates, strict=True)]
             ci, ca, _, _ = self._run(csr[0], csr[1], learn)
-            low = [prob is not None and c.sum() < p.min_spikes
-                   for prob, c, p in zip(probs, (ci, ca), (pi, pa), strict=True)]
-            if not any(low) or attempt >= max(pi.max_presentations, pa.max_presentations):
-                return ci, ca, attempt
-            rates = [r + (p.rate_boost_hz if lo else 0.0)
-                     for r, lo, p in zip(rates, low, (pi, pa), strict=True)]
+            rates = self.next_rates(rates, (ci, ca), presented, attempt)
+        return ci, ca, attempt
+
+    def first_rates(self) -> list[float]:
+        """Input rates (Hz at value 255) of a presentation's first attempt, per modality."""
+        return [self.image.params.max_rate_hz, self.audio.params.max_rate_hz]
+
+    def next_rates(self, rates: list[float], counts: tuple[np.ndarray, np.ndarray],
+                   presented: tuple[bool, bool], attempt: int) -> list[float] | None:
+        """D&C's re-presentation rule, per modality: ``None`` when every presented ensemble
+        gave at least ``min_spikes`` spikes (or ``attempt`` reached ``max_presentations``),
+        else the rates of the next attempt, ``rate_boost_hz`` higher where it gave fewer."""
+        params = (self.image.params, self.audio.params)
+        low = [shown and c.sum() < p.min_spikes
+               for shown, c, p in zip(presented, counts, params, strict=True)]
+        if not any(low) or attempt >= max(p.max_presentations for p in params):
+            return None
+        return [r + (p.rate_boost_hz if lo else 0.0)
+                for r, lo, p in zip(rates, low, params, strict=True)]
 
     def _reseed(self) -> None:
         K.seed((self._seed * 1_000_003 + self._calls) % 2**32)

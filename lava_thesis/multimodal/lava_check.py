@@ -19,19 +19,16 @@ def _presentations(engine: MultimodalNetwork, image: np.ndarray, audio: np.ndarr
     """Explicit-raster version of :meth:`MultimodalNetwork.present` (learning off): every
     presentation's rasters and the last one's counts (the engine's state advances)."""
     pi, pa = engine.image.params, engine.audio.params
-    rates = [pi.max_rate_hz, pa.max_rate_hz]
-    segments = []
-    for attempt in range(1, max(pi.max_presentations, pa.max_presentations) + 1):
+    rates: list[float] | None = engine.first_rates()
+    segments, attempt = [], 0
+    while rates is not None:
+        attempt += 1
         ri, ra = poisson_raster(image, rates[0], pi), poisson_raster(audio, rates[1], pa)
         segments.append((ri, ra))
         si, sa = engine.run_raster(ri, ra, learn=False)
         ci, ca = si.sum(0), sa.sum(0)
-        low = [ci.sum() < pi.min_spikes, ca.sum() < pa.min_spikes]
-        if not any(low) or attempt == max(pi.max_presentations, pa.max_presentations):
-            return segments, ci, ca
-        rates = [r + (p.rate_boost_hz if lo else 0.0)
-                 for r, lo, p in zip(rates, low, (pi, pa), strict=True)]
-    raise AssertionError("unreachable")
+        rates = engine.next_rates(rates, (ci, ca), (True, True), attempt)
+    return segments, ci, ca
 
 
 def lava_check(net: MultimodalNetwork, labels: dict[str, np.ndarray], images: np.ndarray,

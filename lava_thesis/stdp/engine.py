@@ -34,6 +34,15 @@ def poisson_raster(image: np.ndarray, rate_hz: float, params: STDPParams) -> np.
     return raster
 
 
+def raster_csr(raster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Explicit spikes ``(n_input, steps)`` (bool) -> the kernels' CSR input ``(ptr, idx)``:
+    step ``s`` fires inputs ``idx[ptr[s]:ptr[s + 1]]`` (increasing)."""
+    steps, inputs = np.nonzero(raster.T)
+    ptr = np.zeros(raster.shape[1] + 1, np.int64)
+    np.add.at(ptr, steps + 1, 1)
+    return np.cumsum(ptr), inputs.astype(np.int64)
+
+
 class STDPNetwork:
     """State of one network: input weights ``(n_exc, n_input)``, mask, theta, neuron state.
 
@@ -142,12 +151,8 @@ class STDPNetwork:
         if raster.ndim != 2 or raster.shape[0] != self.params.n_input:
             raise ValueError(f"raster must be (n_input={self.params.n_input}, steps), "
                              f"got {raster.shape}")
-        steps, pixels = np.nonzero(raster.T)
-        ptr = np.zeros(raster.shape[1] + 1, np.int64)
-        np.add.at(ptr, steps + 1, 1)
-        ptr = np.cumsum(ptr)
         record = np.zeros((raster.shape[1], self.params.n_exc))
-        self._run(ptr, pixels.astype(np.int64), learn, record)
+        self._run(*raster_csr(raster), learn, record)
         return record.astype(np.uint8)
 
     def present(self, image: np.ndarray, learn: bool) -> tuple[np.ndarray, int]:
