@@ -35,7 +35,7 @@ from lava_thesis.plots import plot_energy_bars
 __all__ = [
     "AC_PJ", "MAC_PJ", "EnergyReport", "LayerSpec", "LayerStats", "ann_energy", "conv_fanout",
     "conv_macs", "count_from_spikes", "dense_macs", "gru_macs", "lstm_macs", "plot_report",
-    "report_dict", "report_table", "spec_from_slayer_block",
+    "report_dict", "report_table", "rnn_macs", "spec_from_slayer_block",
 ]
 
 MAC_PJ = 4.6  #: pJ per 32-bit float multiply-accumulate (45 nm)
@@ -111,6 +111,11 @@ def conv_fanout(
            [4, 6, 4]])
     """
     return _conv(groups, out_channels, kernel, input_hw, stride, padding, dilation, groups)[2]
+
+
+def rnn_macs(input_size: int, hidden_size: int, seq_len: int = 1) -> int:
+    """MACs of a vanilla (Elman) RNN layer: ``seq_len * (input*hidden + hidden*hidden)``."""
+    return int(seq_len) * (input_size * hidden_size + hidden_size * hidden_size)
 
 
 def lstm_macs(input_size: int, hidden_size: int, seq_len: int = 1) -> int:

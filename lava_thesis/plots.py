@@ -256,3 +256,27 @@ def plot_raster(
     ax.set_ylabel("neuron")
     ax.set_title(title)
     return save_figure(fig, path)
+
+
+def plot_model_bars(metrics: dict[str, float], models: Sequence[str], names: Sequence[str],
+                    path: str | Path, *, params_key: str = "params", log_energy: bool = False,
+                    colors: str | Sequence[str] = "tab:blue", title: str = "") -> Path:
+    """Three bar panels comparing ``models`` (labelled ``names``): test accuracy
+    (``<m>_test_accuracy``), parameters (``<m>_<params_key>``, thousands) and energy per
+    inference (``<m>_energy_pj``, uJ; log axis with ``log_energy``)."""
+    fig = new_figure((11.0, 3.6))
+    energy = "energy / inference (µJ, log)" if log_energy else "energy / inference (µJ)"
+    panels = (("test_accuracy", 1.0, "test accuracy"), (params_key, 1e3, "parameters (k)"),
+              ("energy_pj", 1e6, energy))
+    for i, (key, scale, label) in enumerate(panels):
+        ax = fig.add_subplot(1, 3, i + 1)
+        values = [metrics[f"{m}_{key}"] / scale for m in models]
+        bars = ax.bar(list(names), values, color=colors)
+        ax.bar_label(bars, labels=[f"{v:.3g}" for v in values], padding=2)
+        if log_energy and key == "energy_pj":
+            ax.set_yscale("log")
+        ax.margins(y=0.12)
+        ax.set_title(label)
+    if title:
+        fig.suptitle(title)
+    return save_figure(fig, path)

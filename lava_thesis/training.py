@@ -48,3 +48,10 @@ def fit(
         if on_epoch is not None:
             on_epoch(epoch, history[-1])
     return history
+
+
+def count_parameters(model: torch.nn.Module, exclude: torch.nn.Module | None = None) -> int:
+    """Trainable parameters of ``model``, leaving out those of its submodule ``exclude``
+    (e.g. an embedding table shared by the models being compared)."""
+    skip = set() if exclude is None else {id(p) for p in exclude.parameters()}
+    return sum(p.numel() for p in model.parameters() if p.requires_grad and id(p) not in skip)

@@ -24,6 +24,7 @@ from lava_thesis.energy import (
     plot_report,
     report_dict,
     report_table,
+    rnn_macs,
     spec_from_slayer_block,
 )
 
@@ -137,6 +138,7 @@ def test_rnn_macs_and_ann_energy():
     assert lstm_macs(10, 20) == 4 * (10 * 20 + 20 * 20) == 2400
     assert lstm_macs(10, 20, seq_len=5) == 5 * 2400
     assert gru_macs(10, 20, seq_len=5) == 5 * 3 * (10 * 20 + 20 * 20)
+    assert rnn_macs(10, 20, seq_len=5) == 5 * (10 * 20 + 20 * 20)
     assert ann_energy([lstm_macs(10, 20), SPECS[0]]) == pytest.approx((2400 + 6) * 4.6)
     assert ann_energy([100], mac_pj=1.0) == 100
 

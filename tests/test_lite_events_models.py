@@ -14,13 +14,13 @@ from lava_thesis.lite.events_models import (
     baseline_energy,
     build_snn,
     calibrate_thresholds,
-    count_parameters,
     gru_parameters,
     snn_energy,
     snn_input,
     snn_payload,
 )
 from lava_thesis.results import read_results
+from lava_thesis.training import count_parameters
 
 TINY = ("c4k3s2", "c8k3s2", "f", "d10")
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from lava_thesis.experiments.lite_sentiment import LiteSentimentConfig, run, stratified_split
+from lava_thesis.data.splits import stratified_split
+from lava_thesis.experiments.lite_sentiment import LiteSentimentConfig, run
 from lava_thesis.results import read_results
 
 

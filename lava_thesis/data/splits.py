@@ -1,4 +1,4 @@
-"""Seeded index splits: a train/test split and k folds."""
+"""Seeded index splits: a train/test split, a stratified one, and k folds."""
 
 from __future__ import annotations
 
@@ -29,6 +29,19 @@ def train_test_split(
     perm = np.random.default_rng(seed).permutation(n)
     n_test = int(round(n * test_fraction))
     return np.sort(perm[n_test:]), np.sort(perm[:n_test])
+
+
+def stratified_split(groups: np.ndarray, test_fraction: float, seed: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted train/test indices; each group value gives ``round(n_g * test_fraction)`` of
+    its ``n_g`` samples (chosen at random, seeded) to test."""
+    groups = np.asarray(groups)
+    rng = np.random.default_rng(seed)
+    test = [rng.permutation(np.flatnonzero(groups == g))[:int(round((groups == g).sum()
+                                                                      * test_fraction))]
+            for g in np.unique(groups)]
+    test_idx = np.sort(np.concatenate(test))
+    return np.setdiff1d(np.arange(len(groups)), test_idx), test_idx
 
 
 def kfold(n: int, k: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -37,14 +37,13 @@ from lava_thesis.lite.events_models import (
     binary_frames,
     build_snn,
     calibrate_thresholds,
-    count_parameters,
     snn_energy,
     snn_input,
     snn_payload,
 )
-from lava_thesis.plots import new_figure, save_figure
+from lava_thesis.plots import plot_model_bars
 from lava_thesis.results import current_command, git_commit, write_results
-from lava_thesis.training import fit
+from lava_thesis.training import count_parameters, fit
 
 DATASET = "synthetic N-MNIST-like (generated from MNIST)"
 HEADLINE = ("snn_test_accuracy", "gru_test_accuracy", "snn_params", "gru_params",
@@ -187,7 +186,9 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
         f"{metrics['lava_agreement']:.4f} on {n}")
 
     out_dir = Path(cfg.out_dir)
-    plot_comparison(metrics, out_dir / f"{cfg.experiment}.png")
+    plot_model_bars(metrics, ("snn", "gru"), ("SNN", "CNN+GRU"),
+                    out_dir / f"{cfg.experiment}.png", log_energy=True,
+                    colors=("tab:blue", "tab:orange"), title=DATASET)
     energy_note = ("45 nm: SNN 0.9 pJ per SynOp (all layers, events are binary input), "
                    "CNN+GRU 4.6 pJ per MAC (convolutions on every frame + GRU + readout)")
     write_results(out_dir, cfg.experiment, dataset=DATASET, metrics=metrics,
@@ -210,20 +211,3 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
     with atomic_open(model_dir / f"{cfg.experiment}.model_card.json") as handle:
         json.dump(card, handle, indent=2)
     return metrics
-
-
-def plot_comparison(metrics: dict[str, float], path: Path) -> Path:
-    """Bars for SNN and CNN+GRU: test accuracy, parameters, energy per inference (log)."""
-    fig = new_figure((11.0, 3.6))
-    panels = (("test_accuracy", 1.0, "test accuracy"), ("params", 1e3, "parameters (k)"),
-              ("energy_pj", 1e6, "energy / inference (µJ, log)"))
-    for i, (key, scale, label) in enumerate(panels):
-        ax = fig.add_subplot(1, 3, i + 1)
-        values = [metrics[f"{m}_{key}"] / scale for m in ("snn", "gru")]
-        bars = ax.bar(["SNN", "CNN+GRU"], values, color=["tab:blue", "tab:orange"])
-        ax.bar_label(bars, labels=[f"{v:.3g}" for v in values], padding=2)
-        ax.set_yscale("log" if key == "energy_pj" else "linear")
-        ax.margins(y=0.12)
-        ax.set_title(label)
-    fig.suptitle(DATASET)
-    return save_figure(fig, path)

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from lava_thesis.data.sentiment import SOURCES, load_sentiment
+from lava_thesis.data.splits import stratified_split
 from lava_thesis.lite.sentiment import (
     LiteSNN,
     RecurrentClassifier,
@@ -31,7 +32,7 @@ from lava_thesis.lite.sentiment import (
     snn_energy,
 )
 from lava_thesis.lite.text import Vocab, encode_sentences, tokenize
-from lava_thesis.plots import new_figure, save_figure
+from lava_thesis.plots import plot_model_bars
 from lava_thesis.results import write_results
 from lava_thesis.training import fit
 
@@ -62,17 +63,6 @@ class LiteSentimentConfig:
     data_dir: str | None = None
     out_dir: str = "results"
     experiment: str = "lite_sentiment"
-
-
-def stratified_split(groups: np.ndarray, test_fraction: float, seed: int
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted train/test indices; each group value gives ``round(n_g * test_fraction)`` to test."""
-    rng = np.random.default_rng(seed)
-    test = [rng.permutation(np.flatnonzero(groups == g))[:int(round((groups == g).sum()
-                                                                      * test_fraction))]
-            for g in np.unique(groups)]
-    test_idx = np.sort(np.concatenate(test))
-    return np.setdiff1d(np.arange(len(groups)), test_idx), test_idx
 
 
 def build_model(kind: str, vocab_size: int, cfg: LiteSentimentConfig) -> torch.nn.Module:
@@ -163,7 +153,8 @@ def run(config: LiteSentimentConfig | None = None, *, log=print,
             f"{metrics[f'{kind}_params_trunk']} trunk parameters, "
             f"{metrics[f'{kind}_energy_pj'] / 1e6:.3g} µJ per inference")
     out_dir = Path(cfg.out_dir)
-    plot_models(metrics, cfg.models, out_dir / f"{cfg.experiment}.png")
+    plot_model_bars(metrics, cfg.models, [m.upper() for m in cfg.models],
+                    out_dir / f"{cfg.experiment}.png", params_key="params_trunk")
     write_results(out_dir, cfg.experiment, dataset="UCI sentiment (" + "+".join(cfg.sources) + ")",
                   metrics=metrics, method="lite", config=asdict(cfg),
                   command=command,
@@ -176,18 +167,3 @@ def run(config: LiteSentimentConfig | None = None, *, log=print,
                          "snn_test_accuracy": "fewer parameters and lower energy than "
                                               "LSTM/GRU (accuracy unverified)"})
     return metrics
-
-
-def plot_models(metrics: dict[str, float], models: tuple[str, ...], path: Path) -> Path:
-    """Three bar panels per model: test accuracy, trunk parameters, energy per inference."""
-    fig = new_figure((11.0, 3.6))
-    panels = (("test_accuracy", 1.0, "test accuracy"), ("params_trunk", 1e3, "parameters (k)"),
-              ("energy_pj", 1e6, "energy / inference (µJ)"))
-    for i, (key, scale, label) in enumerate(panels):
-        ax = fig.add_subplot(1, 3, i + 1)
-        values = [metrics[f"{m}_{key}"] / scale for m in models]
-        bars = ax.bar([m.upper() for m in models], values, color="tab:blue")
-        ax.bar_label(bars, labels=[f"{v:.3g}" for v in values], padding=2)
-        ax.margins(y=0.12)
-        ax.set_title(label)
-    return save_figure(fig, path)

@@ -35,14 +35,14 @@ import torch
 
 from lava_thesis import energy
 from lava_thesis.diet import DietSNN, parse_spec
+from lava_thesis.hybrid.deploy import spike_payload
 from lava_thesis.lite.events_dataset import SyntheticEventSet
 
 SNN_SPEC = ("c16k5s2", "c32k3s2", "c32k3s2", "f", "d64", "d10")
-SPIKE_PAYLOAD = 255  #: 8-bit graded value carrying one input event
 INPUT_BITS = 8
 
 __all__ = ["SNN_SPEC", "CnnGru", "baseline_energy", "binary_frames", "build_snn",
-           "calibrate_thresholds", "count_parameters", "gru_parameters", "snn_energy",
+           "calibrate_thresholds", "gru_parameters", "snn_energy",
            "snn_input", "snn_payload"]
 
 
@@ -55,9 +55,9 @@ def binary_frames(data: SyntheticEventSet, n_bins: int, indices: Sequence[int] |
 
 def snn_payload(frames: np.ndarray, pad: int) -> np.ndarray:
     """Binary frames ``(N, T, 2, H, W)`` -> Lava payload ``(N, 2, H, W, T + pad)`` float32:
-    255 where an event is, then ``pad`` silent steps (SLAYER's delay, one step per layer)."""
-    x = np.moveaxis(np.asarray(frames, np.float32), 1, -1) * SPIKE_PAYLOAD
-    return np.concatenate([x, np.zeros(x.shape[:-1] + (pad,), np.float32)], -1)
+    255 where an event is, then ``pad`` silent steps (SLAYER's delay, one step per layer);
+    the hybrid method's spike payload (:func:`lava_thesis.hybrid.deploy.spike_payload`)."""
+    return spike_payload(np.moveaxis(np.asarray(frames), 1, -1), pad)
 
 
 def snn_input(frames: np.ndarray, pad: int) -> torch.Tensor:
@@ -128,11 +128,6 @@ class CnnGru(torch.nn.Module):
         feats = self.cnn(frames.reshape(n * t, *frames.shape[2:])).reshape(n, t, -1)
         _, h = self.gru(feats)
         return self.head(h[-1])
-
-
-def count_parameters(model: torch.nn.Module) -> int:
-    """Trainable parameters (for the SNN: weights, thresholds and leaks)."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def gru_parameters(input_size: int, hidden: int) -> int:

@@ -25,11 +25,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lava_thesis.energy import AC_PJ, MAC_PJ, gru_macs, lstm_macs
+from lava_thesis import training
+from lava_thesis.energy import AC_PJ, MAC_PJ, gru_macs, lstm_macs, rnn_macs
 from lava_thesis.hybrid.neuron import linear_spike
 
 __all__ = ["LIF", "LeakyIntegrator", "LiteSNN", "RecurrentClassifier", "count_parameters",
-           "integrator_step", "lif_step", "recurrent_energy", "rnn_macs", "snn_energy"]
+           "integrator_step", "lif_step", "recurrent_energy", "snn_energy"]
 
 
 def lif_step(u: torch.Tensor, current: torch.Tensor, threshold: torch.Tensor | float,
@@ -144,13 +145,7 @@ class RecurrentClassifier(nn.Module):
 
 def count_parameters(model: nn.Module, *, embedding: bool = True) -> int:
     """Trainable parameters; ``embedding=False`` leaves the embedding table out (the trunk)."""
-    skip = {id(p) for p in model.embedding.parameters()} if not embedding else set()
-    return sum(p.numel() for p in model.parameters() if p.requires_grad and id(p) not in skip)
-
-
-def rnn_macs(input_size: int, hidden_size: int, seq_len: int = 1) -> int:
-    """MACs of a vanilla RNN layer: ``seq_len * (input*hidden + hidden*hidden)``."""
-    return int(seq_len) * (input_size * hidden_size + hidden_size * hidden_size)
+    return training.count_parameters(model, None if embedding else model.embedding)
 
 
 def recurrent_energy(model: RecurrentClassifier, lengths: torch.Tensor) -> dict[str, float]:
