@@ -3,14 +3,17 @@
 Per inference (one sample)::
 
     E_ANN = MAC_PJ * sum_l MACs_l
-    E_SNN = AC_PJ * sum_{l: spike input} SynOps_l + MAC_PJ * sum_{l: analog input} MACs_l * T_l
+    E_SNN = AC_PJ * sum_{l: spike input} SynOps_l + MAC_PJ * sum_{l: analog input} MACs_l * A_l
     SynOps_l = sum_t sum_i s_i[t] * fanout_i
 
 ``MAC_PJ = 4.6`` pJ (32-bit float multiply-accumulate), ``AC_PJ = 0.9`` pJ (accumulate).
 ``s_i[t]`` is 1 when input neuron ``i`` of the layer emits an event at step ``t`` (any non-zero
 entry, so a graded spike counts once) and ``fanout_i`` is the number of synapses it drives, exact
 also at the border of padded or strided convolutions (:func:`conv_fanout`). The first layer of a
-direct-input SNN receives analog values, so it does its ANN MACs at every step. Only synaptic
+direct-input SNN receives analog values, so it does its ANN MACs at every step that brings it
+input: ``A_l`` is the mean number of steps per sample whose input is not all zero (the silent
+steps that flush SLAYER's per-layer delay cost nothing; ``A_l = T`` when the input is not
+given). Only synaptic
 compute is counted (no neuron updates, memory access or data movement). MACs follow the usual
 convention ``C_out * H_out * W_out * C_in / groups * kh * kw``, zero padding included.
 
@@ -238,6 +241,8 @@ class LayerStats:
     synops: float
     time_steps: int
     analog_input: bool = False
+    #: analog layers: mean steps per sample with non-zero input (MACs are done on those steps)
+    input_steps: float | None = None
 
     @property
     def spike_rate(self) -> float:
@@ -246,7 +251,8 @@ class LayerStats:
 
     def snn_energy_pj(self, mac_pj: float = MAC_PJ, ac_pj: float = AC_PJ) -> float:
         if self.analog_input:
-            return mac_pj * self.macs_per_step * self.time_steps
+            steps = self.time_steps if self.input_steps is None else self.input_steps
+            return mac_pj * self.macs_per_step * steps
         return ac_pj * self.synops
 
     def ann_energy_pj(self, mac_pj: float = MAC_PJ) -> float:
@@ -283,7 +289,17 @@ def count_from_spikes(
         n, t = y.shape[0], y.shape[-1]
         fan = spec.fanout()
         in_events = synops = 0.0
-        if not spec.analog_input:
+        input_steps = None
+        if spec.analog_input:
+            input_steps = float(t)
+            if x is not None:
+                x = _array(x)
+                if x.ndim < 3 or x.shape[0] != n or x.shape[-1] != t:
+                    raise ValueError(f"layer {spec.name!r}: analog input {x.shape} does not "
+                                     f"match (N={n}, ..., T={t})")
+                busy = np.any(x.reshape(n, -1, t) != 0, axis=1)  # (N, T)
+                input_steps = float(busy.sum()) / n
+        else:
             x = _array(x) if x is not None else np.empty(0)
             inner = x.shape[1:-1]
             ok = (math.prod(inner) == spec.in_channels) if spec.kind == "dense" else (
@@ -297,7 +313,7 @@ def count_from_spikes(
         stats.append(LayerStats(
             spec.name, spec.kind, math.prod(spec.output_shape), float(fan.sum()) / fan.size,
             spec.macs_per_step, in_events, float(np.count_nonzero(y)) / n, synops, int(t),
-            spec.analog_input))
+            spec.analog_input, input_steps))
     return stats
 
 
@@ -341,7 +357,8 @@ def report_table(report: EnergyReport) -> str:
     for s in report.layers:
         rows.append(
             f"| {s.name}{' (analog in)' if s.analog_input else ''} | {s.kind} | {s.neurons} | "
-            f"{s.time_steps} | {s.input_spikes:.4g} | {s.output_spikes:.4g} | {s.spike_rate:.4g} "
+            f"{s.time_steps}{'' if s.input_steps is None else f' ({s.input_steps:.3g} in)'} | "
+            f"{s.input_spikes:.4g} | {s.output_spikes:.4g} | {s.spike_rate:.4g} "
             f"| {s.fan_out:.4g} | {s.synops:.4g} | {s.macs_per_step} | "
             f"{s.snn_energy_pj(report.mac_pj, report.ac_pj) / 1e3:.4g} | "
             f"{s.ann_energy_pj(report.mac_pj) / 1e3:.4g} |")

@@ -122,6 +122,9 @@ def test_energy_report_counts_the_analog_first_layer_as_macs():
     assert first.analog_input and not second.analog_input
     assert first.macs_per_step == 4 * 4 * 4 * 9  # 4 channels x 4x4 outputs x 3x3 kernel
     assert second.macs_per_step == 64 * 2
+    # 5 input steps + one silent step per layer (SLAYER's delay): MACs only on the 5 input steps
+    assert (first.time_steps, first.input_steps) == (5 + net.delay, 5.0)
+    assert first.snn_energy_pj() == pytest.approx(4.6 * first.macs_per_step * 5)
 
 
 @pytest.mark.parametrize("spec,message", [

@@ -118,6 +118,19 @@ def test_analog_first_layer_counted_as_macs_times_T():
     assert count_from_spikes(specs[:1], [np.full((1, 3, 4), 0.3)], [H])[0] == enc
 
 
+def test_analog_layer_is_charged_only_for_steps_that_carry_input():
+    spec = LayerSpec("enc", "dense", 3, 2, analog_input=True)
+    x = np.zeros((2, 3, 4))
+    x[0, 1, :3] = 0.5      # sample 0: input on steps 0-2, silent on step 3
+    x[1, 0, 0] = 0.25      # sample 1: input on step 0 only
+    (enc,) = count_from_spikes([spec], [x], [np.zeros((2, 2, 4))])
+    assert enc.input_steps == 2.0 and enc.time_steps == 4
+    assert enc.snn_energy_pj() == pytest.approx(6 * 2.0 * 4.6)
+    assert "4 (2 in)" in report_table(EnergyReport([enc]))
+    with pytest.raises(ValueError, match="'enc'.*analog input"):
+        count_from_spikes([spec], [x[..., :3]], [np.zeros((2, 2, 4))])
+
+
 def test_reports(tmp_path):
     rep = EnergyReport(count_from_spikes(SPECS, [X, H], [H, Y]))
     d = report_dict(rep)

@@ -68,13 +68,14 @@ def energy_report(net: DietSNN, images: np.ndarray, num_steps: int) -> energy.En
 def energy_from_input(net: DietSNN, x: torch.Tensor, *, analog_input: bool
                       ) -> energy.EnergyReport:
     """Energy of ``net`` on the SLAYER input ``x`` ``(N, C, H, W, T)``. ``analog_input``: the
-    first layer is charged MACs every step (direct input); else its input spikes are counted."""
+    first layer is charged MACs on every step that carries input (direct input; the silent
+    steps that flush the delay are free); else its input spikes are counted."""
     record: list = []
     net.eval()
     with torch.no_grad():
         net(x, record=record)
     specs, inputs, outputs = [], [], []
-    shape, prev = net.input_shape, (None if analog_input else x)
+    shape, prev = net.input_shape, x
     for i, (block, out) in enumerate(zip(net.blocks, record, strict=True)):
         if hasattr(block, "neuron"):
             specs.append(energy.spec_from_slayer_block(
