@@ -40,6 +40,13 @@ class Task(str, Enum):
 PENDING_TASKS = {Task.seq2seq: 7}
 
 
+class Readout(str, Enum):
+    """DIET class readout (see lava_thesis.diet.model)."""
+
+    integrator = "integrator"
+    spikes = "spikes"
+
+
 class Dataset(str, Enum):
     mnist = "mnist"
     fashion_mnist = "fashion-mnist"
@@ -102,6 +109,9 @@ def train(
              "small (default), vgg9 (for CIFAR-10).")] = None,
     rate_penalty: Annotated[float, typer.Option(
         min=0.0, help="DIET: weight of the mean hidden spike rate in the loss (energy).")] = 0.0,
+    readout: Annotated[Readout, typer.Option(
+        help="DIET: class readout, a non-spiking integrator (the paper) or spike counts."
+    )] = Readout.integrator,
     n_exc: Annotated[int, typer.Option(
         min=1, help="STDP: excitatory neurons (multimodal: per ensemble).")] = 400,
     prune_fraction: Annotated[float, typer.Option(
@@ -197,6 +207,7 @@ def train(
         except ValueError as err:
             _fail(f"--spec: {err}")
         cfg = DietConfig(spec=layers, num_steps=num_steps or 5, lava_samples=lava_samples or 1000,
+                         readout=readout.value,
                          train=TrainConfig(epochs=epochs or 4, seed=seed,
                                                rate_penalty=rate_penalty))
         metrics = run_diet(train_data, test_data, out, dataset=dataset.value, config=cfg,
@@ -285,11 +296,11 @@ def _load_model(path: Path):
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         if isinstance(ckpt, dict) and "spec" in ckpt:
             from lava_thesis.diet.model import load_diet
-            from lava_thesis.diet.train import predict_spikes, snn_output
+            from lava_thesis.diet.train import predict_output, snn_output
 
             net = load_diet(path)
             steps = int(ckpt.get("num_steps", 5))  # checkpoints before num_steps: trained at 5
-            return net, lambda x: predict_spikes(snn_output(net, x, steps))
+            return net, lambda x: predict_output(net, snn_output(net, x, steps))
         from lava_thesis.experiments.quickstart import encode, load_model
 
         net, cfg = load_model(path)
@@ -321,6 +332,24 @@ def export(
     typer.echo(f"wrote {net.export_hdf5(out)}")
 
 
+@app.command("energy")
+def energy_cmd(
+    model: Annotated[Path, typer.Argument(help="A trained DIET model's .pt (train diet).")],
+    dataset: Annotated[Dataset, typer.Option()] = Dataset.mnist,
+    data_dir: DataDir = None,
+    samples: Annotated[int, typer.Option(min=1, help="Test images measured.")] = 500,
+    out: Annotated[Path, typer.Option(help="Directory for the results JSON.")] = Path("out"),
+) -> None:
+    """Per-layer compute energy (45 nm) of a saved DIET-SNN vs its ANN on test images."""
+    from lava_thesis.experiments.diet import measure_saved_energy
+
+    _load_model(model)  # clear errors for a missing or foreign file
+    metrics = measure_saved_energy(model, _load(dataset, "test", data_dir), out,
+                                   dataset=dataset.value, samples=samples)
+    for key, value in metrics.items():
+        typer.echo(f"{key}: {value}")
+
+
 @app.command("run-lava")
 def run_lava_cmd(
     net: Annotated[Path, typer.Argument(help="A netx .net file taking MNIST-sized input.")],
@@ -332,10 +361,17 @@ def run_lava_cmd(
     direct: Annotated[bool, typer.Option(
         help="Direct 8-bit input into a (1, 28, 28) first layer (DIET models).")] = False,
     tag: Annotated[str, typer.Option(help="Lava models: fixed_pt (netx needs it)")] = "fixed_pt",
+    readout: Annotated[Readout, typer.Option(
+        help="Class scores: output spike counts, or the last layer's final voltage (DIET "
+             "models trained with --readout integrator).")] = Readout.spikes,
     seed: Seed = 2,
 ) -> None:
     """Run a netx network in Lava's CPU simulator on test images (Poisson or direct input)."""
-    from lava_thesis.deploy.netx_run import netx_output_spikes, synaptic_delay
+    from lava_thesis.deploy.netx_run import (
+        netx_output_spikes,
+        netx_output_voltage,
+        synaptic_delay,
+    )
     from lava_thesis.diet.train import lava_payload, predict_spikes
     from lava_thesis.experiments.quickstart import encode
 
@@ -348,10 +384,16 @@ def run_lava_cmd(
     else:
         spikes = encode(images, num_steps or 16, seed)
     try:
-        out = netx_output_spikes(net, spikes, tag=tag, input_bits=8 if direct else 0)
+        if readout is Readout.integrator:
+            if tag != "fixed_pt":
+                _fail("--readout integrator reads fixed_pt voltages; use --tag fixed_pt")
+            pred = netx_output_voltage(net, spikes, input_bits=8 if direct else 0).argmax(1)
+        else:
+            pred = predict_spikes(netx_output_spikes(net, spikes, tag=tag,
+                                                     input_bits=8 if direct else 0))
     except ValueError as err:
         _fail(str(err))
-    acc = (predict_spikes(out) == labels).mean()
+    acc = (pred == labels).mean()
     typer.echo(f"Lava {tag} accuracy: {acc:.4f} on {len(labels)} images")
 
 

@@ -52,6 +52,7 @@ def run_demo(out_dir: str | Path = "out/demo", *, seed: int = 0, epochs: int = 4
     log(f"DIET-SNN accuracy (torch):  {d['snn_accuracy']:.2%} on {len(test[1])} images (T=5)")
     log(f"Lava accuracy (fixed_pt):   {d['lava_accuracy']:.2%} on {n} images")
     log(f"prediction agreement:       {d['agreement']:.2%}")
+    log(f"identical readout voltages: {d['readout_match']:.2%}")
     log(f"compute energy ANN / SNN:   {d.get('energy_ratio', float('nan')):.1f}x (45 nm model)")
 
     log("\n-- 3. STDP: 100 neurons, unsupervised, 50% pruned + 8 weight levels --")

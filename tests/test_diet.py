@@ -11,6 +11,7 @@ from lava_thesis.diet.train import (
     TrainConfig,
     lava_payload,
     load_ann_weights,
+    predict_output,
     predict_spikes,
     snn_input,
     snn_output,
@@ -114,6 +115,40 @@ def test_direct_input_network_is_bit_exact_in_lava(tmp_path):
     np.testing.assert_array_equal(predict_spikes(lava_out), predict_spikes(torch_out))
 
 
+def test_integrator_readout_never_spikes_and_its_final_voltage_is_bit_exact_in_lava(tmp_path):
+    from lava_thesis.deploy.netx_run import netx_output_voltage
+
+    images, _ = _toy_images(n=5)
+    torch.manual_seed(1)
+    net = DietSNN(["c4k3s2", "f", "d6", "d3"], input_shape=(1, 8, 8),
+                  thresholds=[0.4, 0.6, 0.8], readout="integrator")
+    for block in net.weight_blocks:
+        block.synapse.weight.data *= 2.0
+    out = snn_output(net, images, 5)  # (N, 3, T + delay) voltages, no reset, no leak
+    v = out[..., -1]
+    assert np.abs(v).max() > 0.5, "the test needs a non-trivial readout"
+    assert len(np.unique(v)) > 5 and np.all(out[..., :net.delay - 1] == 0)
+    assert net.leaks()[-1] == 1.0 and not net.weight_blocks[-1].neuron.voltage_decay.requires_grad
+    np.testing.assert_array_equal(out[..., -1], out[..., -2])  # the last step is silent: complete
+    np.testing.assert_array_equal(predict_output(net, out), v.argmax(1))
+    path = net.export_hdf5(tmp_path / "integrator.net")
+    lava_v = netx_output_voltage(path, lava_payload(images, 5, net.delay), input_bits=INPUT_BITS,
+                                 timeout_s=120)
+    np.testing.assert_array_equal(lava_v, v)
+
+
+def test_integrator_scores_train_the_readout_gain():
+    images, labels = _toy_images(n=8)
+    net = DietSNN(["c4k3s2", "f", "d2"], input_shape=(1, 8, 8), thresholds=[0.3, 0.5],
+                  readout="integrator")
+    scores = net.scores(net(snn_input(images, 4, net.delay)))
+    assert scores.shape == (8, 2)
+    torch.nn.functional.cross_entropy(scores, torch.as_tensor(labels)).backward()
+    assert all(float(b.synapse.pre_hook_fx.log_gain.grad.abs()) > 0 for b in net.weight_blocks)
+    with pytest.raises(ValueError, match="readout"):
+        DietSNN(["d2"], input_shape=(4,), readout="voltage")
+
+
 def test_energy_report_counts_the_analog_first_layer_as_macs():
     images, _ = _toy_images(n=4)
     net = DietSNN(["c4k3s2", "f", "d2"], input_shape=(1, 8, 8), thresholds=[0.3, 0.5])
@@ -177,3 +212,27 @@ def test_rate_penalty_lowers_hidden_activity():
         return float(hidden_rate(net, record))
 
     assert rate_after(20.0) < 0.7 * rate_after(0.0)
+
+
+def test_saved_model_energy_is_written_and_matches_the_report(tmp_path):
+    from typer.testing import CliRunner
+
+    from lava_thesis.cli import app
+    from lava_thesis.experiments.diet import measure_saved_energy
+    from lava_thesis.results import read_results
+
+    images, labels = _toy_images(n=6)
+    net = DietSNN(["c4k3s2", "f", "d3"], input_shape=(1, 8, 8), thresholds=[0.3, 0.7])
+    net(torch.zeros(1, 1, 8, 8, 1))
+    torch.save({"spec": net.spec, "input_shape": list(net.input_shape), "num_steps": 4,
+                "state_dict": net.state_dict()}, tmp_path / "tiny.pt")
+    metrics = measure_saved_energy(tmp_path / "tiny.pt", (images, labels), tmp_path,
+                                   dataset="toy", samples=5)
+    expected = energy_report(net, images[:5], 4)
+    assert metrics["energy_ratio"] == pytest.approx(expected.ratio)
+    assert metrics["samples"] == 5
+    saved = read_results(tmp_path / "tiny_energy.json")
+    # T = 4 input steps + one delay step per layer; MACs only on the 4 input steps
+    assert f"{4 + net.delay} (4 in)" in saved["extra"]["energy_table"]
+    result = CliRunner().invoke(app, ["energy", str(tmp_path / "missing.pt")])
+    assert result.exit_code != 0 and "missing.pt" in result.output

@@ -15,6 +15,9 @@ import numpy as np
 
 from lava_thesis.lava_run import run_lava
 
+#: Lava's fixed-point voltage per unit of SLAYER voltage: 64 (weight scale) x 2**6 (vth shift)
+VOLTAGE_SCALE = 4096
+
 
 def netx_output_spikes(
     net_path: str | Path,
@@ -57,6 +60,65 @@ def netx_output_spikes(
             "interpret; its floating_pt Dense ignores the exponent and its float LIF reads the "
             "decays as fractions (measured: 10% prediction agreement). Use tag='fixed_pt'."
         )
+    lava_shape, n, t, stream = _stream(net_path, spikes, input_bits)
+
+    def build():
+        from lava.proc.io.sink import RingBuffer as Sink
+        from lava.proc.io.source import RingBuffer as Source
+
+        net = _network(net_path, lava_shape, t, input_bits)
+        source = Source(data=stream)
+        sink = Sink(shape=net.out.shape, buffer=n * t)
+        source.s_out.connect(net.inp)
+        net.out.connect(sink.a_in)
+        return source, lambda: sink.data.get()
+
+    out = run_lava(build, n * t, tag=tag, timeout_s=timeout_s, **_run_cfg(lava_shape, input_bits))
+    out = out.reshape(out.shape[0], n, t).transpose(1, 0, 2).copy()
+    # The first `delay` steps of every window still carry the previous sample's tail (the
+    # output layer resets `delay` steps after the input); no input of this sample can reach
+    # the output before then, and SLAYER's delay-shifted forward is silent there too.
+    out[:, :, : synaptic_delay(net_path)] = 0
+    return out
+
+
+def netx_output_voltage(
+    net_path: str | Path,
+    spikes: np.ndarray,
+    *,
+    timeout_s: float = 900.0,
+    input_bits: int = 0,
+) -> np.ndarray:
+    """The last layer's voltage at the last step of each sample window, ``(N, C_out)``.
+
+    For networks whose last layer is a non-spiking integrator (DIET's ``readout="integrator"``):
+    the voltage is read every step with a Monitor and divided by :data:`VOLTAGE_SCALE`, so it
+    is in SLAYER's units and equals ``net(x)[..., -1]`` exactly (Lava's voltage lags SLAYER's by
+    one step; the windows end with ``delay`` silent steps, so the last value is complete).
+    ``spikes``, ``input_bits`` and ``timeout_s`` are as in :func:`netx_output_spikes`
+    (fixed_pt only).
+    """
+    lava_shape, n, t, stream = _stream(net_path, spikes, input_bits)
+
+    def build():
+        from lava.proc.io.source import RingBuffer as Source
+        from lava.proc.monitor.process import Monitor
+
+        net = _network(net_path, lava_shape, t, input_bits)
+        source = Source(data=stream)
+        source.s_out.connect(net.inp)
+        neuron, monitor = net.layers[-1].neuron, Monitor()
+        monitor.probe(neuron.v, n * t)
+        return source, lambda: np.asarray(monitor.get_data()[neuron.name]["v"])
+
+    v = run_lava(build, n * t, tag="fixed_pt", timeout_s=timeout_s,
+                 **_run_cfg(lava_shape, input_bits))
+    return v.reshape(n, t, -1)[:, -1, :] / VOLTAGE_SCALE
+
+
+def _stream(net_path: str | Path, spikes: np.ndarray, input_bits: int
+            ) -> tuple[tuple[int, ...], int, int, np.ndarray]:
+    """Validated input -> (Lava input shape, N, T, the ``(*lava_shape, N * T)`` stream)."""
     spikes = np.asarray(spikes)
     if spikes.ndim not in (3, 5) or spikes.shape[0] < 1 or spikes.shape[-1] < 1:
         raise ValueError(
@@ -64,49 +126,40 @@ def netx_output_spikes(
         )
     if input_bits < 0:
         raise ValueError(f"input_bits must be >= 0, got {input_bits}")
-    net_path = Path(net_path)
-    if not net_path.is_file():
+    if not Path(net_path).is_file():
         raise FileNotFoundError(f"netx network file not found: {net_path}")
     n, t = spikes.shape[0], spikes.shape[-1]
     # Lava's netx layers are (x, y, f) = (W, H, C): reverse torch's (C, H, W).
     lava_shape = tuple(reversed(spikes.shape[1:-1]))
     samples = np.moveaxis(spikes, 0, -2)  # (C, [H, W,] N, T)
     samples = np.transpose(samples, tuple(reversed(range(samples.ndim - 2))) + (-2, -1))
-    stream = samples.reshape(lava_shape + (n * t,)).astype(float)
+    return lava_shape, n, t, samples.reshape(lava_shape + (n * t,)).astype(float)
 
-    def build():
-        from lava.lib.dl import netx
-        from lava.proc.io.sink import RingBuffer as Sink
-        from lava.proc.io.source import RingBuffer as Source
 
-        kwargs = {"input_shape": lava_shape} if len(lava_shape) == 3 else {}
-        net = netx.hdf5.Network(net_config=str(net_path), reset_interval=t,
-                                input_message_bits=input_bits, **kwargs)
-        if net.inp.shape != lava_shape:
-            raise ValueError(f"{net_path} expects input shape {net.inp.shape}, got {lava_shape}")
-        if input_bits:
-            _lower_weight_exp(net.layers[0].synapse, input_bits)
-        source = Source(data=stream)
-        sink = Sink(shape=net.out.shape, buffer=n * t)
-        source.s_out.connect(net.inp)
-        net.out.connect(sink.a_in)
-        return source, lambda: sink.data.get()
+def _network(net_path: str | Path, lava_shape: tuple[int, ...], t: int, input_bits: int):
+    """The netx Network (inside the Lava worker), reset every ``t`` steps."""
+    from lava.lib.dl import netx
 
-    cfg = {}
-    if input_bits and len(lava_shape) == 3:
-        # lava's fixed-point Conv model ignores weight_exp; ours applies it (see its docstring)
-        from lava.proc.conv.process import Conv
+    kwargs = {"input_shape": lava_shape} if len(lava_shape) == 3 else {}
+    net = netx.hdf5.Network(net_config=str(net_path), reset_interval=t,
+                            input_message_bits=input_bits, **kwargs)
+    if net.inp.shape != lava_shape:
+        raise ValueError(f"{net_path} expects input shape {net.inp.shape}, got {lava_shape}")
+    if input_bits:
+        _lower_weight_exp(net.layers[0].synapse, input_bits)
+    return net
 
-        from lava_thesis.processes.conv_weight_exp.models import PyConvModelFixedWeightExp
 
-        cfg["exception_proc_model_map"] = {Conv: PyConvModelFixedWeightExp}
-    out = run_lava(build, n * t, tag=tag, timeout_s=timeout_s, **cfg)
-    out = out.reshape(out.shape[0], n, t).transpose(1, 0, 2).copy()
-    # The first `delay` steps of every window still carry the previous sample's tail (the
-    # output layer resets `delay` steps after the input); no input of this sample can reach
-    # the output before then, and SLAYER's delay-shifted forward is silent there too.
-    out[:, :, : synaptic_delay(net_path)] = 0
-    return out
+def _run_cfg(lava_shape: tuple[int, ...], input_bits: int) -> dict:
+    """Loihi2SimCfg arguments: with direct input into a conv layer, our Conv model."""
+    if not (input_bits and len(lava_shape) == 3):
+        return {}
+    # lava's fixed-point Conv model ignores weight_exp; ours applies it (see its docstring)
+    from lava.proc.conv.process import Conv
+
+    from lava_thesis.processes.conv_weight_exp.models import PyConvModelFixedWeightExp
+
+    return {"exception_proc_model_map": {Conv: PyConvModelFixedWeightExp}}
 
 
 def _lower_weight_exp(synapse, bits: int) -> None:

@@ -64,12 +64,13 @@ def snn_input(images: np.ndarray, num_steps: int, pad: int) -> torch.Tensor:
     return torch.from_numpy(lava_payload(images, num_steps, pad) / (1 << INPUT_BITS))
 
 
-def logits(out_spikes: torch.Tensor) -> torch.Tensor:
-    """Class scores: output spike counts over the sample window."""
-    return out_spikes.sum(-1)
-
-
 predict_spikes = predict  # the class with most output spikes (shared with the quickstart)
+
+
+def predict_output(net: DietSNN, out: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Predicted classes from :func:`snn_output` (or Lava's matching output): the argmax of
+    ``net.scores`` (spike counts, or the integrator readout's last voltage)."""
+    return net.scores(torch.as_tensor(out)).argmax(1).numpy()
 
 
 def hidden_rate(net: DietSNN, record: list) -> torch.Tensor:
@@ -106,8 +107,9 @@ def train_snn(
 ) -> list[float]:
     """Train weights, thresholds and leaks jointly; return training accuracy per epoch.
 
-    Loss: cross-entropy on output spike counts, plus ``rate_penalty`` times the mean hidden
-    spike rate (fewer spikes, fewer synaptic operations); Adam with per-group learning rates
+    Loss: cross-entropy on the class scores (spike counts or the integrator's voltage), plus
+    ``rate_penalty`` times the mean hidden spike rate (fewer spikes, fewer synaptic
+    operations); Adam with per-group learning rates
     and an optional cosine schedule. Leaks are clamped to [0, 1] after each step.
     """
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -117,7 +119,7 @@ def train_snn(
 
     def forward(idx: np.ndarray):
         record: list = []
-        out = logits(net(snn_input(images[idx], num_steps, net.delay), record=record))
+        out = net.scores(net(snn_input(images[idx], num_steps, net.delay), record=record))
         return out, (cfg.rate_penalty * hidden_rate(net, record) if cfg.rate_penalty else 0.0)
 
     def after_step() -> None:
@@ -132,7 +134,8 @@ def train_snn(
 @torch.no_grad()
 def snn_output(net: DietSNN, images: np.ndarray, num_steps: int, batch_size: int = 256,
                record: list | None = None) -> np.ndarray:
-    """Output spikes ``(N, classes, T + delay)``; ``record`` collects per-layer spike counts."""
+    """Output ``(N, classes, T + delay)``: spikes, or the integrator readout's voltage;
+    ``record`` collects per-layer spike counts."""
     net.eval()
     outs = []
     for start in range(0, len(images), batch_size):

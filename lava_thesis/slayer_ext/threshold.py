@@ -63,9 +63,14 @@ class FoldedThreshold(torch.nn.Module):
         return self._quantize(weight * torch.exp(-self.log_gain), descale=descale)
 
 
-def attach_learnable_threshold(block: torch.nn.Module, theta_init: float) -> FoldedThreshold:
-    """Give a SLAYER CUBA block a learnable threshold (see :class:`FoldedThreshold`)."""
-    hook = FoldedThreshold(block.neuron.quantize_8bit, block.neuron.threshold, theta_init)
+def attach_learnable_threshold(block: torch.nn.Module, theta_init: float,
+                               theta_ref: float | None = None) -> FoldedThreshold:
+    """Give a SLAYER CUBA block a learnable threshold (see :class:`FoldedThreshold`).
+
+    ``theta_ref`` defaults to the neuron's SLAYER threshold; a non-spiking readout passes the
+    hidden layers' reference instead, so that its learned gain is a weight scale."""
+    ref = block.neuron.threshold if theta_ref is None else theta_ref
+    hook = FoldedThreshold(block.neuron.quantize_8bit, ref, theta_init)
     # SLAYER's `pre_hook_fx` is a property over `_pre_hook_fx`; torch registers a Module value
     # assigned to `_pre_hook_fx` as a submodule, so the gain joins block.parameters().
     block.synapse._pre_hook_fx = hook
