@@ -107,8 +107,12 @@ class LiteSNN(nn.Module):
         self.fc3, self.out = nn.Linear(hidden, hidden), LeakyIntegrator(leak)
         self.head = nn.Linear(hidden, 1)
 
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor,
-                record: list | None = None) -> torch.Tensor:
+    def trunk(self, ids: torch.Tensor, lengths: torch.Tensor
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The layers before the pooling: spikes ``s1``, ``s2`` and integrator membrane ``v``
+        (each ``(B, T, hidden)``, ``T = L S``) and the valid-step mask ``(B, T)`` (1 for
+        ``t < n_b S``). Subclasses with another readout reuse it
+        (:mod:`lava_thesis.lite.attention`)."""
         steps = self.steps_per_token
         current = self.fc1(self.embedding(ids)).repeat_interleave(steps, dim=1)
         s1 = self.lif1(current)
@@ -116,8 +120,14 @@ class LiteSNN(nn.Module):
         v = self.out(self.fc3(s2))
         n_valid = lengths.to(v.device) * steps
         mask = (torch.arange(v.shape[1], device=v.device)[None] < n_valid[:, None]).to(v.dtype)
+        return s1, s2, v, mask
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor,
+                record: list | None = None) -> torch.Tensor:
+        s1, s2, v, mask = self.trunk(ids, lengths)
         if record is not None:
             record += [s1, s2, mask]
+        n_valid = lengths.to(v.device) * self.steps_per_token
         feature = (v * mask[..., None]).sum(1) / n_valid[:, None].to(v.dtype)
         return self.head(feature).squeeze(-1)
 
