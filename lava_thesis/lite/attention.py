@@ -44,13 +44,28 @@ from torch import nn
 
 from lava_thesis.lite.sentiment import LiteSNN
 
-__all__ = ["AttentionSNN", "LastStepSNN", "masked_softmax"]
+__all__ = ["AttentionPool", "AttentionSNN", "LastStepSNN", "masked_softmax"]
 
 
 def masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Softmax of ``scores (B, T)`` over the steps where ``mask (B, T)`` is nonzero; the other
     steps get weight 0. Every row needs at least one valid step."""
     return scores.masked_fill(mask == 0, float("-inf")).softmax(1)
+
+
+class AttentionPool(nn.Module):
+    """Additive attention pooling over time (module docstring), independent of the input
+    type: ``forward(v (B, T, H), mask (B, T)) -> (feature (B, H), weights alpha (B, T))``.
+    Used by :class:`AttentionSNN` (tokens) and :mod:`lava_thesis.lite.sequential` (pixels)."""
+
+    def __init__(self, hidden: int, attn_dim: int = 64) -> None:
+        super().__init__()
+        self.score = nn.Sequential(nn.Linear(hidden, attn_dim), nn.Tanh(),
+                                   nn.Linear(attn_dim, 1))
+
+    def forward(self, v: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        weights = masked_softmax(self.score(v).squeeze(-1), mask)
+        return (weights[..., None] * v).sum(1), weights
 
 
 class AttentionSNN(LiteSNN):
@@ -66,15 +81,14 @@ class AttentionSNN(LiteSNN):
                  steps_per_token: int = 5, threshold: float = 1.0, leak: float = 0.95,
                  reset: str = "soft", attn_dim: int = 64) -> None:
         super().__init__(vocab_size, embed_dim, hidden, steps_per_token, threshold, leak, reset)
-        self.score = nn.Sequential(nn.Linear(hidden, attn_dim), nn.Tanh(),
-                                   nn.Linear(attn_dim, 1))
+        self.pool = AttentionPool(hidden, attn_dim)
 
     def attend(self, ids: torch.Tensor, lengths: torch.Tensor
                ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
         """``(feature (B, H), weights alpha (B, T), [s1, s2, mask])``."""
         s1, s2, v, mask = self.trunk(ids, lengths)
-        weights = masked_softmax(self.score(v).squeeze(-1), mask)
-        return (weights[..., None] * v).sum(1), weights, [s1, s2, mask]
+        feature, weights = self.pool(v, mask)
+        return feature, weights, [s1, s2, mask]
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor,
                 record: list | None = None) -> torch.Tensor:
