@@ -35,6 +35,8 @@ class Task(str, Enum):
     sentiment = "sentiment"
     events = "events"
     seq2seq = "seq2seq"
+    length = "length"
+    length_smnist = "length-smnist"
 
 
 PENDING_TASKS = {Task.seq2seq: 7}
@@ -226,8 +228,10 @@ def train(
 def _train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | None, *,
                 epochs: int | None, seed: int, lava_samples: int | None,
                 train_samples: int | None, test_samples: int | None) -> dict:
-    """LITE-SNN: the paper's LIF text network vs RNN, LSTM and GRU (sentiment), or a
-    DIET-style convolutional SNN vs a CNN+GRU on synthetic N-MNIST-like events (events)."""
+    """LITE-SNN: the paper's LIF text network vs RNN, LSTM and GRU (sentiment); accuracy vs
+    sequence length, vanilla SNN vs SNN with attention vs LSTM, on sentences followed by filler
+    tokens (length) or on MNIST read k pixels per step (length-smnist); or a DIET-style
+    convolutional SNN vs a CNN+GRU on synthetic N-MNIST-like events (events)."""
     from lava_thesis.data.errors import DataFormatError, DataNotFoundError
 
     data = None if data_dir is None else str(data_dir)
@@ -235,6 +239,17 @@ def _train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | 
         from lava_thesis.experiments.lite_sentiment import LiteSentimentConfig as Config
         from lava_thesis.experiments.lite_sentiment import run
         cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
+    elif task is Task.length:
+        from lava_thesis.experiments.lite_length import LiteLengthConfig as Config
+        from lava_thesis.experiments.lite_length import run
+        cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
+    elif task is Task.length_smnist:
+        from lava_thesis.experiments.lite_length_smnist import LiteLengthSmnistConfig as Config
+        from lava_thesis.experiments.lite_length_smnist import run
+        cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
+        for name, value in (("train_samples", train_samples), ("test_samples", test_samples)):
+            if value is not None:
+                setattr(cfg, name, value)
     else:
         from lava_thesis.experiments.lite_events import LiteEventsConfig as Config
         from lava_thesis.experiments.lite_events import run
