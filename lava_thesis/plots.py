@@ -260,13 +260,14 @@ def plot_raster(
 
 def plot_model_bars(metrics: dict[str, float], models: Sequence[str], names: Sequence[str],
                     path: str | Path, *, params_key: str = "params", log_energy: bool = False,
-                    colors: str | Sequence[str] = "tab:blue", title: str = "") -> Path:
-    """Three bar panels comparing ``models`` (labelled ``names``): test accuracy
-    (``<m>_test_accuracy``), parameters (``<m>_<params_key>``, thousands) and energy per
-    inference (``<m>_energy_pj``, uJ; log axis with ``log_energy``)."""
+                    colors: str | Sequence[str] = "tab:blue", title: str = "",
+                    score: tuple[str, str] = ("test_accuracy", "test accuracy")) -> Path:
+    """Three bar panels comparing ``models`` (labelled ``names``): a score (``<m>_<key>`` for
+    ``score = (key, label)``, default the test accuracy), parameters (``<m>_<params_key>``,
+    thousands) and energy per inference (``<m>_energy_pj``, uJ; log axis with ``log_energy``)."""
     fig = new_figure((11.0, 3.6))
     energy = "energy / inference (µJ, log)" if log_energy else "energy / inference (µJ)"
-    panels = (("test_accuracy", 1.0, "test accuracy"), (params_key, 1e3, "parameters (k)"),
+    panels = ((score[0], 1.0, score[1]), (params_key, 1e3, "parameters (k)"),
               ("energy_pj", 1e6, energy))
     for i, (key, scale, label) in enumerate(panels):
         ax = fig.add_subplot(1, 3, i + 1)

@@ -9,10 +9,11 @@ from lava_thesis.cli import app
 runner = CliRunner()
 
 
-def test_pending_tasks_say_which_issue():
-    result = runner.invoke(app, ["train", "lite", "--task", "seq2seq"])
-    assert result.exit_code == 2
-    assert "issue #7" in result.output
+def test_lite_options_that_do_not_apply_are_rejected():
+    result = runner.invoke(app, ["train", "lite", "--task", "seq2seq", "--epochs", "3"])
+    assert result.exit_code == 2 and "--budget-cpu-s" in result.output
+    result = runner.invoke(app, ["train", "lite", "--task", "sentiment", "--budget-cpu-s", "9"])
+    assert result.exit_code == 2 and "seq2seq only" in result.output
 
 
 def test_unknown_method_is_rejected():

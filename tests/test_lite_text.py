@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from lava_thesis.lite.text import (
+    BOS,
+    EOS,
     PAD_ID,
     UNK_ID,
     Vocab,
@@ -40,6 +42,16 @@ def test_vocab_min_count_and_max_size():
         Vocab.build(train, max_size=1)
     with pytest.raises(ValueError, match="<pad>"):
         Vocab(("a", "<pad>", "<unk>"))
+
+
+def test_extra_specials_follow_pad_and_unk():
+    train = [tokenize("a a b c")]
+    vocab = Vocab.build(train, specials=(BOS, EOS))
+    assert vocab.itos == ("<pad>", "<unk>", "<bos>", "<eos>", "a", "b", "c")
+    assert Vocab.build(train, max_size=5, specials=(BOS, EOS)).itos[4:] == ("a",)
+    assert Vocab.build(train).itos == ("<pad>", "<unk>", "a", "b", "c")  # default unchanged
+    with pytest.raises(ValueError, match="max_size >= 4"):
+        Vocab.build(train, max_size=3, specials=(BOS, EOS))
 
 
 def test_pad_and_truncate():

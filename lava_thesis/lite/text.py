@@ -7,7 +7,9 @@ token (punctuation, emoji).
 Ids: ``<pad>`` is 0 and ``<unk>`` is 1; every token of the training split seen at least
 ``min_count`` times gets an id from 2 on, most frequent first (ties alphabetical), up to
 ``max_size`` ids in all (the two specials included). Any other token (rare, or only in the
-validation/test text) encodes as ``<unk>``. Sequences are right-padded with 0 and truncated to
+validation/test text) encodes as ``<unk>``. ``Vocab.build(..., specials=(BOS, EOS))`` puts extra
+special tokens (sentence begin/end for sequence-to-sequence) right after the two, at ids 2, 3, ...;
+without ``specials`` the ids are as above. Sequences are right-padded with 0 and truncated to
 their first ``max_len`` tokens.
 
 Example:
@@ -25,10 +27,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["PAD", "PAD_ID", "UNK", "UNK_ID", "Vocab", "encode_sentences", "pad_sequences",
-           "tokenize"]
+__all__ = ["BOS", "EOS", "PAD", "PAD_ID", "UNK", "UNK_ID", "Vocab", "encode_sentences",
+           "pad_sequences", "tokenize"]
 
 PAD, UNK = "<pad>", "<unk>"
+BOS, EOS = "<bos>", "<eos>"  #: optional specials (``Vocab.build(..., specials=(BOS, EOS))``)
 PAD_ID, UNK_ID = 0, 1
 _TOKEN = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
 
@@ -53,7 +56,7 @@ class Vocab:
 
     @classmethod
     def build(cls, token_lists: Iterable[Sequence[str]], *, min_count: int = 1,
-              max_size: int | None = None) -> Vocab:
+              max_size: int | None = None, specials: Sequence[str] = ()) -> Vocab:
         """Vocabulary of the tokens in ``token_lists`` (pass the training split only).
 
         Parameters
@@ -62,17 +65,20 @@ class Vocab:
         min_count : int
             Tokens seen fewer times become ``<unk>``.
         max_size : int, optional
-            Total number of ids, the two specials included (>= 2).
+            Total number of ids, all specials included (>= 2 + len(specials)).
+        specials : sequence of str
+            Extra special tokens (e.g. ``(BOS, EOS)``) given ids 2, 3, ... in this order.
         """
-        if min_count < 1 or (max_size is not None and max_size < 2):
-            raise ValueError(f"min_count must be >= 1 and max_size >= 2, got {min_count}, "
-                             f"{max_size}")
-        counts = Counter(t for tokens in token_lists for t in tokens if t not in (PAD, UNK))
+        fixed = (PAD, UNK, *specials)
+        if min_count < 1 or (max_size is not None and max_size < len(fixed)):
+            raise ValueError(f"min_count must be >= 1 and max_size >= {len(fixed)}, got "
+                             f"{min_count}, {max_size}")
+        counts = Counter(t for tokens in token_lists for t in tokens if t not in fixed)
         kept = sorted((t for t, c in counts.items() if c >= min_count),
                       key=lambda t: (-counts[t], t))
         if max_size is not None:
-            kept = kept[:max_size - 2]
-        return cls((PAD, UNK, *kept))
+            kept = kept[:max_size - len(fixed)]
+        return cls((*fixed, *kept))
 
     def __len__(self) -> int:
         return len(self.itos)

@@ -1,0 +1,178 @@
+"""LITE seq2seq: shapes, causal decoder, spikes and gradients, greedy decoding, BLEU, energy
+counts by hand, and a tiny end-to-end run on real Multi30k pairs."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from lava_thesis.energy import AC_PJ, MAC_PJ
+from lava_thesis.experiments.lite_seq2seq import LiteSeq2SeqConfig, run
+from lava_thesis.lite.seq2seq_decode import bleu, detokenize, greedy_decode, translate
+from lava_thesis.lite.seq2seq_models import (
+    ConvSeq2Seq,
+    LstmSeq2Seq,
+    conv_energy,
+    lstm_energy,
+    seq2seq_parameters,
+)
+from lava_thesis.lite.text import BOS, EOS, Vocab, tokenize
+from lava_thesis.results import read_results
+
+SV, TV = 30, 20
+
+
+def _model(kind: str, **kw) -> torch.nn.Module:
+    torch.manual_seed(0)
+    if kind == "lstm":
+        return LstmSeq2Seq(SV, TV, embed_dim=8, hidden=12)
+    kw.setdefault("threshold", 0.3)  # small random currents: a low threshold so neurons fire
+    return ConvSeq2Seq(SV, TV, embed_dim=8, channels=12, activation=kind, steps=3, **kw)
+
+
+def _batch():
+    gen = torch.Generator().manual_seed(1)
+    src = torch.randint(4, SV, (3, 6), generator=gen)
+    lengths = torch.tensor([6, 4, 1])
+    src[1, 4:], src[2, 1:] = 0, 0
+    return src, lengths, torch.randint(4, TV, (3, 5), generator=gen)
+
+
+@pytest.mark.parametrize("kind", ["lif", "relu", "lstm"])
+def test_output_shapes(kind):
+    src, lengths, tgt = _batch()
+    model = _model(kind)
+    memory = model.encode(src, lengths)
+    assert memory[0].shape[:2] == (3, 6) and memory[1].tolist()[2] == [True] + [False] * 5
+    logits = model.decode(memory, tgt)
+    assert logits.shape == model(src, lengths, tgt).shape == (3, 5, TV)
+    torch.testing.assert_close(model.decode(memory, tgt, last=True), logits[:, -1:])
+
+
+@pytest.mark.parametrize("kind", ["lif", "relu"])
+def test_decoder_is_causal_and_source_padding_is_ignored(kind):
+    src, lengths, tgt = _batch()
+    model = _model(kind).eval()
+    ref = model(src, lengths, tgt)
+    for t in range(tgt.shape[1] - 1):
+        changed = tgt.clone()
+        changed[:, t + 1:] = (changed[:, t + 1:] + 3) % TV
+        out = model(src, lengths, changed)
+        torch.testing.assert_close(out[:, :t + 1], ref[:, :t + 1], rtol=0, atol=0)
+        assert not torch.equal(out[:, t + 1:], ref[:, t + 1:])
+    alone = model(src[1:2, :4], lengths[1:2], tgt[1:2])  # no padding at all
+    torch.testing.assert_close(alone, ref[1:2], rtol=1e-5, atol=1e-6)
+
+
+def test_lif_activations_are_spikes_and_gradients_reach_weights_and_thresholds():
+    src, lengths, tgt = _batch()
+    model = _model("lif")
+    record: dict = {}
+    logits = model.decode(model.encode(src, lengths, record), tgt, record)
+    layers = record["enc"] + record["dec"]
+    assert len(layers) == 4 and all(h.shape[1:3] == (3, 12) for h in layers)
+    for h in layers:
+        assert set(h.unique().tolist()) <= {0.0, 1.0} and 0 < h.mean() < 1
+    torch.nn.functional.cross_entropy(logits.flatten(0, 1), tgt.flatten()).backward()
+    convs = [*model.enc_convs, *model.dec_convs]
+    assert all(c.weight.grad is not None and c.weight.grad.abs().sum() > 0 for c in convs)
+    assert all(lif.threshold.grad is not None and lif.threshold.grad != 0 for lif in model.lifs)
+    assert model.src_embed.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("kind", ["relu", "lstm"])
+def test_greedy_decode_stops_at_eos_and_respects_max_len(kind):
+    src, lengths, _ = _batch()
+    model = _model(kind)
+    with torch.no_grad():
+        model.out.weight.zero_()
+        model.out.bias.copy_(torch.nn.functional.one_hot(torch.tensor(3), TV) * 10.0)
+    assert greedy_decode(model, src, lengths, bos_id=2, eos_id=3, max_len=7) == [[], [], []]
+    with torch.no_grad():
+        model.out.bias.copy_(torch.nn.functional.one_hot(torch.tensor(9), TV) * 10.0)
+    assert greedy_decode(model, src, lengths, bos_id=2, eos_id=3, max_len=7) == [[9] * 7] * 3
+    with pytest.raises(ValueError, match="max_len"):
+        greedy_decode(model, src, lengths, bos_id=2, eos_id=3, max_len=0)
+
+
+def test_bleu_of_references_against_themselves_is_100(data_root):
+    from lava_thesis.data.multi30k import load_multi30k
+
+    refs = [t for _, t in load_multi30k("test", data_dir=data_root)[:200]]
+    assert bleu(refs, refs)["bleu"] == pytest.approx(100.0)
+    score = bleu(refs, [detokenize(tokenize(r)) for r in refs])  # our tokens, detokenized
+    assert score["bleu"] > 99.0 and "lc" in score["signature"] and "13a" in score["signature"]
+    assert bleu(refs[:2], ["nothing matches here", "at all"])["bleu"] < 5.0
+    assert detokenize(["a", "man", "(", "left", ")", "in", "a", "t", "-", "shirt", "."]) == \
+        "a man (left) in a t-shirt."
+    with pytest.raises(ValueError, match="hypotheses"):
+        bleu(refs[:2], refs[:1])
+
+
+def test_empty_source_sentence_raises():
+    src, lengths, _ = _batch()
+    with pytest.raises(ValueError, match="empty source sentence .* index 1"):
+        _model("lif").encode(src, torch.tensor([6, 0, 1]))
+    vocab = Vocab.build([tokenize("ein hund")], specials=(BOS, EOS))
+    with pytest.raises(ValueError, match="sentence 1 has no tokens"):
+        translate(_model("relu"), ["ein hund", "  "], vocab, vocab, max_src_len=5, max_len=3)
+
+
+def test_energy_and_parameters_of_a_tiny_model_by_hand():
+    torch.manual_seed(0)
+    e, c, k, v, ls, lt, s = 2, 3, 3, 5, 4, 3, 2
+    src, tgt = torch.tensor([3, 4, 5, 6]), torch.tensor([2, 3, 4])
+    # fan-out sums over positions, per output channel: 'same' conv over 4 positions uses
+    # 2+3+3+2 = 10 taps; causal conv over 3 positions 3+2+1 = 6
+    conv0 = e * c * (10 + 6)                          # first encoder + decoder conv (analog)
+    attn, w_c = 2 * ls * lt * c, lt * c * c           # q K^T, a K, W_c
+    enc1, dec1, w_q, out = c * c * 10, c * c * 6, lt * c * c, lt * c * v
+    models = {}
+    for act in ("relu", "lif"):
+        models[act] = m = ConvSeq2Seq(10, v, embed_dim=e, channels=c, activation=act, steps=s)
+        with torch.no_grad():  # huge biases: every LIF neuron fires at every step
+            for conv in [*m.enc_convs, *m.dec_convs, m.context]:
+                conv.bias.fill_(100.0)
+    relu = conv_energy(models["relu"], src, tgt)
+    assert relu["macs"] == conv0 + attn + w_c + enc1 + dec1 + w_q + out == 411
+    assert relu["synops"] == 0 and relu["energy_pj"] == pytest.approx(MAC_PJ * 411)
+    lif = conv_energy(models["lif"], src, tgt)
+    synops = s * (enc1 + dec1 + w_q + out)            # every spike x its fan-out, S steps
+    assert lif["macs"] == conv0 + attn + w_c == 195 and lif["synops"] == synops == 432
+    assert lif["energy_pj"] == pytest.approx(MAC_PJ * 195 + AC_PJ * 432)
+    assert lif["spike_rate_enc2"] == lif["spike_rate_dec2"] == 1.0
+    lstm = LstmSeq2Seq(10, v, embed_dim=e, hidden=c)
+    by_hand = 4 * (e * c + c * c) * (ls + lt) + attn + lt * (2 * c * c + c * v)
+    assert lstm_energy(lstm, ls, lt)["macs"] == by_hand == 591
+    # trunk = convs (2 x (e c k + c) + 2 x (c c k + c)) + W_q + W_c (c c + c each) + 4 LIF x 2
+    trunk = 2 * (e * c * k + c) + 2 * (c * c * k + c) + 2 * (c * c + c)
+    assert seq2seq_parameters(models["relu"])["params_trunk"] == trunk
+    assert seq2seq_parameters(models["lif"])["params_trunk"] == trunk + 8
+    params = seq2seq_parameters(lstm)
+    assert params["params_trunk"] == 2 * 4 * (e * c + c * c + 2 * c) + 2 * c * c + c
+    assert params["params"] == params["params_trunk"] + (10 + v) * e + c * v + v
+
+
+def test_tiny_run_writes_results(data_root, tmp_path):
+    torch.set_num_threads(1)
+    cfg = LiteSeq2SeqConfig(subset=200, test_subset=8, budget_cpu_s=0.5, embed_dim=16,
+                            channels=16, lstm_hidden=16, steps=2, decode_max_len=10,
+                            n_examples=2, data_dir=str(data_root), out_dir=str(tmp_path),
+                            experiment="s2s_small")
+    lines: list[str] = []
+    metrics = run(cfg, log=lines.append)
+    record = read_results(tmp_path / "s2s_small.json")
+    assert record["metrics"] == pytest.approx(metrics)
+    assert (tmp_path / "s2s_small.png").read_bytes()[:4] == b"\x89PNG"
+    assert metrics["train_pairs"] == 200 and metrics["test_pairs"] == 8
+    for kind in ("snn", "relu_cnn", "lstm"):
+        assert math.isfinite(metrics[f"{kind}_bleu"]) and 0 <= metrics[f"{kind}_bleu"] <= 100
+        assert metrics[f"{kind}_updates"] >= 1 and metrics[f"{kind}_train_cpu_s"] >= 0.5
+        assert metrics[f"{kind}_energy_pj"] > 0 and metrics[f"{kind}_params"] > 0
+    assert metrics["snn_synops"] > 0 and metrics["lstm_synops"] == 0
+    assert "test_2016_flickr" in record["dataset"] and "0.5 s" in record["extra"]["budget"]
+    assert "signature" in record["extra"]["bleu"]
+    assert set(record["extra"]["examples"][0]) == {"src", "ref", "snn", "relu_cnn", "lstm"}
+    assert any("vocabularies" in line for line in lines)
