@@ -33,3 +33,14 @@ def data_root() -> Path:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+def assert_results_written(out_dir: Path, experiment: str, metrics: dict) -> dict:
+    """An experiment's ``<experiment>.json`` holds ``metrics`` and its ``.png`` is a PNG;
+    returns the results record."""
+    from lava_thesis.results import read_results
+
+    record = read_results(Path(out_dir) / f"{experiment}.json")
+    assert record["metrics"] == pytest.approx(metrics)
+    assert (Path(out_dir) / f"{experiment}.png").read_bytes()[:4] == b"\x89PNG"
+    return record

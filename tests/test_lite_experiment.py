@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
+from conftest import assert_results_written
 
 from lava_thesis.data.splits import stratified_split
 from lava_thesis.experiments.lite_sentiment import LiteSentimentConfig, run
-from lava_thesis.results import read_results
 
 
 def test_stratified_split_keeps_each_groups_share():
@@ -35,9 +34,7 @@ def test_small_run_writes_results_and_plot(data_root, tmp_path):
                               experiment="lite_small")
     lines: list[str] = []
     metrics = run(cfg, log=lines.append)
-    record = read_results(tmp_path / "lite_small.json")
-    assert record["metrics"] == pytest.approx(metrics)
-    assert (tmp_path / "lite_small.png").read_bytes()[:4] == b"\x89PNG"
+    record = assert_results_written(tmp_path, "lite_small", metrics)
     assert metrics["train_samples"] + metrics["test_samples"] == 150
     for kind in ("snn", "rnn", "lstm", "gru"):
         assert 0.0 <= metrics[f"{kind}_test_accuracy"] <= 1.0

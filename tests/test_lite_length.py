@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import assert_results_written
 
 from lava_thesis.experiments.lite_length import (
     MODELS,
@@ -17,7 +18,6 @@ from lava_thesis.experiments.lite_length import (
 from lava_thesis.lite.attention import AttentionSNN, LastStepSNN, masked_softmax
 from lava_thesis.lite.sentiment import LiteSNN
 from lava_thesis.lite.text import Vocab, encode_sentences, tokenize
-from lava_thesis.results import read_results
 
 SENTENCES = ["Good movie!", "bad, bad acting.", "I loved the plot and the cast", "meh"]
 
@@ -132,9 +132,8 @@ def test_run_on_a_small_subset_writes_results(data_root, tmp_path):
                            embed_dim=8, hidden=16, attn_dim=4, data_dir=str(data_root),
                            out_dir=str(tmp_path))
     metrics = run(cfg, log=lambda _: None, command="test")
-    rec = read_results(tmp_path / "lite_length.json")
-    assert rec["metrics"] == pytest.approx(metrics) and rec["command"] == "test"
-    assert (tmp_path / "lite_length.png").stat().st_size > 0
+    rec = assert_results_written(tmp_path, "lite_length", metrics)
+    assert rec["command"] == "test"
     keys = [f"{m}_accuracy_{t}" for m in MODELS for t in ("L0", "L4", "end_L4")]
     assert all(0.0 <= metrics[k] <= 1.0 for k in keys)
     assert metrics["train_samples"] + metrics["test_samples"] == 150

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import assert_results_written
 
 from lava_thesis.experiments.lite_length_smnist import (
     MODELS,
@@ -13,7 +14,6 @@ from lava_thesis.experiments.lite_length_smnist import (
     run,
 )
 from lava_thesis.lite.sequential import SeqAttentionSNN, SeqLSTM, SeqSNN, chunk_pixels
-from lava_thesis.results import read_results
 
 
 @pytest.mark.parametrize("k", [28, 14, 7, 4, 1])
@@ -93,9 +93,8 @@ def test_run_on_a_few_images_writes_results(data_root, tmp_path):
                                  hidden=16, attn_dim=4, epochs=1, data_dir=str(data_root),
                                  out_dir=str(tmp_path))
     metrics = run(cfg, log=lambda _: None, command="test")
-    rec = read_results(tmp_path / "lite_length_smnist.json")
-    assert rec["metrics"] == pytest.approx(metrics) and rec["command"] == "test"
-    assert (tmp_path / "lite_length_smnist.png").stat().st_size > 0
+    rec = assert_results_written(tmp_path, "lite_length_smnist", metrics)
+    assert rec["command"] == "test"
     keys = [f"{m}_accuracy_seq{t}" for m in MODELS for t in (28, 56)]
     assert all(0.0 <= metrics[k] <= 1.0 for k in keys)
     assert metrics["train_samples"] == 200 and metrics["test_samples"] == 100

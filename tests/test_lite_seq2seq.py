@@ -7,6 +7,7 @@ import math
 
 import pytest
 import torch
+from conftest import assert_results_written
 
 from lava_thesis.energy import AC_PJ, MAC_PJ
 from lava_thesis.experiments.lite_seq2seq import LiteSeq2SeqConfig, run
@@ -19,7 +20,6 @@ from lava_thesis.lite.seq2seq_models import (
     seq2seq_parameters,
 )
 from lava_thesis.lite.text import BOS, EOS, Vocab, tokenize
-from lava_thesis.results import read_results
 
 SV, TV = 30, 20
 
@@ -163,9 +163,7 @@ def test_tiny_run_writes_results(data_root, tmp_path):
                             experiment="s2s_small")
     lines: list[str] = []
     metrics = run(cfg, log=lines.append)
-    record = read_results(tmp_path / "s2s_small.json")
-    assert record["metrics"] == pytest.approx(metrics)
-    assert (tmp_path / "s2s_small.png").read_bytes()[:4] == b"\x89PNG"
+    record = assert_results_written(tmp_path, "s2s_small", metrics)
     assert metrics["train_pairs"] == 200 and metrics["test_pairs"] == 8
     for kind in ("snn", "relu_cnn", "lstm"):
         assert math.isfinite(metrics[f"{kind}_bleu"]) and 0 <= metrics[f"{kind}_bleu"] <= 100
