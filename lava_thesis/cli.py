@@ -6,70 +6,25 @@ Every experiment command writes ``<out>/<experiment>.json`` (see :mod:`lava_thes
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from lava_thesis.cli_common import (
+    DataDir,
+    Dataset,
+    Method,
+    Readout,
+    Seed,
+    Task,
+    fail,
+    load_split,
+)
+from lava_thesis.cli_train import paired_data, train_lite, train_multimodal
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Energy-efficient, low-latency SNNs on Lava and lava-dl.")
-
-DataDir = Annotated[Path | None, typer.Option(
-    "--data-dir", help="Data root (else $LAVA_THESIS_DATA, else ~/.cache/lava-thesis/data).")]
-Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
-
-
-class Method(str, Enum):
-    quickstart = "quickstart"
-    stdp = "stdp"
-    multimodal = "multimodal"
-    hybrid = "hybrid"
-    diet = "diet"
-    lite = "lite"
-
-
-class Task(str, Enum):
-    """LITE-SNN (method 5) tasks."""
-
-    sentiment = "sentiment"
-    events = "events"
-    seq2seq = "seq2seq"
-    length = "length"
-    length_smnist = "length-smnist"
-
-
-class Readout(str, Enum):
-    """DIET class readout (see lava_thesis.diet.model)."""
-
-    integrator = "integrator"
-    spikes = "spikes"
-
-
-class Dataset(str, Enum):
-    mnist = "mnist"
-    fashion_mnist = "fashion-mnist"
-    cifar10 = "cifar10"
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=2)
-
-
-def _load(dataset: Dataset, split: str, data_dir: Path | None):
-    """uint8 images ``(N, H, W)`` (MNIST family) or ``(N, C, H, W)`` (CIFAR) and labels."""
-    from lava_thesis.data.cifar import load_cifar10
-    from lava_thesis.data.mnist import load_mnist
-
-    try:
-        if dataset is Dataset.cifar10:
-            images, labels = load_cifar10(split, data_dir)
-            return images.transpose(0, 3, 1, 2), labels
-        return load_mnist(split, data_dir, dataset=dataset.value)
-    except (FileNotFoundError, ValueError) as err:
-        _fail(str(err))
-
 
 @app.command()
 def demo(
@@ -136,16 +91,17 @@ def train(
 ) -> None:
     """Train a method on real data and write <out>/<experiment>.json (+ plots, model files)."""
     if method is Method.lite:
-        metrics = _train_lite(task, data_dir, out, model_dir, epochs=epochs, seed=seed,
+        metrics = train_lite(task, data_dir, out, model_dir, epochs=epochs, seed=seed,
                               lava_samples=lava_samples, train_samples=train_samples,
                               test_samples=test_samples, budget_cpu_s=budget_cpu_s)
         for key, value in metrics.items():
             typer.echo(f"{key}: {value}")
         return
     if dataset is Dataset.cifar10 and method not in (Method.diet, Method.hybrid):
-        _fail("cifar10 is wired for the diet and hybrid methods only (the quickstart and STDP "
+        fail("cifar10 is wired for the diet and hybrid methods only (the quickstart and STDP "
               "networks are 784-input)")
-    train_data, test_data = _load(dataset, "train", data_dir), _load(dataset, "test", data_dir)
+    train_data = load_split(dataset, "train", data_dir)
+    test_data = load_split(dataset, "test", data_dir)
     from lava_thesis.diet import parse_spec
 
     name = dataset.value.replace("-", "_")
@@ -154,13 +110,13 @@ def train(
         from lava_thesis.hybrid.stdb import STDBConfig
 
         if reset not in ("hard", "soft"):
-            _fail(f"--reset must be hard or soft, got {reset!r}")
+            fail(f"--reset must be hard or soft, got {reset!r}")
         spec_layers = tuple(spec.split(",")) if spec else hyb.DEFAULT_SPEC
         try:
             parse_spec(spec_layers, train_data[0].shape[1:] if train_data[0].ndim == 4
                        else (1, *train_data[0].shape[1:]))
         except ValueError as err:
-            _fail(f"--spec: {err}")
+            fail(f"--spec: {err}")
         cfg = hyb.HybridConfig(spec=spec_layers, num_steps=num_steps or 25, reset=reset,
                                stdb=STDBConfig(epochs=epochs or 3, seed=seed),
                                lava_samples=200 if lava_samples is None else lava_samples)
@@ -175,7 +131,7 @@ def train(
         from lava_thesis.experiments import stdp as exp
 
         if levels == 1:
-            _fail("--levels must be 0 (float) or >= 2")
+            fail("--levels must be 0 (float) or >= 2")
         cfg = exp.STDPConfig(n_exc=n_exc, epochs=epochs or 1, train_samples=train_samples,
                              test_samples=test_samples, prune_fraction=prune_fraction,
                              levels=levels, seed=seed,
@@ -191,7 +147,7 @@ def train(
             metrics = exp.run(train_data, test_data, out, dataset=dataset.value, config=cfg,
                               experiment=tag, model_dir=model_dir, log=typer.echo)
     elif method is Method.multimodal:
-        metrics = _train_multimodal(train_data, test_data, dataset, data_dir, out, model_dir,
+        metrics = train_multimodal(train_data, test_data, dataset, data_dir, out, model_dir,
                                     n_exc=n_exc, epochs=epochs or 1, seed=seed,
                                     train_samples=train_samples, lava_samples=lava_samples)
     elif method is Method.diet:
@@ -204,7 +160,7 @@ def train(
             parse_spec(layers, train_data[0].shape[1:] if train_data[0].ndim == 4
                        else (1, *train_data[0].shape[1:]))
         except ValueError as err:
-            _fail(f"--spec: {err}")
+            fail(f"--spec: {err}")
         cfg = DietConfig(spec=layers, num_steps=num_steps or 5, lava_samples=lava_samples or 1000,
                          readout=readout.value,
                          train=TrainConfig(epochs=epochs or 4, seed=seed,
@@ -222,93 +178,6 @@ def train(
         typer.echo(f"{key}: {value}")
 
 
-def _train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | None, *,
-                epochs: int | None, seed: int, lava_samples: int | None,
-                train_samples: int | None, test_samples: int | None,
-                budget_cpu_s: float | None = None) -> dict:
-    """LITE-SNN: the paper's LIF text network vs RNN, LSTM and GRU (sentiment); accuracy vs
-    sequence length, vanilla SNN vs SNN with attention vs LSTM, on sentences followed by filler
-    tokens (length) or on MNIST read k pixels per step (length-smnist); or a DIET-style
-    convolutional SNN vs a CNN+GRU on synthetic N-MNIST-like events (events); Multi30k
-    de->en, a convolutional SNN encoder-decoder with attention vs the same CNN with ReLU vs an
-    LSTM, BLEU at an equal CPU budget (seq2seq)."""
-    from lava_thesis.data.errors import DataFormatError, DataNotFoundError
-
-    data = None if data_dir is None else str(data_dir)
-    if task is Task.seq2seq and epochs is not None:
-        _fail("--epochs does not apply to --task seq2seq: its models train for an equal CPU "
-              "budget (--budget-cpu-s)")
-    if task is not Task.seq2seq and budget_cpu_s is not None:
-        _fail(f"--budget-cpu-s applies to --task seq2seq only, not {task.value}")
-    if task is Task.sentiment:
-        from lava_thesis.experiments.lite_sentiment import LiteSentimentConfig as Config
-        from lava_thesis.experiments.lite_sentiment import run
-        cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
-    elif task is Task.seq2seq:
-        from lava_thesis.experiments.lite_seq2seq import LiteSeq2SeqConfig as Config
-        from lava_thesis.experiments.lite_seq2seq import run
-        cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
-        for name, value in (("subset", train_samples), ("test_subset", test_samples),
-                            ("budget_cpu_s", budget_cpu_s)):
-            if value is not None:
-                setattr(cfg, name, value)
-    elif task is Task.length:
-        from lava_thesis.experiments.lite_length import LiteLengthConfig as Config
-        from lava_thesis.experiments.lite_length import run
-        cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
-    elif task is Task.length_smnist:
-        from lava_thesis.experiments.lite_length_smnist import LiteLengthSmnistConfig as Config
-        from lava_thesis.experiments.lite_length_smnist import run
-        cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
-        for name, value in (("train_samples", train_samples), ("test_samples", test_samples)):
-            if value is not None:
-                setattr(cfg, name, value)
-    else:
-        from lava_thesis.experiments.lite_events import LiteEventsConfig as Config
-        from lava_thesis.experiments.lite_events import run
-        cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
-        for name, value in (("lava_samples", lava_samples), ("n_train", train_samples),
-                            ("n_test", test_samples),
-                            ("model_dir", None if model_dir is None else str(model_dir))):
-            if value is not None:
-                setattr(cfg, name, value)
-    if epochs is not None:
-        cfg.epochs = epochs
-    try:
-        return run(cfg, log=typer.echo)
-    except (DataNotFoundError, DataFormatError) as err:
-        _fail(str(err))
-
-
-def _paired_data(train_data, test_data, data_dir: Path | None):
-    """Images paired with FSDD utterances (our stand-in for TI46) for method 2."""
-    from lava_thesis.data.errors import DataFormatError, DataNotFoundError
-    from lava_thesis.experiments.multimodal import MultimodalData
-    from lava_thesis.multimodal.features import fsdd_images
-
-    try:
-        audio_train, audio_test = fsdd_images("train", data_dir), fsdd_images("test", data_dir)
-    except (DataNotFoundError, DataFormatError) as err:
-        _fail(str(err))
-    return MultimodalData(train_data, test_data, audio_train, audio_test,
-                          lambda snr: fsdd_images("test", data_dir, snr_db=snr)[0])
-
-
-def _train_multimodal(train_data, test_data, dataset: Dataset, data_dir: Path | None,
-                      out: Path, model_dir: Path | None, *, n_exc: int, epochs: int, seed: int,
-                      train_samples: int | None, lava_samples: int | None) -> dict:
-    from lava_thesis.experiments import multimodal as mm
-
-    cfg = mm.MultimodalConfig(n_exc=n_exc, epochs=epochs, train_pairs=train_samples,
-                              seed=seed, lava_pairs=100 if lava_samples is None
-                              else lava_samples)
-    name = dataset.value.replace("-", "_")
-    return mm.run(_paired_data(train_data, test_data, data_dir), out,
-                  dataset=f"{dataset.value} + FSDD (stand-in for TI46)", config=cfg,
-                  experiment=f"multimodal_{name}_fsdd_n{n_exc}", model_dir=model_dir,
-                  log=typer.echo)
-
-
 def _load_model(path: Path):
     """A trained model's ``.pt``: a DIET checkpoint or a quickstart state dict.
 
@@ -319,7 +188,7 @@ def _load_model(path: Path):
     from lava_thesis import quickstart as qs
 
     if not path.is_file():
-        _fail(f"model file not found: {path}")
+        fail(f"model file not found: {path}")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         if isinstance(ckpt, dict) and "spec" in ckpt:
@@ -334,7 +203,7 @@ def _load_model(path: Path):
         net, cfg = load_model(path)
         return net, lambda x: qs.predict(qs.output_spikes(net, encode(x, cfg.num_steps, 2)))
     except (FileNotFoundError, ValueError, RuntimeError) as err:
-        _fail(str(err))
+        fail(str(err))
 
 
 @app.command("eval")
@@ -345,7 +214,7 @@ def evaluate(
 ) -> None:
     """Accuracy of a trained model (SLAYER, torch) on the test split."""
     _, predict = _load_model(model)
-    images, labels = _load(dataset, "test", data_dir)
+    images, labels = load_split(dataset, "test", data_dir)
     pred = predict(images)
     typer.echo(f"accuracy: {(pred == labels).mean():.4f} on {len(labels)} images")
 
@@ -372,7 +241,7 @@ def energy_cmd(
     from lava_thesis.experiments.diet import measure_saved_energy
 
     _load_model(model)  # clear errors for a missing or foreign file
-    metrics = measure_saved_energy(model, _load(dataset, "test", data_dir), out,
+    metrics = measure_saved_energy(model, load_split(dataset, "test", data_dir), out,
                                    dataset=dataset.value, samples=samples)
     for key, value in metrics.items():
         typer.echo(f"{key}: {value}")
@@ -404,8 +273,8 @@ def run_lava_cmd(
     from lava_thesis.experiments.quickstart import encode
 
     if not net.is_file():
-        _fail(f"netx file not found: {net}")
-    images, labels = _load(dataset, "test", data_dir)
+        fail(f"netx file not found: {net}")
+    images, labels = load_split(dataset, "test", data_dir)
     images, labels = images[:samples], labels[:samples]
     if direct:
         spikes = lava_payload(images, num_steps or 5, synaptic_delay(net))
@@ -414,13 +283,13 @@ def run_lava_cmd(
     try:
         if readout is Readout.integrator:
             if tag != "fixed_pt":
-                _fail("--readout integrator reads fixed_pt voltages; use --tag fixed_pt")
+                fail("--readout integrator reads fixed_pt voltages; use --tag fixed_pt")
             pred = netx_output_voltage(net, spikes, input_bits=8 if direct else 0).argmax(1)
         else:
             pred = predict_spikes(netx_output_spikes(net, spikes, tag=tag,
                                                      input_bits=8 if direct else 0))
     except ValueError as err:
-        _fail(str(err))
+        fail(str(err))
     acc = (pred == labels).mean()
     typer.echo(f"Lava {tag} accuracy: {acc:.4f} on {len(labels)} images")
 
@@ -438,14 +307,14 @@ def check_multimodal(
     from lava_thesis.experiments import multimodal as mm
 
     if not model.is_file():
-        _fail(f"model file not found: {model}")
-    data = _paired_data(_load(dataset, "train", data_dir), _load(dataset, "test", data_dir),
-                        data_dir)
+        fail(f"model file not found: {model}")
+    data = paired_data(load_split(dataset, "train", data_dir),
+                       load_split(dataset, "test", data_dir), data_dir)
     try:
         metrics = mm.check_saved_model(model, data, pairs, out, log=typer.echo,
                                        dataset=f"{dataset.value} + FSDD (stand-in for TI46)")
     except DataFormatError as err:
-        _fail(str(err))
+        fail(str(err))
     for key, value in metrics.items():
         typer.echo(f"{key}: {value}")
 
@@ -463,9 +332,9 @@ def report(
     try:
         changed = make_report(results, readme, check=check)
     except StaleReadmeError as err:
-        _fail(str(err))
+        fail(str(err))
     except (FileNotFoundError, ValueError) as err:
-        _fail(str(err))
+        fail(str(err))
     typer.echo("README table " + ("updated" if changed else "is current"))
 
 
