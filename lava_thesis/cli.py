@@ -34,7 +34,8 @@ def demo(
     lava_samples: Annotated[int, typer.Option(min=1, max=500)] = 500,
     diet_lava_samples: Annotated[int, typer.Option(min=1, max=500)] = 200,
 ) -> None:
-    """The main job, offline: SLAYER and DIET-SNN on shipped MNIST, run in Lava, compared."""
+    """The main job, offline: all five methods at a small size on the shipped MNIST digits and
+    FSDD recordings, each checked in Lava."""
     from lava_thesis.demo import run_demo
 
     run_demo(out, seed=seed, epochs=epochs, lava_samples=lava_samples,

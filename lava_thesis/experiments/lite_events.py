@@ -28,7 +28,7 @@ from lava_thesis.atomic import atomic_open, atomic_path
 from lava_thesis.deploy.netx_run import netx_output_spikes
 from lava_thesis.diet.train import TrainConfig, param_groups
 from lava_thesis.energy import report_dict, report_table
-from lava_thesis.lite.events_dataset import synthetic_nmnist
+from lava_thesis.lite.events_dataset import SyntheticEventSet, synthetic_nmnist
 from lava_thesis.lite.events_models import (
     INPUT_BITS,
     SNN_SPEC,
@@ -117,16 +117,21 @@ def gru_predict(model: CnnGru, frames: np.ndarray, batch_size: int = 256) -> np.
                       .argmax(1) for s in range(0, len(frames), batch_size)]).numpy()
 
 
-def run(config: LiteEventsConfig | None = None, *, log=print, command: str | None = None
-        ) -> dict[str, float]:
+def run(config: LiteEventsConfig | None = None, *, log=print, command: str | None = None,
+        data: tuple[SyntheticEventSet, SyntheticEventSet] | None = None) -> dict[str, float]:
     """Build the data, train and evaluate both models, export and run the SNN in Lava, write
-    the results JSON, plot and model files; return the metrics."""
+    the results JSON, plot and model files; return the metrics. ``data``: ready-made
+    ``(train, test)`` recordings (e.g. from the shipped MNIST subset) instead of converting the
+    first ``n_train`` / ``n_test`` digits of MNIST in ``data_dir``."""
     cfg, commit = config or LiteEventsConfig(), git_commit()
     torch.manual_seed(cfg.seed)
     t0 = time.perf_counter()
-    sets = {split: synthetic_nmnist(split, n, cfg.data_dir, seed=cfg.seed,
-                                    cache_dir=cfg.cache_dir)
-            for split, n in (("train", cfg.n_train), ("test", cfg.n_test))}
+    if data is None:
+        sets = {split: synthetic_nmnist(split, n, cfg.data_dir, seed=cfg.seed,
+                                        cache_dir=cfg.cache_dir)
+                for split, n in (("train", cfg.n_train), ("test", cfg.n_test))}
+    else:
+        sets = dict(zip(("train", "test"), data, strict=True))
     (f_tr, y_tr), (f_te, y_te) = ((binary_frames(d, cfg.n_bins), np.asarray(d.labels))
                                   for d in (sets["train"], sets["test"]))
     log(f"LITE events ({DATASET}): {len(y_tr)} train / {len(y_te)} test sequences, "
