@@ -231,7 +231,7 @@ def test_saved_model_energy_is_written_and_matches_the_report(tmp_path):
     expected = energy_report(net, images[:5], 4)
     assert metrics["energy_ratio"] == pytest.approx(expected.ratio)
     assert metrics["samples"] == 5
-    saved = read_results(tmp_path / "tiny_energy.json")
+    saved = read_results(tmp_path / "tiny_energy_check.json")
     # T = 4 input steps + one delay step per layer; MACs only on the 4 input steps
     assert f"{4 + net.delay} (4 in)" in saved["extra"]["energy_table"]
     result = CliRunner().invoke(app, ["energy", str(tmp_path / "missing.pt")])

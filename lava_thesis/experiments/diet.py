@@ -210,8 +210,9 @@ def measure_saved_energy(
 ) -> dict[str, float]:
     """Energy report of a saved DIET checkpoint on the first ``samples`` test images.
 
-    Writes ``<out_dir>/<model stem>_energy.json`` (per-layer table in ``extra``) and
-    ``<model stem>_energy.png``; returns the metrics, with the torch accuracy on those images
+    Writes ``<out_dir>/<model stem>_energy_check.json`` (per-layer table in ``extra``) and
+    ``<model stem>_energy_check.png`` (the training run's own plot is ``_energy.png``); returns
+    the metrics, with the torch accuracy on those images
     as a check that the right model and data were given.
     """
     from lava_thesis.diet.model import load_diet
@@ -225,8 +226,9 @@ def measure_saved_energy(
     stem = Path(model_path).stem
     metrics = {"snn_accuracy": float((pred == labels).mean()), "samples": len(labels),
                **energy.report_dict(report)}
-    energy.plot_report(report, Path(out_dir) / f"{stem}_energy.png")
-    write_results(out_dir, f"{stem}_energy", dataset=dataset, metrics=metrics, method="diet",
+    energy.plot_report(report, Path(out_dir) / f"{stem}_energy_check.png")
+    write_results(out_dir, f"{stem}_energy_check", dataset=dataset, metrics=metrics,
+                  method="diet",
                   config={"model": str(model_path), "num_steps": steps, "samples": samples},
                   extra={"energy_table": energy.report_table(report)},
                   headline=["energy_ratio", "snn_energy_uj", "ann_energy_uj", "snn_accuracy"],
