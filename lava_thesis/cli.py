@@ -193,11 +193,10 @@ def _load_model(path: Path):
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         if isinstance(ckpt, dict) and "spec" in ckpt:
-            from lava_thesis.diet.model import load_diet
+            from lava_thesis.diet.model import load_checkpoint
             from lava_thesis.diet.train import predict_output, snn_output
 
-            net = load_diet(path)
-            steps = int(ckpt.get("num_steps", 5))  # checkpoints before num_steps: trained at 5
+            net, steps = load_checkpoint(path)
             return net, lambda x: predict_output(net, snn_output(net, x, steps))
         from lava_thesis.experiments.quickstart import encode, load_model
 
@@ -241,9 +240,13 @@ def energy_cmd(
     """Per-layer compute energy (45 nm) of a saved DIET-SNN vs its ANN on test images."""
     from lava_thesis.experiments.diet import measure_saved_energy
 
-    _load_model(model)  # clear errors for a missing or foreign file
-    metrics = measure_saved_energy(model, load_split(dataset, "test", data_dir), out,
-                                   dataset=dataset.value, samples=samples)
+    if not model.is_file():
+        fail(f"model file not found: {model}")
+    try:
+        metrics = measure_saved_energy(model, load_split(dataset, "test", data_dir), out,
+                                       dataset=dataset.value, samples=samples)
+    except (ValueError, RuntimeError) as err:
+        fail(str(err))
     for key, value in metrics.items():
         typer.echo(f"{key}: {value}")
 

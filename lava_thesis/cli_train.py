@@ -36,10 +36,8 @@ def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | N
         from lava_thesis.experiments.lite_seq2seq import LiteSeq2SeqConfig as Config
         from lava_thesis.experiments.lite_seq2seq import run
         cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
-        for name, value in (("subset", train_samples), ("test_subset", test_samples),
-                            ("budget_cpu_s", budget_cpu_s)):
-            if value is not None:
-                setattr(cfg, name, value)
+        _override(cfg, subset=train_samples, test_subset=test_samples,
+                  budget_cpu_s=budget_cpu_s)
     elif task is Task.length:
         from lava_thesis.experiments.lite_length import LiteLengthConfig as Config
         from lava_thesis.experiments.lite_length import run
@@ -48,24 +46,25 @@ def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | N
         from lava_thesis.experiments.lite_length_smnist import LiteLengthSmnistConfig as Config
         from lava_thesis.experiments.lite_length_smnist import run
         cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
-        for name, value in (("train_samples", train_samples), ("test_samples", test_samples)):
-            if value is not None:
-                setattr(cfg, name, value)
+        _override(cfg, train_samples=train_samples, test_samples=test_samples)
     else:
         from lava_thesis.experiments.lite_events import LiteEventsConfig as Config
         from lava_thesis.experiments.lite_events import run
         cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
-        for name, value in (("lava_samples", lava_samples), ("n_train", train_samples),
-                            ("n_test", test_samples),
-                            ("model_dir", None if model_dir is None else str(model_dir))):
-            if value is not None:
-                setattr(cfg, name, value)
-    if epochs is not None:
-        cfg.epochs = epochs
+        _override(cfg, lava_samples=lava_samples, n_train=train_samples, n_test=test_samples,
+                  model_dir=None if model_dir is None else str(model_dir))
+    _override(cfg, epochs=epochs)
     try:
         return run(cfg, log=typer.echo)
     except (DataNotFoundError, DataFormatError) as err:
         fail(str(err))
+
+
+def _override(cfg, **values) -> None:
+    """Set the config fields given on the command line (those that are not None)."""
+    for name, value in values.items():
+        if value is not None:
+            setattr(cfg, name, value)
 
 
 def paired_data(train_data, test_data, data_dir: Path | None):

@@ -20,7 +20,7 @@ threshold is Loihi's largest, ``vThMant = 2**17 - 1``) and has no leak, so its v
 of the sample window, ``v_L[T_w - 1] = sum_t W_L s_{L-1}[t]``, is the class score. Spike counts
 over five steps take six values and tie often (measured on our count-readout models at T=5: 2.4%
 of MNIST and 18% of Fashion-MNIST test images); the voltage rarely ties. In Lava the score is read
-from the last layer's ``v`` (:func:`lava_thesis.deploy.netx_run.netx_output`).
+from the last layer's ``v`` (:func:`lava_thesis.deploy.netx_run.netx_output_voltage`).
 
 Layers are described by a small spec list, e.g. ``["c16k5s2", "c32k3s2", "f", "d128", "d10"]``:
 ``cOUTkKsS`` a KxK convolution with stride S (padding K//2), ``f`` flatten, ``dN`` dense.
@@ -142,7 +142,8 @@ class DietSNN(torch.nn.Module):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*weight_norm", category=FutureWarning)
             for i, (kind, c_in, c_out, k, s, _) in enumerate(self.layers):
-                if i == len(self.layers) - 1 and readout == "integrator":
+                integrator = i == len(self.layers) - 1 and readout == "integrator"
+                if integrator:
                     params = {**params, "threshold": READOUT_THRESHOLD}
                 if kind == "conv":
                     block = slayer.block.cuba.Conv(params, c_in, c_out, k, stride=s,
@@ -153,7 +154,7 @@ class DietSNN(torch.nn.Module):
                     blocks.append(slayer.block.cuba.Flatten())
                     continue
                 block.neuron.current_decay.requires_grad_(False)
-                if params["threshold"] == READOUT_THRESHOLD:  # no leak: a pure integrator
+                if integrator:  # no leak: a pure integrator
                     block.neuron.voltage_decay.requires_grad_(False)
                 hooks.append(attach_learnable_threshold(block, thresholds[len(hooks)],
                                                         theta_ref=THETA_REF))
@@ -213,6 +214,12 @@ class DietSNN(torch.nn.Module):
 
 def load_diet(path: str | Path) -> DietSNN:
     """Rebuild a trained DIET-SNN from the ``.pt`` checkpoint written by ``train diet``."""
+    return load_checkpoint(path)[0]
+
+
+def load_checkpoint(path: str | Path) -> tuple[DietSNN, int]:
+    """:func:`load_diet` and the number of input steps T the network was trained at (5 for
+    checkpoints that predate the ``num_steps`` field)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"DIET checkpoint not found: {path}")
@@ -225,4 +232,4 @@ def load_diet(path: str | Path) -> DietSNN:
     with torch.no_grad():  # SLAYER sets neuron shapes on the first forward
         net(torch.zeros(1, *net.input_shape, 1))
     net.load_state_dict(ckpt["state_dict"])
-    return net
+    return net, int(ckpt.get("num_steps", 5))

@@ -212,14 +212,12 @@ def measure_saved_energy(
 
     Writes ``<out_dir>/<model stem>_energy_check.json`` (per-layer table in ``extra``) and
     ``<model stem>_energy_check.png`` (the training run's own plot is ``_energy.png``); returns
-    the metrics, with the torch accuracy on those images
-    as a check that the right model and data were given.
+    the metrics, with the torch accuracy on those images as a check that the right model and
+    data were given. Raises FileNotFoundError / ValueError for a missing or foreign file.
     """
-    from lava_thesis.diet.model import load_diet
+    from lava_thesis.diet.model import load_checkpoint
 
-    ckpt = torch.load(model_path, map_location="cpu", weights_only=True)
-    net = load_diet(model_path)
-    steps = int(ckpt.get("num_steps", 5))
+    net, steps = load_checkpoint(model_path)
     images, labels = test[0][:samples], test[1][:samples]
     report = energy_report(net, images, steps)
     pred = predict_output(net, snn_output(net, images, steps))

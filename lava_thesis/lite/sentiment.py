@@ -127,8 +127,7 @@ class LiteSNN(nn.Module):
         s1, s2, v, mask = self.trunk(ids, lengths)
         if record is not None:
             record += [s1, s2, mask]
-        n_valid = lengths.to(v.device) * self.steps_per_token
-        feature = (v * mask[..., None]).sum(1) / n_valid[:, None].to(v.dtype)
+        feature = (v * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
         return self.head(feature).squeeze(-1)
 
 
