@@ -63,7 +63,11 @@ def train(
         help="DIET layers, e.g. c8k3s2,c32k3s1,c64k3s2,f,d256,d10, or a name: "
              "small (default), vgg9 (for CIFAR-10).")] = None,
     rate_penalty: Annotated[float, typer.Option(
-        min=0.0, help="DIET: weight of the mean hidden spike rate in the loss (energy).")] = 0.0,
+        min=0.0, help="DIET: weight of the hidden spike rates' excess over --rate-target in "
+                      "the loss (energy).")] = 0.0,
+    rate_target: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="DIET: spike rate (per neuron per step) under which a hidden "
+                               "layer is not penalised (0: plain rate penalty).")] = 0.0,
     readout: Annotated[Readout, typer.Option(
         help="DIET: class readout, a non-spiking integrator (the paper) or spike counts."
     )] = Readout.integrator,
@@ -165,7 +169,7 @@ def train(
         cfg = DietConfig(spec=layers, num_steps=num_steps or 5, lava_samples=lava_samples or 1000,
                          readout=readout.value,
                          train=TrainConfig(epochs=epochs or 4, seed=seed,
-                                               rate_penalty=rate_penalty))
+                                           rate_penalty=rate_penalty, rate_target=rate_target))
         metrics = run_diet(train_data, test_data, out, dataset=dataset.value, config=cfg,
                            experiment=f"diet_{name}", model_dir=model_dir, log=typer.echo)
     else:
