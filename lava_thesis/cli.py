@@ -226,11 +226,17 @@ def evaluate(
 @app.command()
 def export(
     model: Annotated[Path, typer.Argument(help="A trained model's .pt (quickstart or diet).")],
-    out: Annotated[Path, typer.Option(help="The .net file to write.")],
+    out: Annotated[Path, typer.Option(
+        help="The file to write: a netx .net, or (DIET models) a NIR .nir graph.")],
 ) -> None:
-    """Export a trained model to a netx .net file."""
+    """Export a trained model to a netx .net file or, for a DIET model, a NIR graph."""
     net, _ = _load_model(model)
-    typer.echo(f"wrote {net.export_hdf5(out)}")
+    if out.suffix == ".nir":
+        if not hasattr(net, "export_nir"):
+            fail(f"--out {out}: NIR export is for DIET checkpoints; {model} is not one")
+        typer.echo(f"wrote {net.export_nir(out)}")
+    else:
+        typer.echo(f"wrote {net.export_hdf5(out)}")
 
 
 @app.command("energy")

@@ -172,15 +172,17 @@ def test_bad_specs_are_rejected(spec, message):
 
 
 def test_checkpoint_round_trip_and_cli_export(tmp_path):
+    import nir
     from typer.testing import CliRunner
 
     from lava_thesis.cli import app
     from lava_thesis.diet.model import load_diet
 
     torch.manual_seed(0)
-    net = DietSNN(["c4k3s2", "f", "d3"], input_shape=(1, 8, 8), thresholds=[0.3, 0.7])
+    net = DietSNN(["c4k3s2", "f", "d3"], input_shape=(1, 8, 8), thresholds=[0.3, 0.7],
+                  readout="integrator")
     net(torch.zeros(1, 1, 8, 8, 1))
-    torch.save({"spec": net.spec, "input_shape": list(net.input_shape),
+    torch.save({"spec": net.spec, "input_shape": list(net.input_shape), "readout": "integrator",
                 "state_dict": net.state_dict()}, tmp_path / "m.pt")
     loaded = load_diet(tmp_path / "m.pt")
     images, _ = _toy_images(n=4)
@@ -190,6 +192,12 @@ def test_checkpoint_round_trip_and_cli_export(tmp_path):
                                       str(tmp_path / "m.net")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "m.net").is_file()
+    result = CliRunner().invoke(app, ["export", str(tmp_path / "m.pt"), "--out",
+                                      str(tmp_path / "m.nir")])
+    assert result.exit_code == 0, result.output
+    nodes = nir.read(tmp_path / "m.nir").nodes  # the readout: a current and an integrator
+    assert [type(nodes[k]).__name__ for k in ("b2_neuron_current", "b2_neuron_voltage")] == [
+        "LI", "I"]
     torch.save({"weights": torch.zeros(2)}, tmp_path / "bad.pt")
     with pytest.raises(ValueError, match="bad.pt"):
         load_diet(tmp_path / "bad.pt")

@@ -132,6 +132,10 @@ def simulate(graph, x: np.ndarray, fixed_point: bool = False) -> np.ndarray:
                 st["i"] = grid(leak(st["i"], a_i) + a_i * node.w_in * s)
                 v = grid(leak(st["v"], a_v) + a_v * (node.v_leak + node.r * st["i"]))
                 s = fire(st, v, node)
+            elif isinstance(node, nir.CubaLI):  # a non-spiking readout: its voltage
+                a_i, a_v = dt / node.tau_syn, dt / node.tau_mem
+                st["i"] = grid(leak(st["i"], a_i) + a_i * node.w_in * s)
+                s = st["v"] = grid(leak(st["v"], a_v) + a_v * (node.v_leak + node.r * st["i"]))
             elif isinstance(node, nir.LI):
                 a = dt / node.tau
                 s = st["i"] = grid(leak(st["i"], a) + a * (node.v_leak + node.r * s))
@@ -210,6 +214,33 @@ def test_zero_decay_exports_exact_integrator_nodes(tmp_path, decays, kinds):
     slayer_out = _slayer_forward(blocks, x)
     assert slayer_out.sum() > 5
     np.testing.assert_array_equal(simulate(graph, x), slayer_out)
+
+
+@pytest.mark.parametrize(("decays", "kinds"), [
+    ((1.0, 0.0), ["LI", "I"]), ((0.5, 0.5), ["CubaLI"]), ((0.0, 0.5), ["I", "LI"])])
+def test_integrator_readout_exports_a_voltage_without_threshold(tmp_path, decays, kinds):
+    """The last block's voltage (DIET's integrator readout: decays (1, 0)) is the output."""
+    slayer = _slayer()
+    torch.manual_seed(3)
+    readout = {"threshold": 1e4, "current_decay": decays[0], "voltage_decay": decays[1]}
+    blocks = [_dense_net(HALF, scale=1.5)[0], slayer.block.cuba.Dense(readout, 6, 3)]
+    blocks[1].synapse.weight.data += 0.05
+    export_nir(blocks, tmp_path / "r.nir", input_shape=(8,), delay_nodes=True,
+               readout="integrator")
+    graph = nir.read(tmp_path / "r.nir")
+    chain = [type(n).__name__ for n in _chain(graph)]
+    assert chain == ["Input", "Affine", "CubaLIF", "Delay", "Affine", *kinds, "Output"]
+    assert graph.metadata["delay_shift_steps"] == 0
+    assert not any(hasattr(n, "v_threshold") for n in _chain(graph)[4:])
+    x = _spikes((6, 8, 8))
+    with torch.no_grad():
+        _, voltage = blocks[1].neuron.dynamics(blocks[1].synapse(blocks[0](torch.tensor(x))))
+    assert len(np.unique(voltage.numpy())) > 5, "the test needs a non-trivial voltage"
+    np.testing.assert_array_equal(simulate(graph, x), voltage.numpy())
+    spiking = to_nir(blocks, input_shape=(8,))  # the default: the last block spikes
+    assert type(_chain(spiking)[-2]).__name__ in ("CubaLIF", "IF", "LIF")
+    with pytest.raises(ValueError, match="readout"):
+        to_nir(blocks, input_shape=(8,), readout="voltage")
 
 
 def test_input_block_and_dense_over_a_whole_image(tmp_path):

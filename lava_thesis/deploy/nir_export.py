@@ -49,6 +49,10 @@ SLAYER fires on ``v >= theta + 0.01 / 4096`` with states on a 1/4096 grid, i.e. 
 A decay of zero (no leak) has no finite CubaLIF form, so that stage is split off: ``a_v = 0``
 gives ``nir.LI(tau=dt/a_i, r=1/a_i)`` (the current) + ``nir.IF(r=1/dt)``; ``a_i = 0`` gives
 ``nir.I(r=1/dt)`` + ``nir.LIF(tau=dt/a_v, r=1/a_v)``; both zero give ``nir.I`` + ``nir.IF``.
+With ``readout="integrator"`` the last block is a non-spiking readout (DIET's integrator, whose
+class score is its voltage): its voltage stage has no threshold and is exported as ``nir.I`` (no
+leak), ``nir.LI`` or, with both decays non-zero, ``nir.CubaLI``; the graph then outputs that
+voltage, read where SLAYER reads it (before the block's delay shift: no ``nir.Delay`` for it).
 Per-channel decays (``shared_param=False``) become per-neuron arrays; mixing zero and non-zero
 decays within one block is not supported. The original discrete parameters are kept in each
 neuron node's ``metadata``.
@@ -84,12 +88,13 @@ def export_nir(
     input_shape: Sequence[int],
     dt: float = 1.0,
     delay_nodes: bool = False,
+    readout: str = "spikes",
 ) -> nir.NIRGraph:
     """Convert SLAYER ``blocks`` with :func:`to_nir` and write the graph to ``path`` atomically.
 
     Parameters
     ----------
-    blocks, input_shape, dt, delay_nodes:
+    blocks, input_shape, dt, delay_nodes, readout:
         As for :func:`to_nir`.
     path:
         Destination ``.nir`` (HDF5) file; written to a temporary file, then renamed. Nothing is
@@ -102,7 +107,8 @@ def export_nir(
     """
     import nir
 
-    graph = to_nir(blocks, input_shape=input_shape, dt=dt, delay_nodes=delay_nodes)
+    graph = to_nir(blocks, input_shape=input_shape, dt=dt, delay_nodes=delay_nodes,
+                   readout=readout)
     with atomic_path(path) as tmp:
         nir.write(tmp, graph)
     return graph
@@ -114,6 +120,7 @@ def to_nir(
     input_shape: Sequence[int],
     dt: float = 1.0,
     delay_nodes: bool = False,
+    readout: str = "spikes",
 ) -> nir.NIRGraph:
     """Build the NIR graph of a feed-forward chain of SLAYER blocks (see the module docstring).
 
@@ -127,6 +134,9 @@ def to_nir(
         Time step (any unit) that the continuous NIR time constants refer to.
     delay_nodes:
         Insert a ``nir.Delay`` of ``dt`` after each block with ``delay_shift=True``.
+    readout:
+        ``"spikes"``: every block spikes. ``"integrator"``: the last block is a non-spiking
+        readout whose voltage is the graph's output (no threshold node).
 
     Raises
     ------
@@ -144,12 +154,18 @@ def to_nir(
         raise ValueError(f"input_shape must be (C,) or (C, H, W) of positive ints, got {shape}")
     if not (np.isfinite(dt) and dt > 0):
         raise ValueError(f"dt must be a positive finite number, got {dt}")
+    if readout not in ("spikes", "integrator"):
+        raise ValueError(f"readout must be 'spikes' or 'integrator', got {readout!r}")
+    last = max((i for i, b in enumerate(blocks) if getattr(b, "neuron", None) is not None),
+               default=-1)
     chain: list[tuple[str, Any]] = [("input", nir.Input(input_type=np.array(shape)))]
     shifts = 0
     for i, block in enumerate(blocks):
-        nodes, shape = _block_nodes(i, block, shape, dt)
+        spiking = not (readout == "integrator" and i == last)
+        nodes, shape = _block_nodes(i, block, shape, dt, spiking=spiking)
         chain += nodes
-        if getattr(block, "delay_shift", False) is True:
+        # a readout's voltage is read before the block's output shift (DietSNN.forward)
+        if spiking and getattr(block, "delay_shift", False) is True:
             shifts += 1
             if delay_nodes:
                 chain.append((f"b{i}_delay", nir.Delay(delay=np.full(shape, float(dt)))))
@@ -202,9 +218,10 @@ def _unsupported(i: int, block: torch.nn.Module, what: str = "") -> NotImplement
 
 
 def _block_nodes(
-    i: int, block: torch.nn.Module, shape: tuple[int, ...], dt: float
+    i: int, block: torch.nn.Module, shape: tuple[int, ...], dt: float, spiking: bool = True
 ) -> tuple[list[tuple[str, Any]], tuple[int, ...]]:
-    """NIR nodes ``[(name, node)]`` for block ``i`` and the block's output shape."""
+    """NIR nodes ``[(name, node)]`` for block ``i`` and the block's output shape
+    (``spiking=False``: its neuron is a non-spiking readout)."""
     import nir
     from lava.lib.dl.slayer.block import base, cuba
 
@@ -250,13 +267,14 @@ def _block_nodes(
     if seen is not None and seen not in (out, out + (1, 1)):  # Dense on (C, H, W): (out, 1, 1)
         raise ValueError(f"block {i}: output shape {out} differs from SLAYER's {seen}"
                          " (check input_shape)")
-    return nodes + _neuron_nodes(i, block, out, dt), out
+    return nodes + _neuron_nodes(i, block, out, dt, spiking), out
 
 
 def _neuron_nodes(
-    i: int, block: torch.nn.Module, shape: tuple[int, ...], dt: float
+    i: int, block: torch.nn.Module, shape: tuple[int, ...], dt: float, spiking: bool = True
 ) -> list[tuple[str, Any]]:
-    """CUBA neuron of block ``i`` as NIR node(s) of ``shape`` (see the module docstring)."""
+    """CUBA neuron of block ``i`` as NIR node(s) of ``shape`` (see the module docstring);
+    ``spiking=False``: the voltage stage has no threshold (an integrator readout)."""
     import nir
     from lava.lib.dl.slayer.neuron import cuba
     from lava.lib.dl.slayer.utils import quantize
@@ -283,6 +301,7 @@ def _neuron_nodes(
         "current_decay": a_i, "voltage_decay": a_v, "p_scale": int(neuron.p_scale),
         "state_scale": int(neuron.s_scale), "weight_scale": int(neuron.w_scale),
         "delay_shift": bool(getattr(block, "delay_shift", False)), "dt": float(dt),
+        "spiking": spiking,
     }
     name = f"b{i}_neuron"
     with np.errstate(divide="ignore"):
@@ -290,6 +309,10 @@ def _neuron_nodes(
     leaky_i, leaky_v = bool(np.all(a_i > 0)), bool(np.all(a_v > 0))
     if (not leaky_i and np.any(a_i > 0)) or (not leaky_v and np.any(a_v > 0)):
         raise _unsupported(i, block, "with zero and non-zero decays mixed across channels")
+    if leaky_i and leaky_v and not spiking:
+        node = nir.CubaLI(tau_syn=tau_i, tau_mem=tau_v, r=r_v, v_leak=zero, w_in=r_i,
+                          metadata=meta)
+        return [(name, node)]
     if leaky_i and leaky_v:
         node = nir.CubaLIF(tau_syn=tau_i, tau_mem=tau_v, r=r_v, v_leak=zero, v_threshold=theta,
                            v_reset=zero.copy(), w_in=r_i, metadata=meta)
@@ -299,7 +322,10 @@ def _neuron_nodes(
         current = nir.LI(tau=tau_i, r=r_i, v_leak=zero.copy(), metadata=meta)
     else:
         current = nir.I(r=full.copy(), metadata=meta)
-    if leaky_v:
+    if not spiking:
+        voltage = (nir.LI(tau=tau_v, r=r_v, v_leak=zero.copy(), metadata=meta) if leaky_v
+                   else nir.I(r=full, metadata=meta))
+    elif leaky_v:
         voltage = nir.LIF(tau=tau_v, r=r_v, v_leak=zero.copy(), v_threshold=theta,
                           v_reset=zero.copy(), metadata=meta)
     else:

@@ -211,6 +211,14 @@ class DietSNN(torch.nn.Module):
                 self(torch.zeros(1, *self.input_shape, 1))
         return export_blocks(self.blocks, path)
 
+    def export_nir(self, path: str | Path) -> Path:
+        """Write the network as a NIR graph (``.nir``); the integrator readout becomes a
+        non-spiking ``nir.LI`` + ``nir.I`` pair whose voltage is the graph's output."""
+        from lava_thesis.deploy.nir_export import export_nir
+
+        export_nir(self.blocks, path, input_shape=self.input_shape, readout=self.readout)
+        return Path(path)
+
 
 def load_diet(path: str | Path) -> DietSNN:
     """Rebuild a trained DIET-SNN from the ``.pt`` checkpoint written by ``train diet``."""

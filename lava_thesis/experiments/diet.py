@@ -139,9 +139,7 @@ def run(
                     "num_steps": cfg.num_steps, "readout": cfg.readout,
                     "state_dict": net.state_dict()}, tmp)
     net_path = net.export_hdf5(model_dir / f"{experiment}.net")
-    from lava_thesis.deploy.nir_export import export_nir
-
-    export_nir(net.blocks, model_dir / f"{experiment}.nir", input_shape=input_shape)
+    net.export_nir(model_dir / f"{experiment}.nir")
     n = min(cfg.lava_samples, len(y_te))
     log(f"  running {n} test samples in Lava (fixed_pt, 8-bit direct input)...")
     t0 = time.perf_counter()
