@@ -271,11 +271,16 @@ def run_lava_cmd(
         min=1, help="Input steps per sample (default: 16 Poisson, 5 direct).")] = None,
     direct: Annotated[bool, typer.Option(
         help="Direct 8-bit input into a (1, 28, 28) first layer (DIET models).")] = False,
-    tag: Annotated[str, typer.Option(help="Lava models: fixed_pt (netx needs it)")] = "fixed_pt",
+    tag: Annotated[str, typer.Option(
+        help="Lava models: fixed_pt (bit-accurate) or floating_pt (netx's parameters "
+             "converted to float)")] = "fixed_pt",
     readout: Annotated[Readout, typer.Option(
         help="Class scores: output spike counts, or the last layer's final voltage (DIET "
              "models trained with --readout integrator).")] = Readout.spikes,
     seed: Seed = 2,
+    torch_model: Annotated[Path | None, typer.Option(
+        help="The trained .pt the .net came from: also print prediction agreement with "
+             "it (direct-input DIET models).")] = None,
 ) -> None:
     """Run a netx network in Lava's CPU simulator on test images (Poisson or direct input)."""
     from lava_thesis.deploy.netx_run import (
@@ -296,9 +301,8 @@ def run_lava_cmd(
         spikes = encode(images, num_steps or 16, seed)
     try:
         if readout is Readout.integrator:
-            if tag != "fixed_pt":
-                fail("--readout integrator reads fixed_pt voltages; use --tag fixed_pt")
-            pred = netx_output_voltage(net, spikes, input_bits=8 if direct else 0).argmax(1)
+            pred = netx_output_voltage(net, spikes, input_bits=8 if direct else 0,
+                                       tag=tag).argmax(1)
         else:
             pred = predict_spikes(netx_output_spikes(net, spikes, tag=tag,
                                                      input_bits=8 if direct else 0))
@@ -306,6 +310,9 @@ def run_lava_cmd(
         fail(str(err))
     acc = (pred == labels).mean()
     typer.echo(f"Lava {tag} accuracy: {acc:.4f} on {len(labels)} images")
+    if torch_model is not None:
+        _, predict = _load_model(torch_model)
+        typer.echo(f"agreement with {torch_model.name}: {(predict(images) == pred).mean():.4f}")
 
 
 @app.command("check-multimodal")

@@ -71,7 +71,23 @@ def test_export_before_any_forward_is_explained(tmp_path):
         export_blocks([block], tmp_path / "y.net")
 
 
-def test_floating_point_deployment_is_refused_with_the_reason(tiny_net):
+def test_floating_point_run_matches_fixed_point(tiny_net):
+    """Lava's float models on the converted netx parameters: the fixed-point run's spikes up
+    to its 12-bit rounding of the decays (binary input: nothing else differs)."""
     _, path = tiny_net
-    with pytest.raises(ValueError, match="fixed_pt"):
-        netx_output_spikes(path, _input(), tag="floating_pt")
+    spikes = _input(n=8)
+    fixed = netx_output_spikes(path, spikes, tag="fixed_pt", timeout_s=120)
+    floating = netx_output_spikes(path, spikes, tag="floating_pt", timeout_s=120)
+    assert fixed.sum() > 10
+    assert (floating == fixed).mean() > 0.98
+    assert abs(int(floating.sum()) - int(fixed.sum())) <= 0.1 * fixed.sum()
+    with pytest.raises(ValueError, match="tag must be one of"):
+        netx_output_spikes(path, spikes, tag="float")
+
+
+def test_float_parameters_undo_the_fixed_point_scaling():
+    from lava_thesis.deploy.netx_run import float_parameters
+
+    p = float_parameters(np.array([[3, -2]]), -1, du=4095, dv=1024, vth=80)
+    np.testing.assert_array_equal(p["weight"], [[96.0, -64.0]])  # x 2**(exp + act_shift 6)
+    assert (p["du"], p["dv"], p["vth"]) == (1.0, 0.25, 5120.0)

@@ -17,6 +17,7 @@ from lava_thesis.lava_run import run_lava
 
 #: Lava's fixed-point voltage per unit of SLAYER voltage: 64 (weight scale) x 2**6 (vth shift)
 VOLTAGE_SCALE = 4096
+TAGS = ("fixed_pt", "floating_pt")
 
 
 def netx_output_spikes(
@@ -38,8 +39,10 @@ def netx_output_spikes(
         layer: ``N`` samples, ``T`` steps each (``T`` includes the padding; it is the reset
         interval). Binary spikes, or integer payloads when ``input_bits > 0``.
     tag:
-        Must be ``"fixed_pt"`` (bit-accurate); ``"floating_pt"`` raises ValueError, because
-        lava's floating-point models misread netx's integer parameters.
+        ``"fixed_pt"``: Lava's bit-accurate models (equal to SLAYER's quantised forward).
+        ``"floating_pt"``: Lava's float models, with netx's integer parameters converted to
+        the same quantities in float (:func:`float_parameters`); the one difference is that
+        direct input is not floored to the fixed-point grid.
     input_bits:
         0 for binary spikes. ``b > 0``: graded input, integer payloads ``p`` standing for the
         analog value ``p / 2**b`` (direct input, see :mod:`lava_thesis.slayer_ext.direct_input`);
@@ -53,27 +56,22 @@ def netx_output_spikes(
         ``t`` steps after sample ``n`` started (the same alignment as SLAYER's forward with
         ``delay_shift=True``). The first :func:`synaptic_delay` steps are zero.
     """
-    if tag != "fixed_pt":
-        raise ValueError(
-            f"tag {tag!r}: netx networks hold Loihi's integer parameters (weights with a weight "
-            "exponent, vThMant, 12-bit decays), which only lava's bit-accurate fixed_pt models "
-            "interpret; its floating_pt Dense ignores the exponent and its float LIF reads the "
-            "decays as fractions (measured: 10% prediction agreement). Use tag='fixed_pt'."
-        )
+    _check_tag(tag)
     lava_shape, n, t, stream = _stream(net_path, spikes, input_bits)
 
     def build():
         from lava.proc.io.sink import RingBuffer as Sink
         from lava.proc.io.source import RingBuffer as Source
 
-        net = _network(net_path, lava_shape, t, input_bits)
+        net = _network(net_path, lava_shape, t, input_bits, tag)
         source = Source(data=stream)
         sink = Sink(shape=net.out.shape, buffer=n * t)
         source.s_out.connect(net.inp)
         net.out.connect(sink.a_in)
         return source, lambda: sink.data.get()
 
-    out = run_lava(build, n * t, tag=tag, timeout_s=timeout_s, **_run_cfg(lava_shape, input_bits))
+    out = run_lava(build, n * t, tag=tag, timeout_s=timeout_s,
+                   **_run_cfg(lava_shape, input_bits, tag))
     out = out.reshape(out.shape[0], n, t).transpose(1, 0, 2).copy()
     # The first `delay` steps of every window still carry the previous sample's tail (the
     # output layer resets `delay` steps after the input); no input of this sample can reach
@@ -88,6 +86,7 @@ def netx_output_voltage(
     *,
     timeout_s: float = 900.0,
     input_bits: int = 0,
+    tag: str = "fixed_pt",
 ) -> np.ndarray:
     """The last layer's voltage at the last step of each sample window, ``(N, C_out)``.
 
@@ -95,24 +94,24 @@ def netx_output_voltage(
     the voltage is read every step with a Monitor and divided by :data:`VOLTAGE_SCALE`, so it
     is in SLAYER's units and equals ``net(x)[..., -1]`` exactly (Lava's voltage lags SLAYER's by
     one step; the windows end with ``delay`` silent steps, so the last value is complete).
-    ``spikes``, ``input_bits`` and ``timeout_s`` are as in :func:`netx_output_spikes`
-    (fixed_pt only).
+    ``spikes``, ``input_bits``, ``tag`` and ``timeout_s`` are as in :func:`netx_output_spikes`.
     """
+    _check_tag(tag)
     lava_shape, n, t, stream = _stream(net_path, spikes, input_bits)
 
     def build():
         from lava.proc.io.source import RingBuffer as Source
         from lava.proc.monitor.process import Monitor
 
-        net = _network(net_path, lava_shape, t, input_bits)
+        net = _network(net_path, lava_shape, t, input_bits, tag)
         source = Source(data=stream)
         source.s_out.connect(net.inp)
         neuron, monitor = net.layers[-1].neuron, Monitor()
         monitor.probe(neuron.v, n * t)
         return source, lambda: np.asarray(monitor.get_data()[neuron.name]["v"])
 
-    v = run_lava(build, n * t, tag="fixed_pt", timeout_s=timeout_s,
-                 **_run_cfg(lava_shape, input_bits))
+    v = run_lava(build, n * t, tag=tag, timeout_s=timeout_s,
+                 **_run_cfg(lava_shape, input_bits, tag))
     return v.reshape(n, t, -1)[:, -1, :] / VOLTAGE_SCALE
 
 
@@ -136,8 +135,15 @@ def _stream(net_path: str | Path, spikes: np.ndarray, input_bits: int
     return lava_shape, n, t, samples.reshape(lava_shape + (n * t,)).astype(float)
 
 
-def _network(net_path: str | Path, lava_shape: tuple[int, ...], t: int, input_bits: int):
-    """The netx Network (inside the Lava worker), reset every ``t`` steps."""
+def _check_tag(tag: str) -> None:
+    if tag not in TAGS:
+        raise ValueError(f"tag must be one of {TAGS}, got {tag!r}")
+
+
+def _network(net_path: str | Path, lava_shape: tuple[int, ...], t: int, input_bits: int,
+             tag: str = "fixed_pt"):
+    """The netx Network (inside the Lava worker), reset every ``t`` steps; ``floating_pt``:
+    its parameters converted for Lava's float models."""
     from lava.lib.dl import netx
 
     kwargs = {"input_shape": lava_shape} if len(lava_shape) == 3 else {}
@@ -147,11 +153,57 @@ def _network(net_path: str | Path, lava_shape: tuple[int, ...], t: int, input_bi
         raise ValueError(f"{net_path} expects input shape {net.inp.shape}, got {lava_shape}")
     if input_bits:
         _lower_weight_exp(net.layers[0].synapse, input_bits)
+    if tag == "floating_pt":
+        for layer in net.layers:
+            if getattr(layer, "neuron", None) is not None:
+                _set_float(layer.synapse, layer.neuron)
     return net
 
 
-def _run_cfg(lava_shape: tuple[int, ...], input_bits: int) -> dict:
-    """Loihi2SimCfg arguments: with direct input into a conv layer, our Conv model."""
+def float_parameters(weight: np.ndarray, weight_exp: int, du: float, dv: float, vth: float
+                     ) -> dict[str, np.ndarray | float]:
+    """netx's fixed-point layer parameters -> the same layer for Lava's float models.
+
+    Fixed point (``PyDenseModelBitAcc``, ``PyLifResetModelBitAcc``): the synaptic input is
+    ``(W s) * 2**weight_exp`` (an arithmetic shift), which the neuron shifts left by 6 more
+    (``act_shift``); ``u`` decays by ``(du + 1) / 4096`` (netx stores ``iDecay - 1``; the
+    model adds one), ``v`` by ``dv / 4096``, and a spike needs ``v > vth * 2**6``. The float
+    models compute ``W s``, decay by the fractions ``du`` and ``dv`` and fire on ``v > vth``;
+    so the float layer gets ``W * 2**(weight_exp + 6)``, fractions ``(du + 1) / 4096`` and
+    ``dv / 4096``, and threshold ``vth * 64``: its states are the fixed-point model's
+    (:data:`VOLTAGE_SCALE` per SLAYER unit) without the rounding (shifts and decays).
+    """
+    return {"weight": np.asarray(weight, float) * 2.0 ** (weight_exp + 6),
+            "du": (float(du) + 1) / 4096, "dv": float(dv) / 4096, "vth": float(vth) * 64}
+
+
+def _scalar(var) -> float:
+    return float(np.asarray(var.init).reshape(-1)[0])
+
+
+def _set_float(synapse, neuron) -> None:
+    """Overwrite one netx layer's Var initial values with :func:`float_parameters`."""
+    name = "weights" if hasattr(synapse, "weights") else "weight"
+    exp = int(np.asarray(synapse.proc_params["weight_exp"]).reshape(-1)[0])
+    params = float_parameters(getattr(synapse, name).init, exp, _scalar(neuron.du),
+                              _scalar(neuron.dv), _scalar(neuron.vth))
+    getattr(synapse, name).init = params["weight"]
+    for key in ("du", "dv", "vth"):
+        getattr(neuron, key).init = params[key]
+
+
+def _run_cfg(lava_shape: tuple[int, ...], input_bits: int, tag: str = "fixed_pt") -> dict:
+    """Loihi2SimCfg arguments: with direct input into a conv layer in fixed point, our Conv
+    model (lava's float Conv needs none: :func:`float_parameters` folds the exponent). In
+    floating point, netx's block models, which are tagged ``fixed_pt`` although they only
+    wire up sub-processes."""
+    if tag == "floating_pt":
+        from lava.lib.dl.netx import blocks, hdf5
+
+        models = blocks.models
+        return {"exception_proc_model_map": {
+            hdf5.Network: hdf5.PyNetworkModel, blocks.process.Input: models.PyInputModel,
+            blocks.process.Dense: models.PyDenseModel, blocks.process.Conv: models.PyConvModel}}
     if not (input_bits and len(lava_shape) == 3):
         return {}
     # lava's fixed-point Conv model ignores weight_exp; ours applies it (see its docstring)
