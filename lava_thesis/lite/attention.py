@@ -47,10 +47,11 @@ from lava_thesis.lite.sentiment import LiteSNN
 __all__ = ["AttentionPool", "AttentionSNN", "LastStepSNN", "masked_softmax"]
 
 
-def masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Softmax of ``scores (B, T)`` over the steps where ``mask (B, T)`` is nonzero; the other
-    steps get weight 0. Every row needs at least one valid step."""
-    return scores.masked_fill(mask == 0, float("-inf")).softmax(1)
+def masked_softmax(scores: torch.Tensor, mask: torch.Tensor, dim: int = 1) -> torch.Tensor:
+    """Softmax of ``scores`` (e.g. ``(B, T)``) along ``dim`` over the entries where ``mask``
+    (broadcastable to ``scores``) is nonzero; the others get weight 0. Every slice along
+    ``dim`` needs at least one valid entry."""
+    return scores.masked_fill(mask == 0, float("-inf")).softmax(dim)
 
 
 class AttentionPool(nn.Module):

@@ -53,6 +53,7 @@ from torch import nn
 
 from lava_thesis import training
 from lava_thesis.energy import AC_PJ, MAC_PJ, conv_fanout, lstm_macs
+from lava_thesis.lite.attention import masked_softmax
 from lava_thesis.lite.sentiment import LIF
 
 __all__ = ["ConvSeq2Seq", "LstmSeq2Seq", "conv_energy", "lstm_energy", "seq2seq_parameters"]
@@ -73,7 +74,7 @@ def _check_lengths(src: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
 def _attend(query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``softmax(q K^T / sqrt(C)) K`` over the valid source positions: (B, Lt, C)."""
     scores = query @ keys.transpose(1, 2) / math.sqrt(keys.shape[-1])
-    return torch.softmax(scores.masked_fill(~mask[:, None, :], float("-inf")), -1) @ keys
+    return masked_softmax(scores, mask[:, None, :], dim=-1) @ keys
 
 
 class ConvSeq2Seq(nn.Module):
