@@ -89,7 +89,28 @@ class LeakyIntegrator(nn.Module):
         return torch.stack(out, 1)
 
 
-class LiteSNN(nn.Module):
+class LifTrunk(nn.Module):
+    """Three LIF-network layers shared by the LITE classifiers: ``fc1 -> LIF -> fc2 -> LIF ->
+    fc3 -> leaky integrator`` (parameter names ``fc1, lif1, fc2, lif2, fc3, out``); the input
+    stage (embedding, pixels) and the readout are the subclass's."""
+
+    def __init__(self, in_features: int, hidden: int, threshold: float, leak: float,
+                 reset: str) -> None:
+        super().__init__()
+        self.fc1, self.lif1 = nn.Linear(in_features, hidden), LIF(threshold, leak, reset)
+        self.fc2, self.lif2 = nn.Linear(hidden, hidden), LIF(threshold, leak, reset)
+        self.fc3, self.out = nn.Linear(hidden, hidden), LeakyIntegrator(leak)
+
+    def layers(self, current: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``fc1``'s output ``(B, T, hidden)`` -> spikes ``s1``, ``s2`` and the integrator's
+        membrane ``v``, each ``(B, T, hidden)``."""
+        s1 = self.lif1(current)
+        s2 = self.lif2(self.fc2(s1))
+        return s1, s2, self.out(self.fc3(s2))
+
+
+class LiteSNN(LifTrunk):
     """The LIF text classifier: ``forward(ids (B, L), lengths (B,)) -> logits (B,)``.
 
     ``record`` (a list) receives ``[s1, s2, mask]``: both layers' spikes ``(B, T, hidden)`` and
@@ -99,12 +120,10 @@ class LiteSNN(nn.Module):
     def __init__(self, vocab_size: int, embed_dim: int = 100, hidden: int = 256,
                  steps_per_token: int = 5, threshold: float = 1.0, leak: float = 0.95,
                  reset: str = "soft") -> None:
-        super().__init__()
+        embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)  # drawn first, as
+        super().__init__(embed_dim, hidden, threshold, leak, reset)    # in recorded runs
         self.steps_per_token = steps_per_token
-        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
-        self.fc1, self.lif1 = nn.Linear(embed_dim, hidden), LIF(threshold, leak, reset)
-        self.fc2, self.lif2 = nn.Linear(hidden, hidden), LIF(threshold, leak, reset)
-        self.fc3, self.out = nn.Linear(hidden, hidden), LeakyIntegrator(leak)
+        self.embedding = embedding
         self.head = nn.Linear(hidden, 1)
 
     def trunk(self, ids: torch.Tensor, lengths: torch.Tensor
@@ -114,10 +133,8 @@ class LiteSNN(nn.Module):
         ``t < n_b S``). Subclasses with another readout reuse it
         (:mod:`lava_thesis.lite.attention`)."""
         steps = self.steps_per_token
-        current = self.fc1(self.embedding(ids)).repeat_interleave(steps, dim=1)
-        s1 = self.lif1(current)
-        s2 = self.lif2(self.fc2(s1))
-        v = self.out(self.fc3(s2))
+        # fc1 once per token, then held for its S steps
+        s1, s2, v = self.layers(self.fc1(self.embedding(ids)).repeat_interleave(steps, dim=1))
         n_valid = lengths.to(v.device) * steps
         mask = (torch.arange(v.shape[1], device=v.device)[None] < n_valid[:, None]).to(v.dtype)
         return s1, s2, v, mask

@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from lava_thesis.lite.attention import AttentionPool
-from lava_thesis.lite.sentiment import LIF, LeakyIntegrator
+from lava_thesis.lite.sentiment import LifTrunk
 
 __all__ = ["SeqAttentionSNN", "SeqLSTM", "SeqSNN", "chunk_pixels"]
 
@@ -53,7 +53,7 @@ def chunk_pixels(images: np.ndarray, k: int) -> np.ndarray:
     return flat.reshape(len(images), n_pixels // k, k)
 
 
-class SeqSNN(nn.Module):
+class SeqSNN(LifTrunk):
     """Vanilla SNN, last-step readout: ``forward(x (B, T, k)) -> logits (B, classes)``.
 
     ``record`` (a list) receives ``[s1, s2]``, both layers' spikes ``(B, T, hidden)``.
@@ -61,17 +61,12 @@ class SeqSNN(nn.Module):
 
     def __init__(self, in_features: int, hidden: int = 128, classes: int = 10,
                  threshold: float = 1.0, leak: float = 0.95, reset: str = "soft") -> None:
-        super().__init__()
-        self.fc1, self.lif1 = nn.Linear(in_features, hidden), LIF(threshold, leak, reset)
-        self.fc2, self.lif2 = nn.Linear(hidden, hidden), LIF(threshold, leak, reset)
-        self.fc3, self.out = nn.Linear(hidden, hidden), LeakyIntegrator(leak)
+        super().__init__(in_features, hidden, threshold, leak, reset)
         self.head = nn.Linear(hidden, classes)
 
     def trunk(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Spikes ``s1``, ``s2`` and integrator membrane ``v``, each ``(B, T, hidden)``."""
-        s1 = self.lif1(self.fc1(x))
-        s2 = self.lif2(self.fc2(s1))
-        return s1, s2, self.out(self.fc3(s2))
+        return self.layers(self.fc1(x))
 
     def readout(self, v: torch.Tensor) -> torch.Tensor:
         """``v (B, T, H) -> feature (B, H)``: the last step."""
