@@ -281,6 +281,8 @@ def run_lava_cmd(
     torch_model: Annotated[Path | None, typer.Option(
         help="The trained .pt the .net came from: also print prediction agreement with "
              "it (direct-input DIET models).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Also write <out>/<net stem>_lava_<tag>.json (for the results table).")] = None,
 ) -> None:
     """Run a netx network in Lava's CPU simulator on test images (Poisson or direct input)."""
     from lava_thesis.deploy.netx_run import (
@@ -308,11 +310,21 @@ def run_lava_cmd(
                                                      input_bits=8 if direct else 0))
     except ValueError as err:
         fail(str(err))
-    acc = (pred == labels).mean()
-    typer.echo(f"Lava {tag} accuracy: {acc:.4f} on {len(labels)} images")
+    metrics = {"lava_accuracy": float((pred == labels).mean()), "lava_samples": len(labels)}
+    typer.echo(f"Lava {tag} accuracy: {metrics['lava_accuracy']:.4f} on {len(labels)} images")
     if torch_model is not None:
         _, predict = _load_model(torch_model)
-        typer.echo(f"agreement with {torch_model.name}: {(predict(images) == pred).mean():.4f}")
+        metrics["agreement"] = float((predict(images) == pred).mean())
+        typer.echo(f"agreement with {torch_model.name}: {metrics['agreement']:.4f}")
+    if out is not None:
+        from lava_thesis.results import write_results
+
+        path = write_results(out, f"{net.stem}_lava_{tag}", dataset=dataset.value,
+                             metrics=metrics, method="lava run",
+                             config={"net": str(net), "tag": tag, "readout": readout.value,
+                                     "direct": direct, "num_steps": num_steps,
+                                     "torch_model": torch_model and str(torch_model)})
+        typer.echo(f"wrote {path}")
 
 
 @app.command("check-multimodal")

@@ -91,17 +91,20 @@ def test_check_multimodal_names_a_missing_or_wrong_model(tmp_path):
     assert result.exit_code == 2 and "absent.h5" in result.output
 
 
-def test_run_lava_in_floating_point_reports_agreement_with_the_torch_model(data_root):
+def test_run_lava_in_floating_point_reports_agreement_with_the_torch_model(data_root, tmp_path):
     from conftest import REPO
 
     model = REPO / "netx_models" / "diet_mnist" / "diet_mnist"
     result = runner.invoke(app, [
         "run-lava", str(model.with_suffix(".net")), "--data-dir", str(data_root), "--direct",
         "--readout", "integrator", "--tag", "floating_pt", "--samples", "6",
-        "--torch-model", str(model.with_suffix(".pt"))])
+        "--torch-model", str(model.with_suffix(".pt")), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "Lava floating_pt accuracy" in result.output
     assert "agreement with diet_mnist.pt: 1.0000" in result.output
+    record = json.loads((tmp_path / "diet_mnist_lava_floating_pt.json").read_text())
+    assert record["metrics"]["agreement"] == 1.0 and record["metrics"]["lava_samples"] == 6
+    assert record["config"]["tag"] == "floating_pt"
     result = runner.invoke(app, ["run-lava", str(model.with_suffix(".net")), "--data-dir",
                                  str(data_root), "--direct", "--tag", "float", "--samples", "1"])
     assert result.exit_code == 2 and "tag must be one of" in result.output
