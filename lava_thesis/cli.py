@@ -320,7 +320,7 @@ def run_lava_cmd(
         from lava_thesis.results import write_results
 
         path = write_results(out, f"{net.stem}_lava_{tag}", dataset=dataset.value,
-                             metrics=metrics, method="lava run",
+                             metrics=metrics, method="diet" if direct else "quickstart",
                              config={"net": str(net), "tag": tag, "readout": readout.value,
                                      "direct": direct, "num_steps": num_steps,
                                      "torch_model": torch_model and str(torch_model)})
