@@ -240,7 +240,7 @@ def test_rate_target_makes_the_penalty_a_hinge():
               torch.full((1, 4, 10), 0.1, requires_grad=True), torch.ones(1, 2, 10)]
     assert float(hidden_rate(net, record).detach()) == pytest.approx(0.3)
     loss = hidden_rate(net, record, target=0.2)
-    assert float(loss) == pytest.approx(0.15)
+    assert float(loss.detach()) == pytest.approx(0.15)
     loss.backward()
     assert torch.all(record[0].grad > 0) and torch.all(record[1].grad == 0)
     assert float(hidden_rate(net, record, target=0.6).detach()) == 0.0
