@@ -17,7 +17,6 @@ from lava_thesis.lava_run import run_lava
 
 #: Lava's fixed-point voltage per unit of SLAYER voltage: 64 (weight scale) x 2**6 (vth shift)
 VOLTAGE_SCALE = 4096
-TAGS = ("fixed_pt", "floating_pt")
 
 
 def netx_output_spikes(
@@ -56,7 +55,6 @@ def netx_output_spikes(
         ``t`` steps after sample ``n`` started (the same alignment as SLAYER's forward with
         ``delay_shift=True``). The first :func:`synaptic_delay` steps are zero.
     """
-    _check_tag(tag)
     lava_shape, n, t, stream = _stream(net_path, spikes, input_bits)
 
     def build():
@@ -96,7 +94,6 @@ def netx_output_voltage(
     one step; the windows end with ``delay`` silent steps, so the last value is complete).
     ``spikes``, ``input_bits``, ``tag`` and ``timeout_s`` are as in :func:`netx_output_spikes`.
     """
-    _check_tag(tag)
     lava_shape, n, t, stream = _stream(net_path, spikes, input_bits)
 
     def build():
@@ -133,11 +130,6 @@ def _stream(net_path: str | Path, spikes: np.ndarray, input_bits: int
     samples = np.moveaxis(spikes, 0, -2)  # (C, [H, W,] N, T)
     samples = np.transpose(samples, tuple(reversed(range(samples.ndim - 2))) + (-2, -1))
     return lava_shape, n, t, samples.reshape(lava_shape + (n * t,)).astype(float)
-
-
-def _check_tag(tag: str) -> None:
-    if tag not in TAGS:
-        raise ValueError(f"tag must be one of {TAGS}, got {tag!r}")
 
 
 def _network(net_path: str | Path, lava_shape: tuple[int, ...], t: int, input_bits: int,
@@ -181,12 +173,16 @@ def _scalar(var) -> float:
     return float(np.asarray(var.init).reshape(-1)[0])
 
 
+def _weight_exp(synapse) -> int:
+    """A netx synapse's weight exponent (a process parameter, scalar or 1-element array)."""
+    return int(np.asarray(synapse.proc_params["weight_exp"]).reshape(-1)[0])
+
+
 def _set_float(synapse, neuron) -> None:
     """Overwrite one netx layer's Var initial values with :func:`float_parameters`."""
     name = "weights" if hasattr(synapse, "weights") else "weight"
-    exp = int(np.asarray(synapse.proc_params["weight_exp"]).reshape(-1)[0])
-    params = float_parameters(getattr(synapse, name).init, exp, _scalar(neuron.du),
-                              _scalar(neuron.dv), _scalar(neuron.vth))
+    params = float_parameters(getattr(synapse, name).init, _weight_exp(synapse),
+                              _scalar(neuron.du), _scalar(neuron.dv), _scalar(neuron.vth))
     getattr(synapse, name).init = params["weight"]
     for key in ("du", "dv", "vth"):
         getattr(neuron, key).init = params[key]
@@ -222,7 +218,7 @@ def _lower_weight_exp(synapse, bits: int) -> None:
     """
     from lava.magma.core.process.variable import Var
 
-    exp = int(np.asarray(synapse.proc_params["weight_exp"]).reshape(-1)[0]) - bits
+    exp = _weight_exp(synapse) - bits
     synapse.proc_params.overwrite("weight_exp", exp)
     if isinstance(getattr(synapse, "weight_exp", None), Var):
         synapse.weight_exp.init = np.array([exp])
