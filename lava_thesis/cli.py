@@ -20,6 +20,7 @@ from lava_thesis.cli_common import (
     Task,
     fail,
     load_split,
+    require_file,
 )
 from lava_thesis.cli_train import paired_data, train_lite, train_multimodal
 
@@ -192,8 +193,7 @@ def _load_model(path: Path):
 
     from lava_thesis import quickstart as qs
 
-    if not path.is_file():
-        fail(f"model file not found: {path}")
+    require_file(path, "model file")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         if isinstance(ckpt, dict) and "spec" in ckpt:
@@ -250,8 +250,7 @@ def energy_cmd(
     """Per-layer compute energy (45 nm) of a saved DIET-SNN vs its ANN on test images."""
     from lava_thesis.experiments.diet import measure_saved_energy
 
-    if not model.is_file():
-        fail(f"model file not found: {model}")
+    require_file(model, "model file")
     try:
         metrics = measure_saved_energy(model, load_split(dataset, "test", data_dir), out,
                                        dataset=dataset.value, samples=samples)
@@ -293,8 +292,7 @@ def run_lava_cmd(
     from lava_thesis.diet.train import lava_payload, predict_spikes
     from lava_thesis.experiments.quickstart import encode
 
-    if not net.is_file():
-        fail(f"netx file not found: {net}")
+    require_file(net, "netx file")
     images, labels = load_split(dataset, "test", data_dir)
     images, labels = images[:samples], labels[:samples]
     if direct:
@@ -339,8 +337,7 @@ def check_multimodal(
     from lava_thesis.data.errors import DataFormatError
     from lava_thesis.experiments import multimodal as mm
 
-    if not model.is_file():
-        fail(f"model file not found: {model}")
+    require_file(model, "model file")
     data = paired_data(load_split(dataset, "train", data_dir),
                        load_split(dataset, "test", data_dir), data_dir)
     try:

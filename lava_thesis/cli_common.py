@@ -51,6 +51,12 @@ def fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def require_file(path: Path, what: str) -> None:
+    """Exit with code 2 and ``<what> not found: <path>`` unless ``path`` is a file."""
+    if not path.is_file():
+        fail(f"{what} not found: {path}")
+
+
 def load_split(dataset: Dataset, split: str, data_dir: Path | None):
     """uint8 images ``(N, H, W)`` (MNIST family) or ``(N, C, H, W)`` (CIFAR) and labels."""
     from lava_thesis.data.cifar import load_cifar10
