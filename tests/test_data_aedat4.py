@@ -56,3 +56,62 @@ def test_not_aedat(data_root, tmp_path):
 def test_missing_stream(sample):
     with pytest.raises(DataFormatError, match="no events stream 2"):
         read_aedat4(sample, stream_id=2)
+
+
+def _mutated(sample, tmp_path, name, edit):
+    data = bytearray(sample.read_bytes())
+    edit(data)
+    (tmp_path / name).write_bytes(bytes(data))
+    return tmp_path / name
+
+
+def _header_end(data) -> int:
+    return 18 + int.from_bytes(data[14:18], "little")
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "match"),
+    [
+        ("ioheader.aedat4", lambda d: d.__setitem__(slice(14, 18), b"\xff\xff\xff\xff"),
+         "IOHeader declares 4294967295 bytes"),
+        ("packet.aedat4",
+         lambda d: d.__setitem__(slice(_header_end(d) + 4, _header_end(d) + 8), b"\xf0" * 4),
+         "declares 4042322160 bytes"),
+    ],
+)
+def test_oversized_sizes_checked_against_the_file(sample, tmp_path, name, edit, match):
+    path = _mutated(sample, tmp_path, name, edit)
+    with pytest.raises(DataFormatError, match=match) as info:
+        read_aedat4(path)
+    assert name in str(info.value)
+
+
+def test_truncated_at_a_packet_boundary(sample, tmp_path):
+    data = sample.read_bytes()
+    start = _header_end(data)
+    first = start + 8 + int.from_bytes(data[start + 4 : start + 8], "little")
+    path = tmp_path / "boundary.aedat4"
+    path.write_bytes(data[:first])  # one whole packet: a trusting reader returns it silently
+    with pytest.raises(DataFormatError, match="data table position") as info:
+        read_aedat4(path)
+    assert "boundary.aedat4" in str(info.value)
+
+
+def test_decoded_size_limit(sample):
+    with pytest.raises(DataFormatError, match="limit of 100000 bytes"):
+        read_aedat4(sample, max_bytes=100_000)
+
+
+def test_decoder_panic_becomes_data_format_error(sample, monkeypatch):
+    import aedat
+
+    class PanicException(BaseException):  # what pyo3 raises for a Rust panic
+        pass
+
+    def panicking(path):
+        raise PanicException("index out of bounds")
+
+    monkeypatch.setattr(aedat, "Decoder", panicking)
+    with pytest.raises(DataFormatError, match="PanicException: index out of bounds") as info:
+        read_aedat4(sample)
+    assert "sample.aedat4" in str(info.value)

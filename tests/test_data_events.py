@@ -42,3 +42,40 @@ def test_without_sensor_size_and_missing_fields():
     check_events(make_events([999], [999], [0], [1]))
     with pytest.raises(ValueError, match="lack"):
         check_events(np.zeros(2, [("x", "i2"), ("y", "i2")]))
+
+
+@pytest.mark.parametrize(
+    ("cols", "match"),
+    [
+        ({"t": [0.0, float("nan")]}, "'t' not finite at index 1"),
+        ({"t": [0.0, float("inf")]}, "'t' not finite"),
+        ({"x": [0.5, 1]}, "'x' not an integer at index 0"),
+        ({"x": [0, 40000]}, "'x' 40000 at index 1 does not fit"),
+        ({"y": [0, -40000]}, "'y' -40000 at index 1 does not fit"),
+        ({"t": np.array([0, 1 << 63], np.uint64)}, "'t' .* does not fit"),
+        ({"p": ["a", "b"]}, "'p' has dtype"),
+    ],
+)
+def test_make_events_refuses_inexact_values(cols, match):
+    base = {"x": [0, 1], "y": [0, 1], "t": [0, 1], "p": [0, 1]} | cols
+    with pytest.raises(ValueError, match=match):
+        make_events(**base)
+
+
+def test_check_events_float_fields_and_arguments():
+    ev = np.zeros(3, [("x", "f4"), ("y", "f4"), ("t", "f8"), ("p", "i1")])
+    ev["t"] = [0, np.nan, 2]
+    with pytest.raises(ValueError, match="'t' not a finite integer at index 1"):
+        check_events(ev)
+    ev["t"] = [0, 1, 2]
+    ev["x"][2] = 1.5
+    with pytest.raises(ValueError, match="'x' not a finite integer at index 2"):
+        check_events(ev)
+    good = make_events([0], [0], [0], [0])
+    for size in [(0, 5), (3,), (2.5, 3), ("a", 3)]:
+        with pytest.raises(ValueError, match="sensor_size"):
+            check_events(good, size)
+    with pytest.raises(ValueError, match="1-D"):
+        check_events(np.zeros((2, 2), EVENT_DTYPE))
+    with pytest.raises(ValueError, match="numpy structured array"):
+        check_events([(0, 0, 0, 0)])

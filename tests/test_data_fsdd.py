@@ -57,7 +57,7 @@ def test_bad_name_is_an_error(tmp_path):
 
 def test_missing_folder(tmp_path):
     with pytest.raises(DataNotFoundError) as info:
-        load_fsdd("train", tmp_path)
+        load_fsdd("train", tmp_path, download=False)
     msg = str(info.value)
     assert str(tmp_path / "fsdd" / "recordings") in msg and "free-spoken-digit-dataset" in msg
 
@@ -65,3 +65,41 @@ def test_missing_folder(tmp_path):
 def test_bad_split(tmp_path):
     with pytest.raises(ValueError, match="split"):
         load_fsdd("val", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["10_bob_1.wav", "x_bob_1.wav", "-1_bob_1.wav", "1_bob_.wav", "1__1.wav", "1_bob_1.WAV.wav",
+     "1_bob_1234567.wav", "1_b\u00f6b_1.wav", "\u0663_bob_1.wav"],
+)
+def test_names_that_do_not_parse_are_errors_not_labels(tmp_path, bad):
+    _make(tmp_path, ["0_bob_1.wav", bad])
+    with pytest.raises(DataFormatError, match="does not parse") as info:
+        load_fsdd("all", tmp_path)
+    assert bad in str(info.value)
+
+
+def test_two_names_for_one_recording(tmp_path):
+    _make(tmp_path, ["3_bob_7.wav", "3_bob_07.wav"])
+    with pytest.raises(DataFormatError, match="same recording as 3_bob_07.wav") as info:
+        load_fsdd("all", tmp_path)
+    assert "3_bob_7.wav" in str(info.value)
+
+
+def test_a_directory_named_like_a_recording(tmp_path):
+    d = _make(tmp_path, ["3_bob_7.wav"])
+    (d / "3_bob_8.wav").mkdir()
+    with pytest.raises(DataFormatError, match="is a directory") as info:
+        load_fsdd("all", tmp_path)
+    assert "3_bob_8.wav" in str(info.value)
+
+
+def test_build_shipped_subset_copies_the_chosen_takes(tmp_path):
+    from lava_thesis.data.shipped_fsdd import build_shipped_fsdd
+
+    d = _make(tmp_path / "full", ["0_bob_0.wav", "0_bob_5.wav", "1_bob_3.wav", "1_bob_6.wav"])
+    assert build_shipped_fsdd(tmp_path / "full", root=tmp_path / "sub") == 3
+    copied = tmp_path / "sub" / "fsdd" / "recordings"
+    assert sorted(p.name for p in copied.iterdir()) == ["0_bob_0.wav", "0_bob_5.wav",
+                                                         "1_bob_6.wav"]
+    assert (copied / "1_bob_6.wav").read_bytes() == (d / "1_bob_6.wav").read_bytes()

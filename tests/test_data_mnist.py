@@ -104,3 +104,24 @@ def test_bad_arguments(tmp_path):
         load_mnist("val", tmp_path)
     with pytest.raises(ValueError, match="dataset"):
         load_mnist("test", tmp_path, dataset="kmnist")
+
+
+def test_label_out_of_range_and_wrong_dtype(tmp_path, rng):
+    d = tmp_path / "mnist"
+    write_idx(d / "t10k-images-idx3-ubyte", np.zeros((2, 28, 28), np.uint8))
+    write_idx(d / "t10k-labels-idx1-ubyte", np.array([3, 10], np.uint8))
+    with pytest.raises(DataFormatError, match="label 10") as info:
+        load_mnist("test", tmp_path, download=False)
+    assert "t10k-labels-idx1-ubyte" in str(info.value)
+    write_idx(d / "t10k-labels-idx1-ubyte", np.array([3, 1], np.int16))
+    with pytest.raises(DataFormatError, match="int16"):
+        load_mnist("test", tmp_path, download=False)
+
+
+def test_corrupt_image_file_names_it(tmp_path, rng):
+    _write_set(tmp_path / "mnist", 3, 3, rng, compress=True)
+    path = tmp_path / "mnist" / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:-20])
+    with pytest.raises(DataFormatError, match="gzip") as info:
+        load_mnist("test", tmp_path, download=False)
+    assert "t10k-images-idx3-ubyte.gz" in str(info.value)

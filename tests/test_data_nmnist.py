@@ -104,5 +104,28 @@ def test_load_layout(tmp_path, rng):
 
 def test_load_missing(tmp_path):
     with pytest.raises(DataNotFoundError) as info:
-        load_nmnist("test", tmp_path)
+        load_nmnist("test", tmp_path, download=False)
     assert str(tmp_path / "nmnist" / "Test") in str(info.value) and "n-mnist" in str(info.value)
+
+
+def test_empty_file_is_an_error(tmp_path):
+    (tmp_path / "empty.bin").write_bytes(b"")
+    with pytest.raises(DataFormatError, match="empty file") as info:
+        read_nmnist_bin(tmp_path / "empty.bin")
+    assert "empty.bin" in str(info.value)
+    with pytest.raises(ValueError, match="no events"):
+        write_nmnist_bin(tmp_path / "w.bin", make_events([], [], [], []))
+
+
+def test_only_overflow_markers_is_zero_events(tmp_path):
+    (tmp_path / "ovf.bin").write_bytes(bytes([0, 240, 0, 0, 0]) * 3)
+    assert len(read_nmnist_bin(tmp_path / "ovf.bin")) == 0
+
+
+def test_size_limit_checked_before_reading(tmp_path):
+    path = tmp_path / "big.bin"
+    path.write_bytes(bytes([1, 1, 0, 0, 0]) * 100)
+    with pytest.raises(DataFormatError, match="over the limit of 100") as info:
+        read_nmnist_bin(path, max_bytes=100)
+    assert "big.bin" in str(info.value)
+    assert len(read_nmnist_bin(path, max_bytes=500)) == 100

@@ -28,7 +28,7 @@ def test_cache_dir_default(tmp_path, monkeypatch):
 
 def test_missing_explicit_dir_names_it_and_its_source(tmp_path, monkeypatch):
     gone = tmp_path / "nope"
-    with pytest.raises(FileNotFoundError, match="--data-dir") as info:
+    with pytest.raises(DataNotFoundError, match="--data-dir") as info:
         resolve_data_dir(gone)
     assert str(gone) in str(info.value)
     monkeypatch.setenv(ENV_VAR, str(gone))
@@ -40,8 +40,9 @@ def test_missing_explicit_dir_names_it_and_its_source(tmp_path, monkeypatch):
 def test_file_is_not_a_data_dir(tmp_path):
     f = tmp_path / "file"
     f.write_text("x")
-    with pytest.raises(NotADirectoryError, match="file"):
+    with pytest.raises(DataFormatError, match="not a directory") as info:
         resolve_data_dir(f)
+    assert str(f) in str(info.value) and "--data-dir" in str(info.value)
 
 
 def test_error_messages_and_pickling(tmp_path):

@@ -12,6 +12,7 @@ from lava_thesis.data import (
     load_sentiment,
     train_test_split,
 )
+from lava_thesis.lite.text import Vocab, encode_sentences, tokenize
 
 
 def test_real_sentences(data_root):
@@ -32,7 +33,7 @@ def test_source_subset_order(data_root):
 
 @pytest.mark.parametrize(
     ("line", "lineno"),
-    [("no tab here 1", 2), ("bad label\t2", 2), ("\t1", 2)],
+    [("no tab here 1", 2), ("bad label\t2", 2), ("\t1", 2), ("\ufeff \t1", 2)],
 )
 def test_malformed_line(tmp_path, line, lineno):
     d = tmp_path / "sentiment"
@@ -51,9 +52,21 @@ def test_blank_lines_and_crlf(tmp_path):
     assert sentences == ["fine", "awful"] and labels.tolist() == [1, 0]
 
 
+def test_lines_of_only_byte_order_marks_are_blank(tmp_path):
+    # U+FEFF is invisible and the tokenizer drops it: such a line is blank, not a sentence
+    # without tokens (which would stop encode_sentences later)
+    d = tmp_path / "sentiment"
+    d.mkdir()
+    (d / "imdb_labelled.txt").write_text("fine\t1\n\ufeff\n \ufeff \nawful\t0\n")
+    sentences, labels, _ = load_sentiment(tmp_path, sources=("imdb",))
+    assert sentences == ["fine", "awful"] and labels.tolist() == [1, 0]
+    vocab = Vocab.build(tokenize(x) for x in sentences)
+    assert encode_sentences(sentences, vocab, 4)[1].tolist() == [1, 1]
+
+
 def test_missing_and_unknown(tmp_path):
     with pytest.raises(DataNotFoundError) as info:
-        load_sentiment(tmp_path)
+        load_sentiment(tmp_path, download=False)
     assert "amazon_cells_labelled.txt" in str(info.value)
     assert str(tmp_path / "sentiment") in str(info.value)
     with pytest.raises(ValueError, match="twitter"):
@@ -78,3 +91,55 @@ def test_kfold_covers_everything_once():
         assert not set(train) & set(test) and len(train) + len(test) == 10
     with pytest.raises(ValueError):
         kfold(10, k=1)
+
+
+def _files(tmp_path, **contents: bytes):
+    d = tmp_path / "sentiment"
+    d.mkdir(exist_ok=True)
+    for source, content in contents.items():
+        (d / f"{source}_labelled.txt").write_bytes(content)
+    return d
+
+
+def test_bom_and_cr_only_line_endings(tmp_path):
+    _files(tmp_path, yelp=b"\xef\xbb\xbfnice\t1\rmeh\t0\r", imdb=b"ok\t1\r\nno\t0\r\n")
+    sentences, labels, ids = load_sentiment(tmp_path, sources=("yelp", "imdb"))
+    assert sentences == ["nice", "meh", "ok", "no"]
+    assert labels.tolist() == [1, 0, 1, 0] and ids.tolist() == [0, 0, 1, 1]
+
+
+def test_a_missing_source_is_an_error_not_fewer_sentences(tmp_path):
+    _files(tmp_path, imdb=b"a\t1\n", yelp=b"b\t0\n")  # amazon_cells is missing
+    with pytest.raises(DataNotFoundError) as info:
+        load_sentiment(tmp_path, download=False)
+    assert "amazon_cells_labelled.txt" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"", "empty file"),
+        (b"\xef\xbb\xbf", "empty file"),
+        (b"\n \r\n\t\n", "no labelled sentences"),
+        (b"good\t1\ntwo\ttabs\t0\n", "line 2"),
+        (b"good\t1\rbad\t-1\r", "line 2"),
+        (b"good\t1\nbad\t\n", "line 2"),
+        (b"good\t1\nbad\t0.0\n", "line 2"),
+        (b"good\t1\n\xff\t0\n", "invalid UTF-8 at line 2"),
+        (b"good\t1\nbin\x01\t0\n", "control character U\\+0001 at line 2"),
+    ],
+)
+def test_bad_files_name_file_and_line(tmp_path, content, match):
+    _files(tmp_path, amazon_cells=content)
+    with pytest.raises(DataFormatError, match=match) as info:
+        load_sentiment(tmp_path, sources=("amazon_cells",))
+    assert "amazon_cells_labelled.txt" in str(info.value)
+
+
+def test_directory_in_place_of_a_file_and_repeated_sources(tmp_path):
+    (_files(tmp_path) / "imdb_labelled.txt").mkdir()
+    with pytest.raises(DataFormatError, match="is a directory") as info:
+        load_sentiment(tmp_path, sources=("imdb",))
+    assert "imdb_labelled.txt" in str(info.value)
+    with pytest.raises(ValueError, match="distinct"):
+        load_sentiment(tmp_path, sources=("yelp", "yelp"))

@@ -100,3 +100,111 @@ def test_matches_scipy_on_real_file(data_root):
     rate, ints = wavfile.read(path)
     assert rate == 8000
     np.testing.assert_array_equal(read_wav(path), (ints / 32768.0).astype(np.float32))
+
+
+def _wav_bytes(tmp_path, samples=None, rate=8000) -> bytes:
+    """A valid 16-bit mono WAV written by the stdlib ``wave`` module (via write_wav)."""
+    samples = np.linspace(-0.5, 0.5, 64) if samples is None else samples
+    return write_wav(tmp_path / "valid.wav", samples, rate=rate).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "match"),
+    [
+        ("rate0.wav", _riff(_fmt(rate=0), b"\0" * 8), "sample rate 0 Hz"),
+        ("rate1.wav", _riff(_fmt(rate=1), b"\0" * 8192), r"sample rate 1 Hz outside \[1000"),
+        ("rate_huge.wav", _riff(_fmt(rate=500_000), b"\0" * 8), "outside"),
+        ("zero_channels.wav", _riff(_fmt(channels=0), b"\0" * 8), "not mono: 0 channels"),
+        ("two_data.wav", _riff(_fmt(), b"\0" * 8, extra=b"data\x02\x00\x00\x00ab"), "two data"),
+        ("two_fmt.wav", _riff(_fmt(), b"\0" * 8, extra=b"fmt " + struct.pack("<I", 16) + _fmt()),
+         "two fmt"),
+        ("big_list.wav", _riff(_fmt(), b"\0" * 8, extra=b"LIST\xff\xff\x00\x00ab"),
+         "'LIST' chunk at byte 36 declares 65535 bytes"),
+        ("align3.wav", _riff(struct.pack("<HHIIHH", 1, 1, 8000, 24000, 3, 16), b"\0" * 6),
+         "unsupported 16-bit samples, block 3"),
+        ("align_odd.wav", _riff(struct.pack("<HHIIHH", 1, 1, 8000, 8000, 1, 16), b"\0" * 6),
+         "block 1"),
+        ("byterate.wav", _riff(struct.pack("<HHIIHH", 1, 1, 8000, 16001, 2, 16), b"\0" * 6),
+         "byte rate 16001"),
+        ("short_fmt.wav", _riff(_fmt()[:14], b"\0" * 8), "fmt chunk of only 14 bytes"),
+    ],
+)
+def test_corrupt_headers_are_refused(tmp_path, name, content, match):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataFormatError, match=match) as info:
+        read_wav(path, expected_rate=None)
+    assert name in str(info.value)
+
+
+def test_riff_size_past_the_end_and_nonprintable_chunk_id(tmp_path):
+    good = _wav_bytes(tmp_path)
+    path = tmp_path / "riff.wav"
+    path.write_bytes(good[:4] + struct.pack("<I", len(good)) + good[8:])  # 8 bytes too many
+    with pytest.raises(DataFormatError, match="RIFF header declares"):
+        read_wav(path)
+    path.write_bytes(good[:50] + b"\0\0" + good[50:])  # two bytes inserted into the samples
+    with pytest.raises(DataFormatError, match="2 bytes after the end of the RIFF chunk"):
+        read_wav(path)
+    # shorten the data chunk by 8 bytes: its last 8 zero bytes now look like a chunk with id
+    # b"\0\0\0\0" and size 0, which must not pass as a harmless unknown chunk
+    zeros = _wav_bytes(tmp_path, np.zeros(64))
+    cut = zeros.replace(b"data" + struct.pack("<I", 128), b"data" + struct.pack("<I", 120))
+    path.write_bytes(cut)
+    with pytest.raises(DataFormatError, match="corrupt chunk id"):
+        read_wav(path)
+
+
+def test_one_hertz_file_is_refused_without_resampling_it(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "1hz.wav"
+    path.write_bytes(_riff(_fmt(rate=1), b"\x01\x00" * 4096))  # 8 KB
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataFormatError, match="sample rate 1 Hz"):
+            read_wav(path, resample=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000  # it used to resample: 369 MB for this 8 KB file
+
+
+def test_resampling_is_bounded(tmp_path, monkeypatch):
+    from lava_thesis.data import wav
+
+    path = write_wav(tmp_path / "odd.wav", np.zeros(100), rate=8001)
+    with pytest.raises(DataFormatError, match="cannot resample 8001 Hz") as info:
+        read_wav(path, resample=True)  # 8000/8001: a 160,021-tap filter
+    assert "odd.wav" in str(info.value)
+    path = write_wav(tmp_path / "long.wav", np.zeros(1000), rate=4000)
+    monkeypatch.setattr(wav, "MAX_SAMPLES", 1999)
+    with pytest.raises(DataFormatError, match="2000 samples"):
+        read_wav(path, resample=True)
+    monkeypatch.setattr(wav, "MAX_SAMPLES", 2000)
+    assert read_wav(path, resample=True).shape == (2000,)
+    with pytest.raises(ValueError, match="expected_rate"):
+        read_wav(path, expected_rate=0)
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path, monkeypatch):
+    from lava_thesis.data import wav
+
+    path = write_wav(tmp_path / "big.wav", np.zeros(1000))
+    monkeypatch.setattr(wav, "MAX_WAV_BYTES", 1000)
+    with pytest.raises(DataFormatError, match="2044 bytes, more than the limit of 1000") as info:
+        read_wav(path)
+    assert "big.wav" in str(info.value)
+
+
+def test_not_a_regular_file(tmp_path):
+    from lava_thesis.data import DataNotFoundError
+
+    (tmp_path / "dir.wav").mkdir()
+    with pytest.raises(DataFormatError, match="is a directory") as info:
+        read_wav(tmp_path / "dir.wav")
+    assert "dir.wav" in str(info.value)
+    with pytest.raises(DataFormatError, match="character device"):
+        read_wav("/dev/zero")  # would be an endless read if it were opened
+    with pytest.raises(DataNotFoundError, match="gone.wav"):
+        read_wav(tmp_path / "gone.wav")

@@ -123,6 +123,10 @@ def test_frames_reject_out_of_bounds_events_naming_the_field():
     ev = make_events([0, 34], [0, 0], [0, 1], [0, 1])
     with pytest.raises(ValueError, match="'x' outside"):
         events_to_frames(ev, (34, 34), 2, 100)
+    one = make_events([0], [0], [0], [0])
+    for n_bins, duration in ((0, 100), (2.5, 100), (2, float("nan")), (2, 0), (2, 1e3)):
+        with pytest.raises(ValueError, match="n_bins must be an integer"):
+            events_to_frames(one, (34, 34), n_bins, duration)
     with pytest.raises(ValueError, match="'y' outside"):
         events_to_frames(make_events([0], [40], [0], [0]), (34, 34), 2, 100)
 

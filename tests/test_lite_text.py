@@ -85,3 +85,29 @@ def test_real_sentences_all_have_tokens(data_root):
     vocab = Vocab.build(tokenize(s) for s in sentences[:100])
     ids, lengths = encode_sentences(sentences, vocab, 40)
     assert ids.shape == (3000, 40) and lengths.min() >= 1
+
+
+def test_bom_and_line_endings_are_not_tokens():
+    assert tokenize("\ufeffGood\r\nmovie\rok\n") == ["good", "movie", "ok"]
+    assert tokenize("wo\ufeffrd") == ["word"]  # a zero-width no-break space inside a word
+    assert tokenize("\ufeff") == []
+
+
+def test_empty_training_text_is_an_error_not_an_empty_vocabulary():
+    with pytest.raises(ValueError, match="no tokens"):
+        Vocab.build([])
+    with pytest.raises(ValueError, match="no tokens"):
+        Vocab.build([tokenize(""), tokenize(" \r\n\ufeff")])
+    with pytest.raises(ValueError, match="non-empty strings"):
+        Vocab(("<pad>", "<unk>", ""))
+
+
+def test_pad_sequences_refuses_bad_ids_and_huge_matrices():
+    from lava_thesis.lite.text import MAX_PAD_ELEMENTS
+
+    for bad in ([1, -2], [1, 2**64], [1.5], ["3"]):
+        with pytest.raises(ValueError, match="sequence 1 holds ids"):
+            pad_sequences([[3], bad], 4)
+    with pytest.raises(ValueError, match="exceed"):
+        pad_sequences([[3], [4]], MAX_PAD_ELEMENTS // 2 + 1)  # would be a 512 MiB matrix
+    assert pad_sequences([[np.int64(3)]], 2)[0].tolist() == [[3, 0]]

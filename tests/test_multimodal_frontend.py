@@ -100,3 +100,84 @@ def test_shipped_fsdd_subset_is_real_and_split_as_fsdd(data_root):
     for rec in train + test:
         real = data_root / "fsdd" / "recordings" / rec.path.name
         assert rec.path.read_bytes() == real.read_bytes()
+
+
+def _npz_bytes(**arrays) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _npz_with_header(header: dict, labels: np.ndarray) -> bytes:
+    """An npz whose images.npy holds only a header (e.g. one declaring a huge shape)."""
+    import io
+    import zipfile
+
+    npy = io.BytesIO()
+    np.lib.format.write_array_header_1_0(npy, header)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("images.npy", npy.getvalue())
+        with archive.open("labels.npy", "w") as member:
+            np.lib.format.write_array(member, labels)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("corruption", ["truncated", "garbage", "empty", "wrong_key", "shape",
+                                        "nan", "labels", "huge_header", "directory"])
+def test_corrupt_cache_is_detected_and_rebuilt(tmp_path, monkeypatch, corruption):
+    _fake_fsdd(tmp_path / "data")
+    cache = tmp_path / "cache"
+    images, labels = features.fsdd_images("train", tmp_path / "data", cache_dir=cache)
+    (path,) = cache.glob("*.npz")
+    good = path.read_bytes()
+    bad = {
+        "truncated": good[: len(good) // 2],
+        "garbage": b"\x93NUMPY" + bytes(range(256)),
+        "empty": b"",
+        "wrong_key": _npz_bytes(imgs=images, labels=labels),
+        "shape": _npz_bytes(images=images[:1], labels=labels[:1]),
+        "nan": _npz_bytes(images=np.full(images.shape, np.nan), labels=labels),
+        "labels": _npz_bytes(images=images, labels=labels[::-1].copy()),
+        # a header declaring 2**40 images must be refused before anything is allocated
+        "huge_header": _npz_with_header({"descr": "|u1", "fortran_order": False,
+                                         "shape": (2**40, 28, 28)}, labels),
+    }.get(corruption)
+    path.unlink()
+    if bad is None:
+        path.mkdir()  # a directory where the cache file belongs: recompute, warn, no crash
+        with pytest.warns(UserWarning, match="could not write the feature cache"):
+            again, again_labels = features.fsdd_images("train", tmp_path / "data",
+                                                       cache_dir=cache)
+    else:
+        path.write_bytes(bad)
+        loads = []
+        with monkeypatch.context() as patch:
+            real_load = np.load
+            patch.setattr(features.np, "load",
+                          lambda *a, **k: loads.append(a) or real_load(*a, **k))
+            again, again_labels = features.fsdd_images("train", tmp_path / "data",
+                                                       cache_dir=cache)
+        if corruption in ("huge_header", "shape", "wrong_key", "nan"):
+            assert not loads  # refused from the array headers: no array was read
+        monkeypatch.setattr(features, "audio_image", _boom)  # the rebuilt cache is used now
+        third, _ = features.fsdd_images("train", tmp_path / "data", cache_dir=cache)
+        np.testing.assert_array_equal(third, images)
+        assert path.read_bytes() != bad
+    np.testing.assert_array_equal(again, images)
+    np.testing.assert_array_equal(again_labels, labels)
+    assert [p.name for p in cache.iterdir()] == [path.name]  # no temporary file left behind
+
+
+def _boom(*args, **kwargs):
+    raise AssertionError("recomputed despite a valid cache")
+
+
+def test_silent_recording_with_noise_names_the_file(tmp_path):
+    rec = _fake_fsdd(tmp_path / "data")
+    write_wav(rec / "1_alice_7.wav", np.zeros(4000), 8000)
+    with pytest.raises(features.DataFormatError, match="silent") as info:
+        features.fsdd_images("train", tmp_path / "data", cache_dir=tmp_path / "c", snr_db=5.0)
+    assert "1_alice_7.wav" in str(info.value)

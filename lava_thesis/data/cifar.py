@@ -4,68 +4,83 @@ Layout under the data root (as the official tarballs extract)::
 
     cifar-10-batches-py/{data_batch_1..5, test_batch}
     cifar-100-python/{train, test}
+
+A batch is read without trusting it: the pickle is first walked opcode by opcode (every
+length it declares must be present in the file, memo indices must be sequential), then
+loaded by an unpickler that knows only plain containers and builds numpy arrays itself
+(see :mod:`lava_thesis.data.cifar_pickle`), and finally checked: ``b'data'`` exactly
+``(N, 3072)`` uint8, ``N >= 1`` labels of integer type in range, and ``N * 3072`` no more
+bytes than the file holds.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import shutil
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 import numpy as np
 
-from lava_thesis.data.download import RemoteFile, ensure_files
+from lava_thesis.data.binfile import file_size, open_regular, read_exact
+from lava_thesis.data.cifar_pickle import load_restricted
+from lava_thesis.data.download import RemoteFile, ensure_files, file_digest
 from lava_thesis.data.errors import DataFormatError, DataNotFoundError
 from lava_thesis.data.root import resolve_data_dir
+from lava_thesis.data.sources import CIFAR10, CIFAR100  # the official tarballs and their md5
 
-CIFAR10 = RemoteFile(
-    "cifar-10-python.tar.gz",
-    "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-    md5="c58f30108f718f92721af3b95e74349a",
-)
-CIFAR100 = RemoteFile(
-    "cifar-100-python.tar.gz",
-    "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
-    md5="eb9058c3a382ffc7106e4002c42a8d85",
-)
-# Globals a CIFAR pickle may reference (numpy arrays; bytes pickled by Python 3, protocol 2).
-_ALLOWED = {
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("_codecs", "encode"),
-}
+#: Default largest batch file read (CIFAR-100's training batch is 155 MB).
+MAX_BATCH_BYTES = 512 << 20
+#: Largest total a tarball may extract to (both official tarballs extract to under 200 MB);
+#: checked from the member headers before anything is written.
+MAX_EXTRACT_BYTES = 1 << 30
+IMAGE_BYTES = 3 * 32 * 32
 
 
-class _Unpickler(pickle.Unpickler):
-    """Refuses every global but the few that plain numpy arrays need (no code execution)."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in _ALLOWED:
-            raise pickle.UnpicklingError(f"global {module}.{name} is not allowed")
-        return super().find_class(module, name)
+def _labels(path: Path, raw, n: int, label_key: bytes, n_classes: int, expected: str):
+    """The labels as int64, or a DataFormatError: integers only (no bools, floats, text)."""
+    if isinstance(raw, np.ndarray):
+        ok = raw.ndim == 1 and raw.dtype.kind in "iu"
+        values = raw if ok else None
+    elif isinstance(raw, list):
+        ok = all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in raw)
+        values = raw if ok else None
+    else:
+        ok, values = False, None
+    if not ok:
+        raise DataFormatError(path, f"{label_key!r} is not a list of integers", expected)
+    if len(values) != n:
+        raise DataFormatError(path, f"{len(values)} labels for {n} images", expected)
+    try:
+        labels = np.array(values, dtype=np.int64)
+    except (OverflowError, ValueError, TypeError) as exc:
+        raise DataFormatError(path, f"label values outside [0, {n_classes})", expected) from exc
+    if labels.min() < 0 or labels.max() >= n_classes:
+        raise DataFormatError(path, f"label values outside [0, {n_classes})", expected)
+    return labels
 
 
 def read_cifar_batch(
-    path: str | os.PathLike, label_key: bytes = b"labels", n_classes: int = 10
+    path: str | os.PathLike,
+    label_key: bytes = b"labels",
+    n_classes: int = 10,
+    *,
+    max_bytes: int = MAX_BATCH_BYTES,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Read one pickled CIFAR batch.
+    """Read one pickled CIFAR batch (checks: see the module docstring).
 
     Parameters
     ----------
     path : str or os.PathLike
-        The batch file (a protocol-2 pickle of a dict with bytes keys).
+        The batch file (a protocol-2 pickle of a dict with bytes keys); a regular file.
     label_key : bytes
         ``b"labels"`` (CIFAR-10), ``b"fine_labels"`` or ``b"coarse_labels"`` (CIFAR-100).
     n_classes : int
         Labels must lie in ``[0, n_classes)``.
+    max_bytes : int
+        Largest file accepted.
 
     Returns
     -------
@@ -76,48 +91,70 @@ def read_cifar_batch(
 
     Raises
     ------
+    DataNotFoundError
+        The file does not exist.
     DataFormatError
-        A truncated or corrupt pickle, missing keys, or wrong shapes or label values.
+        Not a regular file, too large, a truncated, corrupt or disallowed pickle, missing
+        keys, or wrong shapes, types or label values.
     """
     path = Path(path)
     expected = f"CIFAR python pickle: dict with b'data' (N, 3072) uint8 and {label_key!r}"
+    with open_regular(path, expected) as handle:
+        size = file_size(handle)
+        if size > max_bytes:
+            raise DataFormatError(path, f"size {size} over the limit of {max_bytes}", expected)
+        try:
+            raw = bytes(read_exact(handle, size))
+        except OSError as exc:
+            raise DataFormatError(path, f"read error ({exc})", expected) from exc
     try:
-        with open(path, "rb") as handle:
-            batch = _Unpickler(handle, encoding="bytes").load()
+        batch = load_restricted(raw)
     except Exception as exc:  # truncated/corrupt pickles raise many kinds of errors
         raise DataFormatError(
             path, f"cannot unpickle ({type(exc).__name__}: {exc})", expected
         ) from exc
     if not isinstance(batch, dict) or b"data" not in batch or label_key not in batch:
-        keys = sorted(batch) if isinstance(batch, dict) else type(batch).__name__
+        keys = [repr(k) for k in batch][:10] if isinstance(batch, dict) else type(batch).__name__
         raise DataFormatError(path, f"wrong keys: {keys}", expected)
     data = batch[b"data"]
     if (
-        not isinstance(data, np.ndarray)
+        type(data) is not np.ndarray
         or data.dtype != np.uint8
         or data.ndim != 2
-        or data.shape[1] != 3072
+        or data.shape[1] != IMAGE_BYTES
+        or data.shape[0] < 1
+        or not data.flags.c_contiguous
     ):
         shape = getattr(data, "shape", None)
-        raise DataFormatError(path, f"b'data' is {type(data).__name__} {shape}", expected)
-    try:
-        labels = np.asarray(batch[label_key], dtype=np.int64)
-    except (TypeError, ValueError) as exc:
-        raise DataFormatError(path, f"{label_key!r} are not integers", expected) from exc
-    if labels.shape != (len(data),):
-        raise DataFormatError(path, f"{labels.shape} labels for {len(data)} images", expected)
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise DataFormatError(path, f"label values outside [0, {n_classes})", expected)
+        dtype = getattr(data, "dtype", None)
+        raise DataFormatError(
+            path, f"b'data' is {type(data).__name__} {dtype} {shape}", expected
+        )
+    if data.nbytes > size:
+        raise DataFormatError(
+            path, f"b'data' claims {data.nbytes} bytes, more than the file's {size}", expected
+        )
+    labels = _labels(path, batch[label_key], len(data), label_key, n_classes, expected)
     images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
     return np.ascontiguousarray(images), labels
 
 
 def _safe_extract(tar_path: Path, root: Path, folder: str) -> None:
-    """Extract ``tar_path`` into ``root`` via a temp dir; refuse members outside ``folder/``."""
+    """Extract ``tar_path`` into ``root`` via a temp dir; refuse members outside ``folder/``,
+    links and special files, a member over ``MAX_BATCH_BYTES`` and a total over
+    ``MAX_EXTRACT_BYTES`` (from the headers, before anything is written)."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder}.", dir=root))
     try:
         with tarfile.open(tar_path, "r:*") as tar:
-            for member in tar.getmembers():
+            total = 0
+            for member in tar:  # one header at a time: a bomb is refused before it is read
+                total += member.size if member.isfile() else 0
+                if member.size > MAX_BATCH_BYTES or total > MAX_EXTRACT_BYTES:
+                    raise DataFormatError(
+                        tar_path,
+                        f"member {member.name!r} of {member.size} bytes (total so far {total})",
+                        f"members of at most {MAX_BATCH_BYTES} bytes, {MAX_EXTRACT_BYTES} in all",
+                    )
                 parts = PurePosixPath(member.name).parts
                 if (
                     not parts
@@ -135,7 +172,7 @@ def _safe_extract(tar_path: Path, root: Path, folder: str) -> None:
             else:  # Python < 3.11.4; members were checked above
                 tar.extractall(tmp)  # noqa: S202
         os.replace(tmp / folder, root / folder)
-    except (tarfile.TarError, EOFError, OSError) as exc:
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise DataFormatError(tar_path, f"cannot extract ({exc})", "a gzipped tarball") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -156,6 +193,9 @@ def _dataset_dir(
             f"{remote.url}, md5 {remote.md5}",
             exc.reason,
         ) from exc
+    digest = file_digest(tar_path, "md5")  # a local tarball too: a corrupt one is not extracted
+    if digest != remote.md5:
+        raise DataFormatError(tar_path, f"md5 {digest}", f"the official tarball, md5 {remote.md5}")
     _safe_extract(tar_path, root, folder)
     return root / folder
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -11,45 +12,17 @@ from lava_thesis.data.download import RemoteFile, ensure_files
 from lava_thesis.data.errors import DataFormatError
 from lava_thesis.data.idx import read_idx
 from lava_thesis.data.root import resolve_data_dir
+from lava_thesis.data.sources import FASHION_MNIST_MD5, FASHION_MNIST_URLS, MNIST_MD5, MNIST_URLS
+from lava_thesis.data.sources import MNIST_RAW_MD5 as MNIST_RAW_MD5  # re-exported
 
 SPLITS = {"train": "train", "test": "t10k"}
 
-# dataset -> (folder, base URLs (first is primary), md5 of the official *.gz files)
-DATASETS: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
-    "mnist": (
-        "mnist",
-        (
-            "https://ossci-datasets.s3.amazonaws.com/mnist/",
-            "http://yann.lecun.com/exdb/mnist/",
-        ),
-        {
-            "train-images-idx3-ubyte": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-            "train-labels-idx1-ubyte": "d53e105ee54ea40749a09fcbcd1e9432",
-            "t10k-images-idx3-ubyte": "9fb629c4189551a2d022fa330f9573f3",
-            "t10k-labels-idx1-ubyte": "ec29112dd5afa0611ce80d1b7f02629c",
-        },
-    ),
-    "fashion-mnist": (
-        "fashion-mnist",
-        (
-            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-            "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
-        ),
-        {
-            "train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-            "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
-            "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
-            "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
-        },
-    ),
-}
-
-# MD5 of the uncompressed official MNIST files (the same for any re-compression).
-MNIST_RAW_MD5 = {
-    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
-    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
-    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
-    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+# dataset -> (folder, base URLs (first is primary), md5 of the official *.gz files); the URLs
+# and checksums live in lava_thesis.data.sources. MNIST_RAW_MD5 (imported from there) holds the
+# md5 of the uncompressed official MNIST files.
+DATASETS: dict[str, tuple[str, tuple[str, ...], Mapping[str, str]]] = {
+    "mnist": ("mnist", MNIST_URLS, MNIST_MD5),
+    "fashion-mnist": ("fashion-mnist", FASHION_MNIST_URLS, FASHION_MNIST_MD5),
 }
 
 

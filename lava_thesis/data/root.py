@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from lava_thesis.data.errors import DataFormatError, DataNotFoundError
+
 ENV_VAR = "LAVA_THESIS_DATA"
 
 
@@ -37,9 +39,10 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
 
     Raises
     ------
-    FileNotFoundError
-        An explicitly given directory (argument or environment variable) does not exist.
-    NotADirectoryError
+    DataNotFoundError
+        An explicitly given directory (argument or environment variable) does not exist
+        (a ``FileNotFoundError``; the message names the directory and where it came from).
+    DataFormatError
         It exists but is not a directory.
     """
     if data_dir is not None and str(data_dir) != "":
@@ -49,7 +52,8 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
     else:
         return default_cache_dir()
     if not path.exists():
-        raise FileNotFoundError(f"data directory {path} (from {source}) does not exist")
+        raise DataNotFoundError(path.parent, [f"{path.name}/"],
+                                reason=f"data directory {path} (from {source}) does not exist")
     if not path.is_dir():
-        raise NotADirectoryError(f"data directory {path} (from {source}) is not a directory")
+        raise DataFormatError(path, f"not a directory (from {source})", "a data directory")
     return path

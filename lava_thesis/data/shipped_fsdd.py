@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from lava_thesis.atomic import atomic_path
 from lava_thesis.data.fsdd import load_fsdd
 
 SHIPPED_ROOT = Path(__file__).with_name("shipped")
@@ -26,10 +27,15 @@ def shipped_fsdd_root() -> Path:
 def build_shipped_fsdd(data_dir: str | Path | None = None, root: str | Path = SHIPPED_ROOT,
                        takes: tuple[int, ...] = TAKES) -> int:
     """Copy the recordings with the given take indices from the full FSDD in ``data_dir``
-    into ``<root>/fsdd/recordings``; returns how many were copied."""
+    into ``<root>/fsdd/recordings``; returns how many were copied.
+
+    The source recordings are listed and checked by :func:`lava_thesis.data.fsdd.load_fsdd`
+    (regular files with parsing, unique names), so a FIFO or device is never copied from.
+    """
     target = Path(root) / "fsdd" / "recordings"
     target.mkdir(parents=True, exist_ok=True)
     chosen = [r for r in load_fsdd("all", data_dir) if r.index in takes]
-    for rec in chosen:
-        shutil.copyfile(rec.path, target / rec.path.name)
+    for rec in chosen:  # load_fsdd checked they are regular files; copy each atomically
+        with atomic_path(target / rec.path.name) as tmp:
+            shutil.copyfile(rec.path, tmp)
     return len(chosen)

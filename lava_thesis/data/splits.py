@@ -1,4 +1,8 @@
-"""Seeded index splits: a train/test split, a stratified one, and k folds."""
+"""Seeded index splits: a train/test split, a stratified one, and k folds.
+
+Experiments take their validation split from :func:`lava_thesis.protocol.validation_split`
+(built on :func:`stratified_split`).
+"""
 
 from __future__ import annotations
 
@@ -34,13 +38,19 @@ def train_test_split(
 def stratified_split(groups: np.ndarray, test_fraction: float, seed: int
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Sorted train/test indices; each group value gives ``round(n_g * test_fraction)`` of
-    its ``n_g`` samples (chosen at random, seeded) to test."""
+    its ``n_g`` samples (chosen at random, seeded) to test.
+
+    The stratified split behind :func:`lava_thesis.protocol.validation_split` (which carves
+    the validation set off the training data). ``groups`` is 1-D; ``test_fraction`` in [0, 1].
+    """
+    if not 0.0 <= test_fraction <= 1.0:
+        raise ValueError(f"test_fraction must be in [0, 1], got {test_fraction}")
     groups = np.asarray(groups)
     rng = np.random.default_rng(seed)
     test = [rng.permutation(np.flatnonzero(groups == g))[:int(round((groups == g).sum()
                                                                       * test_fraction))]
             for g in np.unique(groups)]
-    test_idx = np.sort(np.concatenate(test))
+    test_idx = np.sort(np.concatenate(test)) if test else np.zeros(0, dtype=np.int64)
     return np.setdiff1d(np.arange(len(groups)), test_idx), test_idx
 
 

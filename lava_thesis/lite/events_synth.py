@@ -201,8 +201,10 @@ def events_to_frames(events: np.ndarray, sensor_size: tuple[int, int], n_bins: i
     left out, so ``frames.sum()`` is the number of events in ``[0, duration_us)``. ``events``
     are validated with :func:`~lava_thesis.data.events.check_events` (errors name the field).
     """
-    if n_bins < 1 or duration_us <= 0:
-        raise ValueError(f"n_bins must be >= 1 and duration_us > 0, got {n_bins}, {duration_us}")
+    if (not isinstance(n_bins, int | np.integer) or n_bins < 1
+            or not isinstance(duration_us, int | np.integer) or duration_us <= 0):
+        raise ValueError("n_bins must be an integer >= 1 and duration_us an integer > 0, "
+                         f"got {n_bins!r}, {duration_us!r}")
     check_events(events, sensor_size)
     width, height = sensor_size
     ev = events[events["t"] < duration_us]

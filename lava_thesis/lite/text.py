@@ -33,12 +33,17 @@ __all__ = ["BOS", "EOS", "PAD", "PAD_ID", "UNK", "UNK_ID", "Vocab", "encode_sent
 PAD, UNK = "<pad>", "<unk>"
 BOS, EOS = "<bos>", "<eos>"  #: optional specials (``Vocab.build(..., specials=(BOS, EOS))``)
 PAD_ID, UNK_ID = 0, 1
+MAX_PAD_ELEMENTS = 2**26  #: largest id matrix pad_sequences makes (64 Mi int64 ids, 512 MiB)
 _TOKEN = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
 
 
 def tokenize(text: str) -> list[str]:
-    """Lowercased word and punctuation tokens of ``text`` (see the module docstring)."""
-    return _TOKEN.findall(text.lower())
+    """Lowercased word and punctuation tokens of ``text`` (see the module docstring).
+
+    A byte-order mark / zero-width no-break space (U+FEFF) is invisible, so it is dropped
+    rather than made a token; ``\\r``, ``\\n`` and other whitespace only separate tokens.
+    """
+    return _TOKEN.findall(text.lower().replace("\ufeff", ""))
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class Vocab:
     def __post_init__(self) -> None:
         if tuple(self.itos[:2]) != (PAD, UNK) or len(set(self.itos)) != len(self.itos):
             raise ValueError("itos must start with '<pad>', '<unk>' and hold no duplicates")
+        if not all(isinstance(t, str) and t for t in self.itos):
+            raise ValueError("itos must hold non-empty strings")
         object.__setattr__(self, "itos", tuple(self.itos))
         object.__setattr__(self, "stoi", {s: i for i, s in enumerate(self.itos)})
 
@@ -68,12 +75,20 @@ class Vocab:
             Total number of ids, all specials included (>= 2 + len(specials)).
         specials : sequence of str
             Extra special tokens (e.g. ``(BOS, EOS)``) given ids 2, 3, ... in this order.
+
+        Raises
+        ------
+        ValueError
+            Bad ``min_count``/``max_size``, or no tokens at all (an empty training text gives
+            no vocabulary rather than one of specials only).
         """
         fixed = (PAD, UNK, *specials)
         if min_count < 1 or (max_size is not None and max_size < len(fixed)):
             raise ValueError(f"min_count must be >= 1 and max_size >= {len(fixed)}, got "
                              f"{min_count}, {max_size}")
         counts = Counter(t for tokens in token_lists for t in tokens if t not in fixed)
+        if not counts:
+            raise ValueError("no tokens to build a vocabulary from (empty training text)")
         kept = sorted((t for t, c in counts.items() if c >= min_count),
                       key=lambda t: (-counts[t], t))
         if max_size is not None:
@@ -101,16 +116,23 @@ def pad_sequences(seqs: Sequence[Sequence[int]], max_len: int) -> tuple[np.ndarr
     Raises
     ------
     ValueError
-        ``max_len < 1`` or an empty sequence (the message gives its index).
+        ``max_len < 1``, ``len(seqs) * max_len > MAX_PAD_ELEMENTS`` (2**26, a 512 MiB
+        matrix), or an empty sequence or one holding anything but non-negative integer ids
+        (the message gives its index).
     """
     if max_len < 1:
         raise ValueError(f"max_len must be >= 1, got {max_len}")
+    if len(seqs) * max_len > MAX_PAD_ELEMENTS:
+        raise ValueError(f"{len(seqs)} sequences of max_len {max_len} exceed "
+                         f"{MAX_PAD_ELEMENTS} ids")
     ids = np.full((len(seqs), max_len), PAD_ID, np.int64)
     lengths = np.zeros(len(seqs), np.int64)
     for i, seq in enumerate(seqs):
         if len(seq) == 0:
             raise ValueError(f"sequence {i} is empty")
         kept = list(seq[:max_len])
+        if not all(isinstance(t, (int, np.integer)) and 0 <= t < 2**63 for t in kept):
+            raise ValueError(f"sequence {i} holds ids other than non-negative integers")
         ids[i, :len(kept)] = kept
         lengths[i] = len(kept)
     return ids, lengths
