@@ -6,7 +6,7 @@ import h5py
 import numpy as np
 import pytest
 
-from lava_thesis.data.errors import DataFormatError
+from lava_thesis.errors import ModelFileError
 from lava_thesis.multimodal.engine import MultimodalNetwork
 from lava_thesis.multimodal.lava_net import lava_run_pair
 from lava_thesis.multimodal.model_io import load_pair_model, save_pair_model
@@ -136,13 +136,13 @@ def test_model_file_round_trip_and_corrupt_files(tmp_path, rng):
 
     with h5py.File(path, "r+") as f:
         f["w_audio_image"][0, 0] = -1.0
-    with pytest.raises(DataFormatError, match="only excite") as err:
+    with pytest.raises(ModelFileError, match="only excite") as err:
         load_pair_model(path)
     assert "m.h5" in str(err.value)
     with h5py.File(path, "r+") as f:
         del f["audio"]["theta"]
-    with pytest.raises(DataFormatError, match="group '/audio': missing datasets"):
+    with pytest.raises(ModelFileError, match="dataset 'audio/theta' missing"):
         load_pair_model(path)
     (tmp_path / "junk.h5").write_bytes(b"not hdf5")
-    with pytest.raises(DataFormatError, match="not an HDF5 file"):
+    with pytest.raises(ModelFileError, match="not a readable HDF5 file"):
         load_pair_model(tmp_path / "junk.h5")

@@ -6,7 +6,7 @@ import h5py
 import numpy as np
 import pytest
 
-from lava_thesis.data.errors import DataFormatError
+from lava_thesis.errors import ModelFileError
 from lava_thesis.stdp import STDPNetwork, STDPParams, assign_labels, predict
 from lava_thesis.stdp import kernels as K
 from lava_thesis.stdp.cost import bits_per_weight, synapse_cost
@@ -99,16 +99,16 @@ def _corrupt(path, edit):
 
 @pytest.mark.parametrize("edit, message", [
     (lambda f: f.attrs.__setitem__("format", "other"), "not a lava-thesis STDP model"),
-    (lambda f: f.__delitem__("theta"), "missing datasets"),
+    (lambda f: f.__delitem__("theta"), "dataset 'theta' missing"),
     (lambda f: (f.__delitem__("mask"), f.create_dataset("mask", data=np.ones((2, 2)))),
      "shape"),
-    (lambda f: f["weights"].__setitem__((0, 0), -1.0), ">= 0"),
+    (lambda f: f["weights"].__setitem__((0, 0), -1.0), "outside \\[0, "),
     (lambda f: f.attrs.__setitem__("params", "{\"n_exc\": -1}"), "params"),
 ])
 def test_corrupt_model_files_are_named(tmp_path, edit, message):
     path = save_model(tmp_path / "m.h5", STDPNetwork(SMALL), np.zeros(5), {})
     _corrupt(path, edit)
-    with pytest.raises(DataFormatError, match=message) as err:
+    with pytest.raises(ModelFileError, match=message) as err:
         load_model(path)
     assert "m.h5" in str(err.value)
 
@@ -116,7 +116,7 @@ def test_corrupt_model_files_are_named(tmp_path, edit, message):
 def test_not_hdf5(tmp_path):
     bad = tmp_path / "junk.h5"
     bad.write_bytes(b"not hdf5")
-    with pytest.raises(DataFormatError, match="junk.h5"):
+    with pytest.raises(ModelFileError, match="junk.h5"):
         load_model(bad)
 
 

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from lava_thesis.deploy.netx_check import EXPECTED as NETX_EXPECTED
+from lava_thesis.deploy.netx_check import check_netx_file, first_layer_inputs
+from lava_thesis.errors import ModelFileError
 from lava_thesis.lava_run import run_lava
 
 #: Lava's fixed-point voltage per unit of SLAYER voltage: 64 (weight scale) x 2**6 (vth shift)
@@ -54,6 +57,15 @@ def netx_output_spikes(
         ``(N, C_out, T)`` output spikes, aligned so that ``out[n, :, t]`` is the network's output
         ``t`` steps after sample ``n`` started (the same alignment as SLAYER's forward with
         ``delay_shift=True``). The first :func:`synaptic_delay` steps are zero.
+
+    Raises
+    ------
+    ModelFileError
+        If ``net_path`` is not a valid netx network
+        (:func:`lava_thesis.deploy.netx_check.check_netx_file`, checked before Lava starts)
+        or lava-dl cannot build it.
+    ValueError
+        If ``spikes`` do not fit the network's first layer.
     """
     lava_shape, n, t, stream = _stream(net_path, spikes, input_bits)
 
@@ -124,6 +136,13 @@ def _stream(net_path: str | Path, spikes: np.ndarray, input_bits: int
         raise ValueError(f"input_bits must be >= 0, got {input_bits}")
     if not Path(net_path).is_file():
         raise FileNotFoundError(f"netx network file not found: {net_path}")
+    check_netx_file(net_path)  # before lava-dl reads it: ModelFileError naming the problem
+    kind, n_in = first_layer_inputs(net_path)
+    given = int(np.prod(spikes.shape[1:-1])) if kind != "conv" else spikes.shape[1]
+    if (kind == "conv") != (spikes.ndim == 5) or given != n_in:
+        raise ValueError(f"{net_path}: its first layer ({kind}) takes {n_in} input "
+                         f"{'channels' if kind == 'conv' else 'features'}; the spikes "
+                         f"{spikes.shape} do not fit")
     n, t = spikes.shape[0], spikes.shape[-1]
     # Lava's netx layers are (x, y, f) = (W, H, C): reverse torch's (C, H, W).
     lava_shape = tuple(reversed(spikes.shape[1:-1]))
@@ -139,8 +158,13 @@ def _network(net_path: str | Path, lava_shape: tuple[int, ...], t: int, input_bi
     from lava.lib.dl import netx
 
     kwargs = {"input_shape": lava_shape} if len(lava_shape) == 3 else {}
-    net = netx.hdf5.Network(net_config=str(net_path), reset_interval=t,
-                            input_message_bits=input_bits, **kwargs)
+    try:
+        net = netx.hdf5.Network(net_config=str(net_path), reset_interval=t,
+                                input_message_bits=input_bits, **kwargs)
+    except (IndexError, UnboundLocalError, KeyError, TypeError, ValueError, RuntimeError,
+            NotImplementedError, OSError) as err:  # lava-dl's errors on a file it cannot use
+        raise ModelFileError(net_path, f"lava-dl cannot build it ({type(err).__name__}: {err})",
+                             NETX_EXPECTED) from err
     if net.inp.shape != lava_shape:
         raise ValueError(f"{net_path} expects input shape {net.inp.shape}, got {lava_shape}")
     if input_bits:
@@ -225,10 +249,7 @@ def _lower_weight_exp(synapse, bits: int) -> None:
 
 
 def synaptic_delay(net_path: str | Path) -> int:
-    """Steps from input to output of a netx network: one per dense or conv layer."""
-    import h5py
+    """Steps from input to output of a netx network: one per dense or conv layer.
 
-    with h5py.File(net_path, "r") as handle:
-        layers = handle["layer"]
-        types = [layers[k]["type"][0].decode() for k in sorted(layers, key=int)]
-    return sum(kind in ("dense", "dense_rec", "conv") for kind in types)
+    The file is checked first (:func:`lava_thesis.deploy.netx_check.check_netx_file`)."""
+    return sum(kind in ("dense", "dense_rec", "conv") for kind in check_netx_file(net_path))

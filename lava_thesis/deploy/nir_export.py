@@ -74,6 +74,7 @@ import numpy as np
 import torch
 
 from lava_thesis.atomic import atomic_path
+from lava_thesis.model_check import nonfinite_parameters, require_finite_blocks
 
 if TYPE_CHECKING:
     import nir
@@ -104,9 +105,15 @@ def export_nir(
     -------
     nir.NIRGraph
         The graph that was written.
+
+    Raises
+    ------
+    ModelFileError
+        If a block's parameter or buffer is NaN or infinite (nothing is written).
     """
     import nir
 
+    require_finite_blocks(path, blocks)
     graph = to_nir(blocks, input_shape=input_shape, dt=dt, delay_nodes=delay_nodes,
                    readout=readout)
     with atomic_path(path) as tmp:
@@ -143,7 +150,8 @@ def to_nir(
     NotImplementedError
         For a block type or feature the export does not support, naming its index and type.
     ValueError
-        For a bad ``input_shape``/``dt``, or per-channel decays not yet drawn (no forward yet).
+        For a bad ``input_shape``/``dt``, per-channel decays not yet drawn (no forward yet), or
+        non-finite parameters or effective weights, naming the block.
     """
     import nir
 
@@ -156,6 +164,8 @@ def to_nir(
         raise ValueError(f"dt must be a positive finite number, got {dt}")
     if readout not in ("spikes", "integrator"):
         raise ValueError(f"readout must be 'spikes' or 'integrator', got {readout!r}")
+    if bad := nonfinite_parameters(blocks):
+        raise ValueError(f"cannot convert non-finite parameters to NIR: {'; '.join(bad)}")
     last = max((i for i, b in enumerate(blocks) if getattr(b, "neuron", None) is not None),
                default=-1)
     chain: list[tuple[str, Any]] = [("input", nir.Input(input_type=np.array(shape)))]
@@ -242,6 +252,9 @@ def _block_nodes(
     if getattr(block, "mask", None) is not None and not block.synapse.weight_norm_enabled:
         weight = weight * block.mask.cpu().numpy()  # forward masks .weight in place
     weight = weight[..., 0]  # drop the time axis of SLAYER's 3-d kernels
+    if not np.isfinite(weight).all():  # e.g. a zero weight-norm direction or threshold
+        raise ValueError(f"block {i} ({type(block).__name__}): its effective weight holds "
+                         "non-finite values; NIR needs finite weights")
     nodes: list[tuple[str, Any]] = []
     if type(block) is cuba.Dense:
         if len(shape) == 3 and tuple(weight.shape[1:]) == shape:  # kernel spans the input

@@ -35,6 +35,7 @@ torch.Size([2, 10, 5])
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from collections.abc import Sequence
@@ -44,12 +45,23 @@ import torch
 
 import lava_thesis  # noqa: F401  (Lava compatibility fixes before lava.lib.dl)
 from lava_thesis.deploy.netx_export import export_blocks
+from lava_thesis.errors import ModelFileError
+from lava_thesis.model_check import (
+    load_state,
+    load_torch,
+    require_keys,
+    require_state_dict,
+    require_steps,
+)
 from lava_thesis.slayer_ext import attach_direct_input, attach_learnable_threshold
 
 THETA_REF = 1.0
 #: threshold of the integrator readout: netx writes vThMant = threshold * 64 = 2**17 - 1
 READOUT_THRESHOLD = (2**17 - 1) / 64
 READOUTS = ("spikes", "integrator")
+#: the most input values (C * H * W) a checkpoint's input_shape may ask for
+MAX_INPUT = 2**22
+CKPT_EXPECTED = "a DIET-SNN checkpoint written by train diet (spec, input_shape, state_dict)"
 _CONV = re.compile(r"^c(\d+)k(\d+)s(\d+)$")
 _DENSE = re.compile(r"^d(\d+)$")
 
@@ -227,17 +239,55 @@ def load_diet(path: str | Path) -> DietSNN:
 
 def load_checkpoint(path: str | Path) -> tuple[DietSNN, int]:
     """:func:`load_diet` and the number of input steps T the network was trained at (5 for
-    checkpoints that predate the ``num_steps`` field)."""
+    checkpoints that predate the ``num_steps`` field).
+
+    The checkpoint is checked before and while the network is built: the keys ``spec``,
+    ``input_shape`` and ``state_dict``; a spec that parses (:func:`parse_spec`) into layers of
+    positive sizes; ``input_shape`` of positive ints (at most :data:`MAX_INPUT` values);
+    ``readout`` one of :data:`READOUTS`; ``num_steps`` an int in ``[1, MAX_STEPS]``
+    (:data:`lava_thesis.model_check.MAX_STEPS`); every tensor finite with the shape the spec's
+    network needs.
+    Raises ``FileNotFoundError`` when ``path`` is missing and
+    :class:`~lava_thesis.errors.ModelFileError` naming the file otherwise (also for a file
+    torch cannot read; loading stays ``weights_only``, so a checkpoint cannot run code).
+    """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"DIET checkpoint not found: {path}")
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(ckpt, dict) or not {"spec", "input_shape", "state_dict"} <= set(ckpt):
-        raise ValueError(f"{path}: not a DIET-SNN checkpoint (expected spec, input_shape, "
-                         "state_dict)")
-    net = DietSNN(ckpt["spec"], tuple(ckpt["input_shape"]),
-                  readout=ckpt.get("readout", "spikes"))  # older checkpoints: spike counts
+    ckpt = require_keys(path, load_torch(path, CKPT_EXPECTED), ("spec", "input_shape",
+                                                                 "state_dict"), CKPT_EXPECTED)
+    spec, shape = ckpt["spec"], ckpt["input_shape"]
+    readout, steps = ckpt.get("readout", "spikes"), ckpt.get("num_steps", 5)
+
+    def bad(problem: str) -> ModelFileError:
+        return ModelFileError(path, problem, CKPT_EXPECTED)
+
+    if not isinstance(spec, (list, tuple)) or not all(isinstance(x, str) for x in spec):
+        raise bad(f"'spec' is {spec!r}, not a list of layer strings")
+    if not isinstance(shape, (list, tuple)) or len(shape) not in (1, 3) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in shape):
+        raise bad(f"'input_shape' is {shape!r}, not (C,) or (C, H, W) of positive ints")
+    if math.prod(shape) > MAX_INPUT:  # the network is built with one such input
+        raise bad(f"'input_shape' {list(shape)} has {math.prod(shape)} values, more than "
+                  f"{MAX_INPUT}")
+    if readout not in READOUTS:
+        raise bad(f"'readout' is {readout!r}, not one of {READOUTS}")
+    require_steps(path, "'num_steps'", steps, CKPT_EXPECTED)
+    try:
+        layers = parse_spec(spec, tuple(shape))
+    except (ValueError, ZeroDivisionError) as err:
+        raise bad(f"'spec' {list(spec)} does not parse: {err}") from err
+    for i, (_, c_in, c_out, k, s, out) in enumerate(layers):
+        if min(c_in, c_out, k, s, *out) < 1:
+            raise bad(f"'spec' layer {i} ({spec[i]!r}) has a zero size (in {c_in}, out "
+                      f"{out}, kernel {k}, stride {s})")
+    state = require_state_dict(path, ckpt["state_dict"], CKPT_EXPECTED)
+    needed = sum(c_in * c_out * k * k for kind, c_in, c_out, k, _, _ in layers
+                 if kind != "flatten")
+    held = sum(t.numel() for t in state.values())
+    if needed > held:  # checked before building: a bad spec must not allocate a huge network
+        raise bad(f"'spec' {list(spec)} needs {needed} weights, the state_dict holds {held} "
+                  "values")
+    net = DietSNN(spec, tuple(shape), readout=readout)  # older checkpoints: spike counts
     with torch.no_grad():  # SLAYER sets neuron shapes on the first forward
         net(torch.zeros(1, *net.input_shape, 1))
-    net.load_state_dict(ckpt["state_dict"])
-    return net, int(ckpt.get("num_steps", 5))
+    load_state(path, net, state, CKPT_EXPECTED)
+    return net, steps

@@ -5,21 +5,25 @@ Layout: groups ``image`` and ``audio``, each one ensemble as method 1 writes it
 ``assignments`` = labels from that modality alone, attribute ``params``) plus
 ``assignments_both`` (labels when both modalities are presented); datasets ``w_image_audio``
 ``(audio n_exc, image n_exc)`` and ``w_audio_image``; attributes ``cross`` (JSON of
-:class:`~lava_thesis.multimodal.params.CrossParams`), ``card`` and ``format`` =
-``"lava-thesis-multimodal-1"``.
+:class:`~lava_thesis.multimodal.params.CrossParams`), ``n_classes`` (labels lie in
+``[-1, n_classes)``; 10 when absent), ``card`` and ``format`` = ``"lava-thesis-multimodal-1"``.
 
-Example:
-    >>> import tempfile, numpy as np
-    >>> from lava_thesis.stdp import STDPParams
-    >>> from lava_thesis.multimodal.engine import MultimodalNetwork
-    >>> from lava_thesis.multimodal.params import CrossParams
-    >>> p = STDPParams(n_input=4, n_exc=2)
-    >>> net = MultimodalNetwork(p, p, CrossParams())
-    >>> labels = {k: np.array([3, 7]) for k in ("image_alone", "audio_alone", "image_both",
-    ...                                         "audio_both")}
-    >>> path = save_pair_model(tempfile.mkdtemp() + "/m.h5", net, labels, {"note": "x"})
-    >>> load_pair_model(path)[1]["audio_both"]
-    array([3, 7])
+:func:`load_pair_model` checks all of it before building the network; a bad file raises
+:class:`~lava_thesis.errors.ModelFileError`.
+
+Examples
+--------
+>>> import tempfile, numpy as np
+>>> from lava_thesis.stdp import STDPParams
+>>> from lava_thesis.multimodal.engine import MultimodalNetwork
+>>> from lava_thesis.multimodal.params import CrossParams
+>>> p = STDPParams(n_input=4, n_exc=2)
+>>> net = MultimodalNetwork(p, p, CrossParams())
+>>> labels = {k: np.array([3, 7]) for k in ("image_alone", "audio_alone", "image_both",
+...                                         "audio_both")}
+>>> path = save_pair_model(tempfile.mkdtemp() + "/m.h5", net, labels, {"note": "x"})
+>>> load_pair_model(path)[1]["audio_both"]
+array([3, 7])
 """
 
 from __future__ import annotations
@@ -31,10 +35,27 @@ import h5py
 import numpy as np
 
 from lava_thesis.atomic import atomic_path
-from lava_thesis.data.errors import DataFormatError
+from lava_thesis.errors import ModelFileError
+from lava_thesis.model_check import (
+    open_h5,
+    require_dataset,
+    require_group,
+    require_json_attr,
+    require_params,
+    require_range,
+)
 from lava_thesis.multimodal.engine import MultimodalNetwork
 from lava_thesis.multimodal.params import CrossParams
-from lava_thesis.stdp.model_io import open_model, read_network, write_network
+from lava_thesis.stdp.model_io import (
+    N_CLASSES,
+    check_format,
+    read_card,
+    read_labels,
+    read_n_classes,
+    read_network,
+    weight_bound,
+    write_network,
+)
 
 FORMAT = "lava-thesis-multimodal-1"
 EXPECTED = "a multimodal model written by lava_thesis.multimodal.model_io.save_pair_model"
@@ -42,12 +63,14 @@ LABEL_KEYS = ("image_alone", "audio_alone", "image_both", "audio_both")
 
 
 def save_pair_model(path: str | Path, net: MultimodalNetwork, labels: dict[str, np.ndarray],
-                    card: dict) -> Path:
+                    card: dict, n_classes: int = N_CLASSES) -> Path:
     """Write both ensembles, the cross-modal weights, the neuron labels (keys
-    ``image_alone``, ``audio_alone``, ``image_both``, ``audio_both``) and ``card`` (atomic)."""
+    ``image_alone``, ``audio_alone``, ``image_both``, ``audio_both``; values in
+    ``[-1, n_classes)``) and ``card`` (atomic)."""
     path = Path(path)
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         f.attrs["format"] = FORMAT
+        f.attrs["n_classes"] = int(n_classes)
         f.attrs["cross"] = json.dumps(net.cross.to_dict())
         f.attrs["card"] = json.dumps(card, default=float)
         for tag, ens in (("image", net.image), ("audio", net.audio)):
@@ -64,40 +87,42 @@ def load_pair_model(path: str | Path
                     ) -> tuple[MultimodalNetwork, dict[str, np.ndarray], dict]:
     """Read a model written by :func:`save_pair_model`: ``(network, labels, card)``.
 
-    Raises :class:`~lava_thesis.data.DataFormatError` naming the file (and group) when it is
-    not such a model.
+    Each ensemble is checked as :func:`lava_thesis.stdp.model_io.read_network` checks a
+    method-1 model; ``cross`` must be valid, finite :class:`CrossParams`; the cross-modal
+    weights ``(audio n_exc, image n_exc)`` / ``(image n_exc, audio n_exc)`` finite in
+    ``[0, max(w_max, norm_total, w_init)]`` (they only excite); the ``assignments_both``
+    labels in ``[-1, n_classes)``. Raises ``FileNotFoundError`` when ``path`` is missing and
+    :class:`~lava_thesis.errors.ModelFileError` naming the file (and group) otherwise.
     """
     path = Path(path)
-
-    def bad(problem: str) -> DataFormatError:
-        return DataFormatError(path, problem, EXPECTED)
-
-    with open_model(path, FORMAT, "multimodal", EXPECTED) as f:
-        missing = [k for k in ("image", "audio", "w_image_audio", "w_audio_image") if k not in f]
-        if missing:
-            raise bad(f"missing {missing}")
-        try:
-            cross = CrossParams.from_dict(json.loads(f.attrs["cross"]))
-        except (KeyError, ValueError, TypeError) as err:
-            raise bad(f"bad 'cross' attribute: {err}") from err
+    with open_h5(path, EXPECTED) as f:
+        check_format(f, path, FORMAT, "multimodal", EXPECTED)
+        n_classes = read_n_classes(f, path, EXPECTED)
+        cross = require_params(path, "cross", require_json_attr(f, "cross", path, EXPECTED),
+                               CrossParams, EXPECTED)
         ensembles, labels = {}, {}
         for tag in ("image", "audio"):
-            ensembles[tag], labels[f"{tag}_alone"] = read_network(f[tag], path, EXPECTED)
-            if "assignments_both" not in f[tag]:
-                raise bad(f"group '/{tag}': missing dataset 'assignments_both'")
-            labels[f"{tag}_both"] = f[tag]["assignments_both"][()].astype(np.int64)
-        w_ia, w_ai = f["w_image_audio"][()], f["w_audio_image"][()]
-        card = json.loads(f.attrs.get("card", "{}"))
-    ni, na = ensembles["image"].params.n_exc, ensembles["audio"].params.n_exc
-    for name, arr, shape in (("w_image_audio", w_ia, (na, ni)), ("w_audio_image", w_ai, (ni, na)),
-                             ("image/assignments_both", labels["image_both"], (ni,)),
-                             ("audio/assignments_both", labels["audio_both"], (na,))):
-        if arr.shape != shape:
-            raise bad(f"dataset {name!r} has shape {arr.shape}, expected {shape}")
-    if not (np.isfinite(w_ia).all() and np.isfinite(w_ai).all()) or min(w_ia.min(),
-                                                                        w_ai.min()) < 0:
-        raise bad("cross-modal weights must be finite and >= 0 (they only excite)")
+            group = require_group(f, tag, path, EXPECTED)
+            ensembles[tag], labels[f"{tag}_alone"] = read_network(group, path, EXPECTED,
+                                                                  n_classes)
+            labels[f"{tag}_both"] = read_labels(group, "assignments_both", path,
+                                                ensembles[tag].params.n_exc, n_classes,
+                                                EXPECTED)
+        pi, pa = ensembles["image"].params, ensembles["audio"].params
+        if (pi.present_steps, pi.rest_steps) != (pa.present_steps, pa.rest_steps):
+            raise ModelFileError(path, "image and audio params differ in present_steps / "
+                                       "rest_steps", "one presentation length for both "
+                                       "ensembles")
+        ni, na = pi.n_exc, pa.n_exc
+        w_ia = require_dataset(f, "w_image_audio", path, EXPECTED, kinds="fiu", shape=(na, ni))
+        w_ai = require_dataset(f, "w_audio_image", path, EXPECTED, kinds="fiu", shape=(ni, na))
+        card = read_card(f, path, EXPECTED)
+    bound = weight_bound(cross.w_max, cross.norm_total, cross.w_init)
+    for name, arr in (("w_image_audio", w_ia), ("w_audio_image", w_ai)):
+        require_range(path, f"dataset {name!r}", arr, 0, bound,
+                      expected=f"finite cross-modal weights in [0, {bound:g}] (they only "
+                               "excite)")
     net = MultimodalNetwork(ensembles["image"].params, ensembles["audio"].params, cross)
     net.image, net.audio = ensembles["image"], ensembles["audio"]
-    net.w_image_audio, net.w_audio_image = w_ia, w_ai
+    net.w_image_audio, net.w_audio_image = w_ia.astype(np.float64), w_ai.astype(np.float64)
     return net, labels, card

@@ -63,6 +63,10 @@ def seed(value: int) -> None:
     np.random.seed(value)
 
 
+#: spike probabilities per step at or below this are treated as 0 (no spike in 10^12 steps)
+P_NEVER = 1e-12
+
+
 @njit(cache=True)
 def poisson_csr(prob: np.ndarray, active_steps: int, total_steps: int):
     """Poisson spikes, probability ``prob[i]`` per step for input ``i`` during the first
@@ -71,7 +75,7 @@ def poisson_csr(prob: np.ndarray, active_steps: int, total_steps: int):
     n = prob.size
     n_on = 0
     for i in range(n):
-        if prob[i] > 0:
+        if prob[i] > P_NEVER:
             n_on += 1
     cap = max(n_on * active_steps, 1)
     steps = np.empty(cap, np.int64)
@@ -79,7 +83,7 @@ def poisson_csr(prob: np.ndarray, active_steps: int, total_steps: int):
     k = 0
     for i in range(n):
         p = prob[i]
-        if p <= 0:
+        if p <= P_NEVER:  # also keeps geometric() from dividing by log(1 - p) == 0
             continue
         if p >= 1:
             for s in range(active_steps):
