@@ -1,6 +1,9 @@
 """The ``lava-thesis`` command line. Thin: parses arguments, calls the library, prints.
 
 Every experiment command writes ``<out>/<experiment>.json`` (see :mod:`lava_thesis.results`).
+Each command checks its path arguments before it starts working (:func:`check_paths`); an error
+caused by bad input is one line on stderr with exit code 2, or its full traceback with
+``lava-thesis --debug <command> ...`` (:class:`~lava_thesis.cli_common.UserErrorGroup`).
 """
 
 from __future__ import annotations
@@ -16,16 +19,54 @@ from lava_thesis.cli_common import (
     Dataset,
     Method,
     Readout,
+    Reset,
     Seed,
+    Tag,
     Task,
+    UserErrorGroup,
+    check_input_shape,
+    check_net_input,
+    check_paths,
     fail,
     load_split,
-    require_file,
+    load_torch_model,
 )
-from lava_thesis.cli_train import paired_data, train_lite, train_multimodal
+from lava_thesis.cli_train import (
+    paired_data,
+    train_diet,
+    train_hybrid,
+    train_lite,
+    train_multimodal,
+    train_quickstart,
+    train_stdp,
+)
+from lava_thesis.results import DirtyTreeError, check_provenance
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+AllowDirty = Annotated[bool, typer.Option(
+    "--allow-dirty", help="Write into the repository's results/ although the working tree has "
+                          "uncommitted changes (the file records \"dirty\": true).")]
+
+def check_clean_out(out: Path | None, allow_dirty: bool) -> None:
+    """Refuse, before any work, results for the repository's results/ from a dirty tree."""
+    if out is None:
+        return
+    try:
+        check_provenance(out, allow_dirty=allow_dirty)
+    except DirtyTreeError as err:
+        fail(str(err))
+
+
+app = typer.Typer(cls=UserErrorGroup, add_completion=False, no_args_is_help=True,
                   help="Energy-efficient, low-latency SNNs on Lava and lava-dl.")
+
+
+@app.callback()
+def options(
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="On an error, show the full traceback instead of one line.")] = False,
+) -> None:
+    """Global options; ``--debug`` is read by :class:`UserErrorGroup` when a command fails."""
+
 
 @app.command()
 def demo(
@@ -33,10 +74,11 @@ def demo(
     seed: Seed = 0,
     epochs: Annotated[int, typer.Option(min=1)] = 4,
     lava_samples: Annotated[int, typer.Option(min=1, max=500)] = 500,
-    diet_lava_samples: Annotated[int, typer.Option(min=1, max=500)] = 200,
+    diet_lava_samples: Annotated[int, typer.Option(min=1, max=500)] = 50,
 ) -> None:
     """The main job, offline: all five methods at a small size on the shipped MNIST digits and
     FSDD recordings, each checked in Lava."""
+    check_paths(out_dirs={"--out": out})
     from lava_thesis.demo import run_demo
 
     run_demo(out, seed=seed, epochs=epochs, lava_samples=lava_samples,
@@ -79,14 +121,17 @@ def train(
     levels: Annotated[int, typer.Option(
         min=0, help="STDP: weight levels after quantization (0: float).")] = 0,
     train_samples: Annotated[int | None, typer.Option(
-        min=1, help="STDP / hybrid: training images; multimodal: training pairs (default: "
-                    "all).")] = None,
+        min=1, help="quickstart / DIET / STDP / hybrid: training images; multimodal: training "
+                    "pairs; lite sentiment / length: sentences sampled before the split; "
+                    "other lite tasks: training samples (default: all).")] = None,
     test_samples: Annotated[int | None, typer.Option(
-        min=1, help="STDP / hybrid: test images (default: all).")] = None,
+        min=1, help="quickstart / DIET / STDP / hybrid / lite events, seq2seq, length-smnist: "
+                    "test samples (default: all).")] = None,
     resume: Annotated[bool, typer.Option(
         help="hybrid: reuse this experiment's finished ANN / STDB checkpoints.")] = False,
-    reset: Annotated[str, typer.Option(
-        help="hybrid: reset of the torch SNN, hard (deployable) or soft (the paper).")] = "hard",
+    reset: Annotated[Reset, typer.Option(
+        help="hybrid: reset of the torch SNN, hard (deployable) or soft (the paper).")
+    ] = Reset.hard,
     sweep: Annotated[bool, typer.Option(
         help="STDP: sweep pruned fraction (0-90%, float) and levels (2-16 at "
              "--prune-fraction).")] = False,
@@ -94,120 +139,54 @@ def train(
     budget_cpu_s: Annotated[float | None, typer.Option(
         min=1.0, help="lite seq2seq: training budget per model in process CPU seconds "
                       "(default 600; the same for every model).")] = None,
+    allow_dirty: AllowDirty = False,
 ) -> None:
     """Train a method on real data and write <out>/<experiment>.json (+ plots, model files)."""
+    check_paths(out_dirs={"--out": out, "--model-dir": model_dir}, data_dir=data_dir)
+    check_clean_out(out, allow_dirty)
     if method is Method.lite:
         metrics = train_lite(task, data_dir, out, model_dir, epochs=epochs, seed=seed,
                               lava_samples=lava_samples, train_samples=train_samples,
-                              test_samples=test_samples, budget_cpu_s=budget_cpu_s)
+                              test_samples=test_samples, budget_cpu_s=budget_cpu_s,
+                              allow_dirty=allow_dirty)
         for key, value in metrics.items():
             typer.echo(f"{key}: {value}")
         return
     if dataset is Dataset.cifar10 and method not in (Method.diet, Method.hybrid):
         fail("cifar10 is wired for the diet and hybrid methods only (the quickstart and STDP "
               "networks are 784-input)")
+    if method is Method.stdp and levels == 1:
+        fail("--levels must be 0 (float) or >= 2")
     train_data = load_split(dataset, "train", data_dir)
     test_data = load_split(dataset, "test", data_dir)
-    from lava_thesis.diet import parse_spec
-
-    name = dataset.value.replace("-", "_")
-    if method is Method.hybrid:
-        from lava_thesis.experiments import hybrid as hyb
-        from lava_thesis.hybrid.stdb import STDBConfig
-
-        if reset not in ("hard", "soft"):
-            fail(f"--reset must be hard or soft, got {reset!r}")
-        spec_layers = tuple(spec.split(",")) if spec else hyb.DEFAULT_SPEC
-        try:
-            parse_spec(spec_layers, train_data[0].shape[1:] if train_data[0].ndim == 4
-                       else (1, *train_data[0].shape[1:]))
-        except ValueError as err:
-            fail(f"--spec: {err}")
-        cfg = hyb.HybridConfig(spec=spec_layers, num_steps=num_steps or 25, reset=reset,
-                               stdb=STDBConfig(epochs=epochs or 3, seed=seed),
-                               lava_samples=200 if lava_samples is None else lava_samples)
-        if train_samples:  # the ANN and STDB both train on this many images
+    if method in (Method.quickstart, Method.diet, Method.hybrid):  # the first N images
+        if train_samples:
             train_data = (train_data[0][:train_samples], train_data[1][:train_samples])
         if test_samples:
             test_data = (test_data[0][:test_samples], test_data[1][:test_samples])
-        metrics = hyb.run(train_data, test_data, out, dataset=dataset.value, config=cfg,
-                          experiment=f"hybrid_{name}", model_dir=model_dir, resume=resume,
-                          log=typer.echo)
+    common = dict(out=out, model_dir=model_dir, seed=seed, epochs=epochs,
+                  lava_samples=lava_samples, allow_dirty=allow_dirty)
+    if method is Method.hybrid:
+        metrics = train_hybrid(train_data, test_data, dataset, spec=spec, num_steps=num_steps,
+                               reset=reset, resume=resume, **common)
     elif method is Method.stdp:
-        from lava_thesis.experiments import stdp as exp
-
-        if levels == 1:
-            fail("--levels must be 0 (float) or >= 2")
-        cfg = exp.STDPConfig(n_exc=n_exc, epochs=epochs or 1, train_samples=train_samples,
-                             test_samples=test_samples, prune_fraction=prune_fraction,
-                             levels=levels, seed=seed,
-                             assign_samples=min(10000, train_samples or 10000),
-                             lava_samples=200 if lava_samples is None else lava_samples)
-        tag = f"stdp_{name}_n{n_exc}"
-        if sweep:
-            metrics = exp.sweep(train_data, test_data, out, dataset=dataset.value, config=cfg,
-                                experiment=f"{tag}_sweep", log=typer.echo)
-        else:
-            if prune_fraction or levels:
-                tag += f"_p{int(round(prune_fraction * 100))}_l{levels}"
-            metrics = exp.run(train_data, test_data, out, dataset=dataset.value, config=cfg,
-                              experiment=tag, model_dir=model_dir, log=typer.echo)
+        metrics = train_stdp(train_data, test_data, dataset, n_exc=n_exc,
+                             prune_fraction=prune_fraction, levels=levels, sweep=sweep,
+                             train_samples=train_samples, test_samples=test_samples, **common)
     elif method is Method.multimodal:
         metrics = train_multimodal(train_data, test_data, dataset, data_dir, out, model_dir,
                                     n_exc=n_exc, epochs=epochs or 1, seed=seed,
-                                    train_samples=train_samples, lava_samples=lava_samples)
+                                    train_samples=train_samples, lava_samples=lava_samples,
+                                    allow_dirty=allow_dirty)
     elif method is Method.diet:
-        from lava_thesis.diet.train import TrainConfig
-        from lava_thesis.experiments.diet import SPECS, DietConfig
-        from lava_thesis.experiments.diet import run as run_diet
-
-        layers = SPECS.get(spec or "small", tuple((spec or "").split(",")))
-        try:
-            parse_spec(layers, train_data[0].shape[1:] if train_data[0].ndim == 4
-                       else (1, *train_data[0].shape[1:]))
-        except ValueError as err:
-            fail(f"--spec: {err}")
-        cfg = DietConfig(spec=layers, num_steps=num_steps or 5, lava_samples=lava_samples or 1000,
-                         readout=readout.value,
-                         train=TrainConfig(epochs=epochs or 4, seed=seed,
-                                           rate_penalty=rate_penalty, rate_target=rate_target))
-        metrics = run_diet(train_data, test_data, out, dataset=dataset.value, config=cfg,
-                           experiment=f"diet_{name}", model_dir=model_dir, log=typer.echo)
+        metrics = train_diet(train_data, test_data, dataset, spec=spec, num_steps=num_steps,
+                             readout=readout, rate_penalty=rate_penalty,
+                             rate_target=rate_target, **common)
     else:
-        from lava_thesis.experiments.quickstart import QuickstartConfig, run
-
-        cfg = QuickstartConfig(epochs=epochs or 4, seed=seed, num_steps=num_steps or 16,
-                               lava_samples=lava_samples or 1000)
-        metrics = run(train_data, test_data, out, dataset=dataset.value, config=cfg,
-                      experiment=f"quickstart_{name}", model_dir=model_dir, log=typer.echo)
+        metrics = train_quickstart(train_data, test_data, dataset, num_steps=num_steps,
+                                   **common)
     for key, value in metrics.items():
         typer.echo(f"{key}: {value}")
-
-
-def _load_model(path: Path):
-    """A trained model's ``.pt``: a DIET checkpoint or a quickstart state dict.
-
-    Returns ``(net, predict(images) -> classes)``.
-    """
-    import torch
-
-    from lava_thesis import quickstart as qs
-
-    require_file(path, "model file")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        if isinstance(ckpt, dict) and "spec" in ckpt:
-            from lava_thesis.diet.model import load_checkpoint
-            from lava_thesis.diet.train import predict_output, snn_output
-
-            net, steps = load_checkpoint(path)
-            return net, lambda x: predict_output(net, snn_output(net, x, steps))
-        from lava_thesis.experiments.quickstart import encode, load_model
-
-        net, cfg = load_model(path)
-        return net, lambda x: qs.predict(qs.output_spikes(net, encode(x, cfg.num_steps, 2)))
-    except (FileNotFoundError, ValueError, RuntimeError) as err:
-        fail(str(err))
 
 
 @app.command("eval")
@@ -217,8 +196,10 @@ def evaluate(
     data_dir: DataDir = None,
 ) -> None:
     """Accuracy of a trained model (SLAYER, torch) on the test split."""
-    _, predict = _load_model(model)
+    check_paths(files={"model file": model}, data_dir=data_dir)
+    net, predict = load_torch_model(model)
     images, labels = load_split(dataset, "test", data_dir)
+    check_input_shape(model, net, images, dataset)
     pred = predict(images)
     typer.echo(f"accuracy: {(pred == labels).mean():.4f} on {len(labels)} images")
 
@@ -230,7 +211,8 @@ def export(
         help="The file to write: a netx .net, or (DIET models) a NIR .nir graph.")],
 ) -> None:
     """Export a trained model to a netx .net file or, for a DIET model, a NIR graph."""
-    net, _ = _load_model(model)
+    check_paths(files={"model file": model}, out_files={"--out": out})
+    net, _ = load_torch_model(model)
     if out.suffix == ".nir":
         if not hasattr(net, "export_nir"):
             fail(f"--out {out}: NIR export is for DIET checkpoints; {model} is not one")
@@ -246,16 +228,19 @@ def energy_cmd(
     data_dir: DataDir = None,
     samples: Annotated[int, typer.Option(min=1, help="Test images measured.")] = 500,
     out: Annotated[Path, typer.Option(help="Directory for the results JSON.")] = Path("out"),
+    allow_dirty: AllowDirty = False,
 ) -> None:
     """Per-layer compute energy (45 nm) of a saved DIET-SNN vs its ANN on test images."""
+    check_paths(files={"model file": model}, out_dirs={"--out": out}, data_dir=data_dir)
+    check_clean_out(out, allow_dirty)
+    from lava_thesis.diet.model import load_checkpoint
     from lava_thesis.experiments.diet import measure_saved_energy
 
-    require_file(model, "model file")
-    try:
-        metrics = measure_saved_energy(model, load_split(dataset, "test", data_dir), out,
-                                       dataset=dataset.value, samples=samples)
-    except (ValueError, RuntimeError) as err:
-        fail(str(err))
+    net, _ = load_checkpoint(model)  # a bad file fails here, before the data are read
+    test = load_split(dataset, "test", data_dir)
+    check_input_shape(model, net, test[0], dataset)
+    metrics = measure_saved_energy(model, test, out, dataset=dataset.value, samples=samples,
+                                   allow_dirty=allow_dirty)
     for key, value in metrics.items():
         typer.echo(f"{key}: {value}")
 
@@ -270,9 +255,9 @@ def run_lava_cmd(
         min=1, help="Input steps per sample (default: 16 Poisson, 5 direct).")] = None,
     direct: Annotated[bool, typer.Option(
         help="Direct 8-bit input into a (1, 28, 28) first layer (DIET models).")] = False,
-    tag: Annotated[str, typer.Option(
+    tag: Annotated[Tag, typer.Option(
         help="Lava models: fixed_pt (bit-accurate) or floating_pt (netx's parameters "
-             "converted to float)")] = "fixed_pt",
+             "converted to float)")] = Tag.fixed_pt,
     readout: Annotated[Readout, typer.Option(
         help="Class scores: output spike counts, or the last layer's final voltage (DIET "
              "models trained with --readout integrator).")] = Readout.spikes,
@@ -282,8 +267,13 @@ def run_lava_cmd(
              "it (direct-input DIET models).")] = None,
     out: Annotated[Path | None, typer.Option(
         help="Also write <out>/<net stem>_lava_<tag>.json (for the results table).")] = None,
+    allow_dirty: AllowDirty = False,
 ) -> None:
     """Run a netx network in Lava's CPU simulator on test images (Poisson or direct input)."""
+    check_paths(files={"netx file": net, "--torch-model": torch_model}, out_dirs={"--out": out},
+                data_dir=data_dir)
+    check_clean_out(out, allow_dirty)
+    from lava_thesis.deploy.netx_check import check_netx_file
     from lava_thesis.deploy.netx_run import (
         netx_output_spikes,
         netx_output_voltage,
@@ -292,36 +282,36 @@ def run_lava_cmd(
     from lava_thesis.diet.train import lava_payload, predict_spikes
     from lava_thesis.experiments.quickstart import encode
 
-    require_file(net, "netx file")
+    check_netx_file(net)  # the model files are read before the data and the run
+    predict = None if torch_model is None else load_torch_model(torch_model)[1]
     images, labels = load_split(dataset, "test", data_dir)
     images, labels = images[:samples], labels[:samples]
+    check_net_input(net, images, direct, dataset)
     if direct:
         spikes = lava_payload(images, num_steps or 5, synaptic_delay(net))
     else:
         spikes = encode(images, num_steps or 16, seed)
-    try:
-        if readout is Readout.integrator:
-            pred = netx_output_voltage(net, spikes, input_bits=8 if direct else 0,
-                                       tag=tag).argmax(1)
-        else:
-            pred = predict_spikes(netx_output_spikes(net, spikes, tag=tag,
-                                                     input_bits=8 if direct else 0))
-    except ValueError as err:
-        fail(str(err))
+    bits = 8 if direct else 0
+    if readout is Readout.integrator:
+        pred = netx_output_voltage(net, spikes, input_bits=bits, tag=tag.value).argmax(1)
+    else:
+        pred = predict_spikes(netx_output_spikes(net, spikes, tag=tag.value, input_bits=bits))
     metrics = {"lava_accuracy": float((pred == labels).mean()), "lava_samples": len(labels)}
-    typer.echo(f"Lava {tag} accuracy: {metrics['lava_accuracy']:.4f} on {len(labels)} images")
-    if torch_model is not None:
-        _, predict = _load_model(torch_model)
+    typer.echo(f"Lava {tag.value} accuracy: {metrics['lava_accuracy']:.4f} on {len(labels)} "
+               "images")
+    if predict is not None:
         metrics["agreement"] = float((predict(images) == pred).mean())
         typer.echo(f"agreement with {torch_model.name}: {metrics['agreement']:.4f}")
     if out is not None:
         from lava_thesis.results import write_results
 
-        path = write_results(out, f"{net.stem}_lava_{tag}", dataset=dataset.value,
+        path = write_results(out, f"{net.stem}_lava_{tag.value}", dataset=dataset.value,
                              metrics=metrics, method="diet" if direct else "quickstart",
-                             config={"net": str(net), "tag": tag, "readout": readout.value,
-                                     "direct": direct, "num_steps": num_steps,
-                                     "torch_model": torch_model and str(torch_model)})
+                             config={"net": str(net), "tag": tag.value,
+                                     "readout": readout.value, "direct": direct,
+                                     "num_steps": num_steps,
+                                     "torch_model": torch_model and str(torch_model)},
+                             allow_dirty=allow_dirty)
         typer.echo(f"wrote {path}")
 
 
@@ -332,19 +322,20 @@ def check_multimodal(
     data_dir: DataDir = None,
     pairs: Annotated[int, typer.Option(min=1, help="Test pairs run in Lava.")] = 300,
     out: Annotated[Path, typer.Option(help="Directory for the results JSON.")] = Path("out"),
+    allow_dirty: AllowDirty = False,
 ) -> None:
     """Run a trained multimodal model in Lava on FSDD test pairs, against the engine."""
-    from lava_thesis.data.errors import DataFormatError
+    check_paths(files={"model file": model}, out_dirs={"--out": out}, data_dir=data_dir)
+    check_clean_out(out, allow_dirty)
     from lava_thesis.experiments import multimodal as mm
+    from lava_thesis.multimodal.model_io import load_pair_model
 
-    require_file(model, "model file")
+    load_pair_model(model)  # a bad file fails here, before the data are read
     data = paired_data(load_split(dataset, "train", data_dir),
                        load_split(dataset, "test", data_dir), data_dir)
-    try:
-        metrics = mm.check_saved_model(model, data, pairs, out, log=typer.echo,
-                                       dataset=f"{dataset.value} + FSDD (stand-in for TI46)")
-    except DataFormatError as err:
-        fail(str(err))
+    metrics = mm.check_saved_model(model, data, pairs, out, log=typer.echo,
+                                   dataset=f"{dataset.value} + FSDD (stand-in for TI46)",
+                                   allow_dirty=allow_dirty)
     for key, value in metrics.items():
         typer.echo(f"{key}: {value}")
 
@@ -356,16 +347,38 @@ def report(
     check: Annotated[bool, typer.Option(help="Only check that the table is current.")] = False,
 ) -> None:
     """Regenerate the README results table from results/*.json."""
+    check_paths(dirs={"--results": results}, files={"--readme": readme},
+                out_files={"--readme": None if check else readme})
     from lava_thesis.report import StaleReadmeError
     from lava_thesis.report import report as make_report
 
     try:
         changed = make_report(results, readme, check=check)
-    except StaleReadmeError as err:
-        fail(str(err))
-    except (FileNotFoundError, ValueError) as err:
+    except (StaleReadmeError, ValueError) as err:  # an outdated table; malformed results
         fail(str(err))
     typer.echo("README table " + ("updated" if changed else "is current"))
+
+
+@app.command("reproduce")
+def reproduce_cmd(
+    method: Annotated[str | None, typer.Option(
+        help="Only the results files of this method (e.g. stdp).")] = None,
+    quick: Annotated[bool, typer.Option(
+        help="Every pipeline end to end at a tiny size, into a temporary directory (CI).")
+    ] = False,
+    results: Annotated[Path, typer.Option(help="Directory of results JSON.")] = Path("results"),
+    dry_run: Annotated[bool, typer.Option(help="Only print the plan.")] = False,
+    allow_dirty: AllowDirty = False,
+) -> None:
+    """Re-run the commands recorded in results/*.json (from a clean tree)."""
+    check_paths(dirs={"--results": results})
+    from lava_thesis.reproduce import ReproduceError, reproduce
+
+    try:
+        reproduce(results, method=method, quick=quick, dry_run=dry_run,
+                  allow_dirty=allow_dirty, log=typer.echo)
+    except (ReproduceError, ValueError) as err:  # a refused command; malformed results
+        fail(str(err))
 
 
 def main() -> None:  # pragma: no cover - console entry point

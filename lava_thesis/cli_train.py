@@ -1,27 +1,27 @@
-"""``lava-thesis train`` for the methods whose set-up is more than a config: LITE-SNN tasks and
-the multimodal (image + FSDD audio) pairs."""
+"""``lava-thesis train``, one function per method: each turns the command's options into the
+method's config and runs its experiment (LITE-SNN tasks, the multimodal image + FSDD pairs, and
+the image methods: quickstart, STDP, hybrid, DIET)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import typer
 
-from lava_thesis.cli_common import Dataset, Task, fail
+from lava_thesis.cli_common import Dataset, Readout, Reset, Task, fail
 
 
 def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | None, *,
                epochs: int | None, seed: int, lava_samples: int | None,
                train_samples: int | None, test_samples: int | None,
-               budget_cpu_s: float | None = None) -> dict:
+               budget_cpu_s: float | None = None, allow_dirty: bool = False) -> dict:
     """LITE-SNN: the paper's LIF text network vs RNN, LSTM and GRU (sentiment); accuracy vs
     sequence length, vanilla SNN vs SNN with attention vs LSTM, on sentences followed by filler
     tokens (length) or on MNIST read k pixels per step (length-smnist); or a DIET-style
     convolutional SNN vs a CNN+GRU on synthetic N-MNIST-like events (events); Multi30k
     de->en, a convolutional SNN encoder-decoder with attention vs the same CNN with ReLU vs an
     LSTM, BLEU at an equal CPU budget (seq2seq)."""
-    from lava_thesis.data.errors import DataFormatError, DataNotFoundError
-
     data = None if data_dir is None else str(data_dir)
     if task is Task.seq2seq and epochs is not None:
         fail("--epochs does not apply to --task seq2seq: its models train for an equal CPU "
@@ -32,6 +32,7 @@ def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | N
         from lava_thesis.experiments.lite_sentiment import LiteSentimentConfig as Config
         from lava_thesis.experiments.lite_sentiment import run
         cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
+        _override(cfg, subset=train_samples)
     elif task is Task.seq2seq:
         from lava_thesis.experiments.lite_seq2seq import LiteSeq2SeqConfig as Config
         from lava_thesis.experiments.lite_seq2seq import run
@@ -42,6 +43,7 @@ def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | N
         from lava_thesis.experiments.lite_length import LiteLengthConfig as Config
         from lava_thesis.experiments.lite_length import run
         cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
+        _override(cfg, subset=train_samples)
     elif task is Task.length_smnist:
         from lava_thesis.experiments.lite_length_smnist import LiteLengthSmnistConfig as Config
         from lava_thesis.experiments.lite_length_smnist import run
@@ -54,10 +56,8 @@ def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | N
         _override(cfg, lava_samples=lava_samples, n_train=train_samples, n_test=test_samples,
                   model_dir=None if model_dir is None else str(model_dir))
     _override(cfg, epochs=epochs)
-    try:
-        return run(cfg, log=typer.echo)
-    except (DataNotFoundError, DataFormatError) as err:
-        fail(str(err))
+    # missing or malformed data: the CLI's error handler
+    return run(cfg, log=typer.echo, allow_dirty=allow_dirty)
 
 
 def _override(cfg, **values) -> None:
@@ -69,21 +69,25 @@ def _override(cfg, **values) -> None:
 
 def paired_data(train_data, test_data, data_dir: Path | None):
     """Images paired with FSDD utterances (our stand-in for TI46) for method 2."""
-    from lava_thesis.data.errors import DataFormatError, DataNotFoundError
     from lava_thesis.experiments.multimodal import MultimodalData
     from lava_thesis.multimodal.features import fsdd_images
 
-    try:
-        audio_train, audio_test = fsdd_images("train", data_dir), fsdd_images("test", data_dir)
-    except (DataNotFoundError, DataFormatError) as err:
-        fail(str(err))
+    audio_train, audio_test = fsdd_images("train", data_dir), fsdd_images("test", data_dir)
+    for split, images, audio in (("train", train_data, audio_train),
+                                 ("test", test_data, audio_test)):
+        missing = sorted(set(np.unique(audio[1]).tolist()) ^ set(np.unique(images[1]).tolist()))
+        if missing:
+            fail(f"cannot pair images with FSDD utterances: the {split} split has classes "
+                 f"{missing} in only one of the two modalities (data root: "
+                 f"{data_dir or 'default'}); both need every class")
     return MultimodalData(train_data, test_data, audio_train, audio_test,
                           lambda snr: fsdd_images("test", data_dir, snr_db=snr)[0])
 
 
 def train_multimodal(train_data, test_data, dataset: Dataset, data_dir: Path | None,
                      out: Path, model_dir: Path | None, *, n_exc: int, epochs: int, seed: int,
-                     train_samples: int | None, lava_samples: int | None) -> dict:
+                     train_samples: int | None, lava_samples: int | None,
+                     allow_dirty: bool = False) -> dict:
     """Method 2: the image + audio ensembles on ``dataset`` images paired with FSDD."""
     from lava_thesis.experiments import multimodal as mm
 
@@ -94,4 +98,93 @@ def train_multimodal(train_data, test_data, dataset: Dataset, data_dir: Path | N
     return mm.run(paired_data(train_data, test_data, data_dir), out,
                   dataset=f"{dataset.value} + FSDD (stand-in for TI46)", config=cfg,
                   experiment=f"multimodal_{name}_fsdd_n{n_exc}", model_dir=model_dir,
-                  log=typer.echo)
+                  log=typer.echo, allow_dirty=allow_dirty)
+
+
+def _check_spec(layers, images) -> None:
+    """Exit with code 2 unless the layer spec parses for ``images`` (N, [C,] H, W)."""
+    from lava_thesis.diet import parse_spec
+
+    try:
+        parse_spec(layers, images.shape[1:] if images.ndim == 4 else (1, *images.shape[1:]))
+    except ValueError as err:
+        fail(f"--spec: {err}")
+
+
+def train_hybrid(train_data, test_data, dataset: Dataset, *, out: Path, model_dir: Path | None,
+                 seed: int, epochs: int | None, lava_samples: int | None, spec: str | None,
+                 num_steps: int | None, reset: Reset, resume: bool,
+                 allow_dirty: bool = False) -> dict:
+    """Method 3: ANN -> SNN conversion, then STDB fine-tuning."""
+    from lava_thesis.experiments import hybrid as hyb
+    from lava_thesis.hybrid.stdb import STDBConfig
+
+    layers = tuple(spec.split(",")) if spec else hyb.DEFAULT_SPEC
+    _check_spec(layers, train_data[0])
+    cfg = hyb.HybridConfig(spec=layers, num_steps=num_steps or 25, reset=reset.value,
+                           stdb=STDBConfig(epochs=epochs or 3, seed=seed),
+                           lava_samples=200 if lava_samples is None else lava_samples)
+    return hyb.run(train_data, test_data, out, dataset=dataset.value, config=cfg,
+                   experiment=f"hybrid_{_name(dataset)}", model_dir=model_dir, resume=resume,
+                   log=typer.echo, allow_dirty=allow_dirty)
+
+
+def train_stdp(train_data, test_data, dataset: Dataset, *, out: Path, model_dir: Path | None,
+               seed: int, epochs: int | None, lava_samples: int | None, n_exc: int,
+               prune_fraction: float, levels: int, sweep: bool, train_samples: int | None,
+               test_samples: int | None, allow_dirty: bool = False) -> dict:
+    """Method 1: the pruned, quantized power-law STDP network (or its pruning/levels sweep)."""
+    from lava_thesis.experiments import stdp as exp
+
+    cfg = exp.STDPConfig(n_exc=n_exc, epochs=epochs or 1, train_samples=train_samples,
+                         test_samples=test_samples, prune_fraction=prune_fraction,
+                         levels=levels, seed=seed,
+                         assign_samples=min(10000, train_samples or 10000),
+                         lava_samples=200 if lava_samples is None else lava_samples)
+    tag = f"stdp_{_name(dataset)}_n{n_exc}"
+    if sweep:
+        return exp.sweep(train_data, test_data, out, dataset=dataset.value, config=cfg,
+                         experiment=f"{tag}_sweep", log=typer.echo, allow_dirty=allow_dirty)
+    if prune_fraction or levels:
+        tag += f"_p{int(round(prune_fraction * 100))}_l{levels}"
+    return exp.run(train_data, test_data, out, dataset=dataset.value, config=cfg,
+                   experiment=tag, model_dir=model_dir, log=typer.echo, allow_dirty=allow_dirty)
+
+
+def train_diet(train_data, test_data, dataset: Dataset, *, out: Path, model_dir: Path | None,
+               seed: int, epochs: int | None, lava_samples: int | None, spec: str | None,
+               num_steps: int | None, readout: Readout, rate_penalty: float,
+               rate_target: float, allow_dirty: bool = False) -> dict:
+    """Method 4: DIET-SNN (direct input, learned leak and threshold) and its ANN twin."""
+    from lava_thesis.diet.train import TrainConfig
+    from lava_thesis.experiments.diet import SPECS, DietConfig
+    from lava_thesis.experiments.diet import run as run_diet
+
+    layers = SPECS.get(spec or "small", tuple((spec or "").split(",")))
+    _check_spec(layers, train_data[0])
+    cfg = DietConfig(spec=layers, num_steps=num_steps or 5, lava_samples=lava_samples or 1000,
+                     readout=readout.value,
+                     train=TrainConfig(epochs=epochs or 4, seed=seed,
+                                       rate_penalty=rate_penalty, rate_target=rate_target))
+    return run_diet(train_data, test_data, out, dataset=dataset.value, config=cfg,
+                    experiment=f"diet_{_name(dataset)}", model_dir=model_dir, log=typer.echo,
+                    allow_dirty=allow_dirty)
+
+
+def train_quickstart(train_data, test_data, dataset: Dataset, *, out: Path,
+                     model_dir: Path | None, seed: int, epochs: int | None,
+                     lava_samples: int | None, num_steps: int | None,
+                     allow_dirty: bool = False) -> dict:
+    """The quickstart: a SLAYER CUBA-LIF network exported to netx and run in Lava."""
+    from lava_thesis.experiments.quickstart import QuickstartConfig, run
+
+    cfg = QuickstartConfig(epochs=epochs or 4, seed=seed, num_steps=num_steps or 16,
+                           lava_samples=lava_samples or 1000)
+    return run(train_data, test_data, out, dataset=dataset.value, config=cfg,
+               experiment=f"quickstart_{_name(dataset)}", model_dir=model_dir, log=typer.echo,
+               allow_dirty=allow_dirty)
+
+
+def _name(dataset: Dataset) -> str:
+    """The dataset's part of an experiment name, e.g. ``fashion_mnist``."""
+    return dataset.value.replace("-", "_")

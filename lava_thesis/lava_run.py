@@ -38,6 +38,7 @@ import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import wait as mp_wait
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,23 @@ BuildFn = Callable[[], tuple[Any, Callable[[], Any]]]
 
 
 class LavaRunError(RuntimeError):
-    """A Lava run failed; the message carries the traceback from the worker process."""
+    """A Lava run failed; the message carries the traceback from the worker process.
+
+    Parameters
+    ----------
+    summary : str
+        One line saying what failed (e.g. ``"Lava run failed: RuntimeError: boom at step 3"``).
+    detail : str, optional
+        The worker's traceback(s); ``str(error)`` is the summary followed by it.
+    """
+
+    def __init__(self, summary: str, detail: str = "") -> None:
+        self.summary = summary
+        self.detail = detail
+        super().__init__(f"{summary}\n{detail}" if detail else summary)
+
+    def __reduce__(self):
+        return (type(self), (self.summary, self.detail))
 
 
 class LavaTimeoutError(LavaRunError, TimeoutError):
@@ -126,14 +143,52 @@ def _with_lock(lock: threading.Lock, fn, timeout: float = 2.0):
         lock.release()
 
 
+def _unpicklable(obj: Any, where: str = "result", _path: tuple[int, ...] = ()) -> str:
+    """Where in ``obj`` (descending into tuples, lists and dicts) the first object that cannot
+    be pickled sits, with its type, e.g. ``"result[1]['w'] (a _thread.lock)"``."""
+    path = (*_path, id(obj))
+    items: list[tuple[str, Any]] = []
+    if isinstance(obj, dict):
+        items = [(f"{where}[{key!r}]", value) for key, value in obj.items()]
+    elif isinstance(obj, (list, tuple)):
+        items = [(f"{where}[{i}]", value) for i, value in enumerate(obj)]
+    for name, value in items:
+        if id(value) in path:  # a container holding itself: look at its other items
+            continue
+        try:
+            ForkingPickler.dumps(value)
+        except Exception:  # noqa: BLE001 - any failure marks the culprit
+            return _unpicklable(value, name, path)
+    kind = type(obj)
+    module = "" if kind.__module__ == "builtins" else f"{kind.__module__}."
+    return f"{where} (a {module}{kind.__qualname__})"
+
+
+def _pickled(message: tuple[str, Any]) -> bytes:
+    """``message`` pickled for the pipe. A result that cannot be pickled becomes an error
+    naming the object and the reason (``collect()``'s return value must be picklable)."""
+    try:
+        return bytes(ForkingPickler.dumps(message))
+    except Exception as err:  # noqa: BLE001 - pickling raises many types
+        status, payload = message
+        if status != "ok":
+            raise
+        reason = f"{type(err).__name__}: {err}"
+        return bytes(ForkingPickler.dumps(("error", (
+            f"{traceback.format_exc()}\nthe result of collect() cannot be sent back from "
+            f"the Lava worker: {_unpicklable(payload)} cannot be pickled ({reason})"))))
+
+
 def _send_once(conn, lock: threading.Lock, done: threading.Event, message) -> None:
     """Send the worker's one result unless the watcher already reported an error (the lock
-    serialises the two; a watcher stuck on a Lava pipe is not waited for)."""
+    serialises the two; a watcher stuck on a Lava pipe is not waited for). The message is
+    pickled first, so a result that cannot be pickled is reported as an error naming it."""
+    data = _pickled(message)
     acquired = lock.acquire(timeout=2.0)
     try:
         if not done.is_set():
             done.set()
-            conn.send(message)
+            conn.send_bytes(data)
     finally:
         if acquired:
             lock.release()
@@ -163,6 +218,12 @@ def _worker(conn, build: BuildFn, num_steps: int, tag: str, cfg_kwargs: dict) ->
         _send_once(conn, lock, done, ("error", message))
     finally:
         conn.close()
+
+
+def _last_line(text: str) -> str:
+    """The last non-empty line of a traceback text: the exception that ended it."""
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return lines[-1] if lines else "(no message)"
 
 
 _SHM = Path("/dev/shm")
@@ -243,7 +304,9 @@ def run_lava(
     Raises
     ------
     LavaRunError
-        With the worker's traceback, when building, running or collecting raised.
+        When building, running or collecting raised, or ``collect()`` returned something that
+        cannot be pickled: ``summary`` names the failure in one line, ``detail`` holds the
+        worker's traceback (:class:`LavaTimeoutError` on timeout).
     """
     if num_steps < 1:
         raise ValueError(f"num_steps must be >= 1, got {num_steps}")
@@ -269,9 +332,14 @@ def run_lava(
         try:
             status, payload = recv.recv()
         except EOFError as err:
-            raise LavaRunError("Lava worker closed its pipe without a result") from err
+            worker.join(timeout=1)
+            raise LavaRunError(f"Lava worker closed its pipe without a result (exit code "
+                               f"{worker.exitcode})") from err
+        except Exception as err:  # noqa: BLE001 - unpickling raises many types
+            raise LavaRunError(f"the Lava run's result cannot be read back: "
+                               f"{type(err).__name__}: {err}") from err
         if status != "ok":
-            raise LavaRunError(f"Lava run failed:\n{payload}")
+            raise LavaRunError(f"Lava run failed: {_last_line(payload)}", detail=payload)
         return payload
     except BaseException:
         # Failure or timeout: kill the worker's whole group (Lava's processes are in it) and

@@ -56,7 +56,7 @@ def test_bad_diet_spec_is_reported(data_root):
     assert result.exit_code == 2 and "--spec" in result.output and "flatten" in result.output
 
 
-def test_cifar_is_only_wired_for_diet(data_root):
+def test_cifar_is_only_wired_for_diet():  # checked before any data is read
     result = runner.invoke(app, ["train", "quickstart", "--dataset", "cifar10"])
     assert result.exit_code == 2 and "diet" in result.output
 
@@ -75,15 +75,16 @@ def test_train_stdp_small_run_writes_results_and_model(data_root, tmp_path):
     assert (tmp_path / "stdp_mnist_n20_p50_l4_receptive_fields.png").is_file()
 
 
-def test_stdp_rejects_one_level(data_root):
-    result = runner.invoke(app, ["train", "stdp", "--data-dir", str(data_root), "--levels", "1"])
-    assert result.exit_code == 2 and "--levels" in result.output
+def test_stdp_rejects_one_level(tmp_path):  # checked before any data is read
+    result = runner.invoke(app, ["train", "stdp", "--data-dir", str(tmp_path / "absent"),
+                                 "--levels", "1"])
+    assert result.exit_code == 2 and "--levels" in result.stderr
 
 
-def test_hybrid_rejects_unknown_reset(data_root):
-    result = runner.invoke(app, ["train", "hybrid", "--data-dir", str(data_root), "--reset",
-                                 "subtract"])
-    assert result.exit_code == 2 and "--reset" in result.output
+def test_hybrid_rejects_unknown_reset(tmp_path):  # a choice: checked before any data is read
+    result = runner.invoke(app, ["train", "hybrid", "--data-dir", str(tmp_path / "absent"),
+                                 "--reset", "subtract"])
+    assert result.exit_code == 2 and "--reset" in result.stderr
 
 
 def test_check_multimodal_names_a_missing_or_wrong_model(tmp_path):
@@ -107,4 +108,4 @@ def test_run_lava_in_floating_point_reports_agreement_with_the_torch_model(data_
     assert record["config"]["tag"] == "floating_pt"
     result = runner.invoke(app, ["run-lava", str(model.with_suffix(".net")), "--data-dir",
                                  str(data_root), "--direct", "--tag", "float", "--samples", "1"])
-    assert result.exit_code == 2 and "tag must be one of" in result.output
+    assert result.exit_code == 2 and "'float' is not one of" in result.output

@@ -247,6 +247,7 @@ def test_exception_inside_a_process_model_is_surfaced_and_cleaned_up(leak_check,
     assert not isinstance(info.value, LavaTimeoutError)
     assert elapsed < 15, f"took {elapsed:.1f} s"
     assert "boom at step 3" in str(info.value)
+    assert "boom at step 3" in info.value.summary and "\n" not in info.value.summary
     leak_check(int(pid_file.read_text()))
 
 
