@@ -1,8 +1,8 @@
 """The traceable results file every experiment writes: ``<out_dir>/<experiment>.json``.
 
 Each file records what was measured (``metrics``), how (``command``, ``config``), on what
-(``dataset``), from which code (``commit``) and when (``date``), plus the paper's numbers for the
-README table (:mod:`lava_thesis.report`). Schema (JSON object)::
+(``dataset``, ``validation``), from which code (``commit``, ``dirty``) and when (``date``), plus
+the paper's numbers for the README table (:mod:`lava_thesis.report`). Schema (JSON object)::
 
     experiment  str           file stem, e.g. "stdp_mnist"
     method      str | null    e.g. "STDP (Diehl & Cook 2015)"
@@ -13,7 +13,27 @@ README table (:mod:`lava_thesis.report`). Schema (JSON object)::
     metrics     {str: number} flat, finite; "*accuracy*"/"*agreement*" keys are fractions in [0, 1]
     paper       {str: number | str}   the paper's values (same rule for numbers)
     config      object
-    extra       object
+    extra       object        free-form, except the two per-seed keys below
+    headline    [str] | null  the metrics the README table shows (default: all)
+    validation  object        (optional) the validation split carved off the training data:
+                {"fraction": float in [0, 1), "seed": int, "train": int, "val": int}
+                (sizes of the two parts; lava_thesis.protocol.validation_info)
+    dirty       true          (optional) written into the repository's results/ from a tree
+                              with uncommitted changes (``--allow-dirty``); the report marks it
+
+Per-seed values (one layout, read by :mod:`lava_thesis.report_compact`; written by
+:func:`lava_thesis.protocol.seed_results`)::
+
+    extra.seeds     [int]                the seeds, distinct, in run order
+    extra.per_seed  {metric: [number]}   one value per seed, in the order of ``extra.seeds``
+    metrics[metric]                      the mean of ``extra.per_seed[metric]``
+
+The report shows such a metric as ``mean ± std (n=k)`` (sample std, ``ddof = 1``).
+
+Provenance: :func:`write_results` refuses to write into the repository's ``results/`` directory
+(``results`` at the git top level of this package) when the tree has uncommitted changes to
+tracked files (:class:`DirtyTreeError`) unless ``allow_dirty=True``, which records
+``"dirty": true``. Anywhere else the commit is recorded as is (``-dirty`` when dirty).
 """
 
 from __future__ import annotations
@@ -33,11 +53,21 @@ from typing import Any
 import numpy as np
 
 from lava_thesis.atomic import atomic_open
+from lava_thesis.protocol import check_seed_fields, check_validation_field
 
-__all__ = ["current_command", "git_commit", "load_all", "read_results", "write_results"]
+__all__ = [
+    "DirtyTreeError",
+    "check_provenance",
+    "current_command",
+    "git_commit",
+    "load_all",
+    "read_results",
+    "repository_results_dir",
+    "write_results",
+]
 
 REQUIRED_KEYS = ("experiment", "command", "commit", "date", "dataset", "metrics")
-OPTIONAL_KEYS = ("method", "paper", "config", "extra", "headline")
+OPTIONAL_KEYS = ("method", "paper", "config", "extra", "headline", "validation", "dirty")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -89,6 +119,67 @@ def git_commit(path: str | Path | None = None) -> str:
         return "unknown"
     status = _git("status", "--porcelain", "--untracked-files=no", cwd=cwd)
     return f"{head}-dirty" if status else head
+
+
+class DirtyTreeError(RuntimeError):
+    """Results would go into the repository's ``results/`` from a tree with uncommitted
+    changes (their commit would not pin the code that produced them)."""
+
+
+def repository_results_dir(package_dir: str | Path | None = None) -> Path | None:
+    """``<git top level>/results`` of the repository holding ``package_dir`` (default: this
+    package), resolved; None when it is not in a git working tree (e.g. an installed wheel).
+
+    Examples
+    --------
+    >>> d = repository_results_dir()
+    >>> d is None or d.name == "results"
+    True
+    """
+    top = _git("rev-parse", "--show-toplevel", cwd=Path(package_dir or _PACKAGE_DIR))
+    return Path(top).resolve() / "results" if top else None
+
+
+def check_provenance(out_dir: str | Path, *, commit: str | None = None,
+                     allow_dirty: bool = False, package_dir: str | Path | None = None) -> bool:
+    """Check that results may be written to ``out_dir``; return whether they are dirty-marked.
+
+    Writing into the repository's ``results/`` (or below it) needs a clean tree: neither
+    ``commit`` (the commit a run started from, when given) nor the tree now may be ``-dirty``
+    (:func:`git_commit`). A dirty tree raises :class:`DirtyTreeError`, unless ``allow_dirty``,
+    in which case True is returned (the file gets ``"dirty": true``). Any other directory:
+    False, whatever the tree.
+
+    Parameters
+    ----------
+    out_dir : path
+        Where the results file goes.
+    commit : str or None
+        The commit recorded in the file (None: only the tree's state now counts).
+    allow_dirty : bool
+        Accept a dirty tree (the ``--allow-dirty`` option) and mark the file.
+    package_dir : path or None
+        A directory inside the repository (default: this package's).
+    """
+    results_dir = repository_results_dir(package_dir)
+    if results_dir is None:
+        return False
+    target = Path(out_dir).resolve()
+    if target != results_dir and results_dir not in target.parents:
+        return False
+    now = git_commit(package_dir or _PACKAGE_DIR)
+    dirty = [c for c in (commit, now) if c and c.endswith("-dirty")]
+    if not dirty:
+        return False
+    if allow_dirty:
+        return True
+    started = "" if commit is None or commit == now else f" (the run started from {commit})"
+    raise DirtyTreeError(
+        f"refusing to write results into {results_dir}: the working tree has uncommitted "
+        f"changes to tracked files (commit {now}){started}, so the recorded commit would not "
+        "pin the code; commit or stash them (`git status` lists them), write elsewhere with "
+        "--out, or pass --allow-dirty to write anyway with \"dirty\": true recorded"
+    )
 
 
 def _check_number(where: str, key: str, value: Any) -> float | int:
@@ -157,6 +248,14 @@ def _validate(record: Mapping[str, Any], source: str) -> dict[str, Any]:
     unknown = [k for k in rec.get("headline") or [] if k not in rec["metrics"]]
     if unknown:
         raise ValueError(f"{source}: 'headline' names metrics that do not exist: {unknown}")
+    if rec["dirty"] not in (None, True, False):
+        raise ValueError(f"{source}: 'dirty' must be true, false or absent, got {rec['dirty']!r}")
+    try:
+        if rec["validation"] is not None:
+            rec["validation"] = check_validation_field(rec["validation"])
+        check_seed_fields(rec["metrics"], rec["extra"])
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
     return rec
 
 
@@ -173,14 +272,21 @@ def write_results(
     extra: Mapping[str, Any] | None = None,
     commit: str | None = None,
     headline: Sequence[str] | None = None,
+    validation: Mapping[str, Any] | None = None,
+    allow_dirty: bool = False,
 ) -> Path:
     """Validate and atomically write ``<out_dir>/<experiment>.json``; return its path.
 
     ``command`` defaults to :func:`current_command`; ``commit`` defaults to :func:`git_commit`
     (long runs pass the commit they started from); ``headline`` names the metrics the README
-    table shows (default: all); and
-    ``date`` the current UTC time. numpy scalars/arrays and Paths in ``config``/``extra`` are
-    converted; anything else not JSON-serialisable raises ValueError and writes nothing.
+    table shows (default: all); ``validation`` is the validation split
+    (:func:`lava_thesis.protocol.validation_info`); and ``date`` the current UTC time. numpy
+    scalars/arrays and Paths in ``config``/``extra`` are converted; anything else not
+    JSON-serialisable raises ValueError and writes nothing.
+
+    Into the repository's ``results/`` only from a clean tree (:func:`check_provenance`):
+    otherwise :class:`DirtyTreeError`, or with ``allow_dirty=True`` the file records
+    ``"dirty": true``.
 
     Examples
     --------
@@ -202,8 +308,14 @@ def write_results(
         "config": config,
         "extra": extra,
         "headline": list(headline) if headline is not None else None,
+        "validation": validation,
     }
     record = _validate(record, f"results for {experiment!r}")
+    if check_provenance(out_dir, commit=record["commit"], allow_dirty=allow_dirty):
+        record["dirty"] = True
+    for key in ("validation", "dirty"):  # absent rather than null when not given
+        if record[key] is None:
+            del record[key]
     path = Path(out_dir) / f"{experiment}.json"
     try:
         with atomic_open(path, "w", encoding="utf-8") as fh:
@@ -229,9 +341,11 @@ def read_results(path: str | Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FileNotFoundError(f"results file not found: {path}") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text ({err})") from None
     try:
         record = json.loads(text)
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, RecursionError) as err:
         raise ValueError(f"{path}: not valid JSON: {err}") from None
     return _validate(record, str(path))
 

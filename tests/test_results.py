@@ -175,3 +175,99 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    """A temporary git repository with a package directory and a committed file; the results
+    module takes it as 'this package's' repository."""
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "code.py").write_text("x = 1\n")
+    try:
+        git("init", "-q")
+        git("add", "pkg")
+        git("commit", "-q", "-m", "code")
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("git not usable here")
+    monkeypatch.setattr(results, "_PACKAGE_DIR", tmp_path / "pkg")
+    return tmp_path
+
+
+def test_provenance_clean_tree_writes_into_results(repo):
+    assert results.repository_results_dir() == repo.resolve() / "results"
+    rec = read_results(write_results(repo / "results", "e", dataset="d", metrics={"a": 1}))
+    assert "-dirty" not in rec["commit"] and rec["dirty"] is None
+    assert "dirty" not in json.loads((repo / "results" / "e.json").read_text())
+    # a clean tree, but the run started from a dirty one: refused too
+    with pytest.raises(results.DirtyTreeError, match="the run started from abc-dirty"):
+        write_results(repo / "results", "f", dataset="d", metrics={"a": 1}, commit="abc-dirty")
+
+
+def test_provenance_dirty_tree_is_refused_for_results_only(repo):
+    (repo / "pkg" / "code.py").write_text("x = 2\n")  # a tracked file differs from HEAD
+    for where in (repo / "results", repo / "results" / "sub", repo / "pkg" / ".." / "results"):
+        with pytest.raises(results.DirtyTreeError,
+                           match=r"refusing.*uncommitted changes.*-dirty.*--allow-dirty"):
+            write_results(where, "e", dataset="d", metrics={"a": 1})
+    assert not (repo / "results").exists()
+    path = write_results(repo / "results", "e", dataset="d", metrics={"a": 1},
+                         allow_dirty=True)
+    rec = read_results(path)
+    assert rec["dirty"] is True and rec["commit"].endswith("-dirty")
+    for elsewhere in (repo / "out", repo / "results_old"):  # other directories: as before
+        rec = read_results(write_results(elsewhere, "e", dataset="d", metrics={"a": 1}))
+        assert rec["commit"].endswith("-dirty") and rec["dirty"] is None
+
+
+def test_provenance_outside_git_never_refuses(tmp_path, monkeypatch):
+    monkeypatch.setattr(results, "_PACKAGE_DIR", tmp_path)
+    assert results.repository_results_dir() is None
+    assert results.check_provenance(tmp_path / "results", commit="abc-dirty") is False
+
+
+def test_dirty_and_validation_fields_are_checked_on_read(tmp_path):
+    path = write_results(tmp_path, "e", dataset="d", metrics={"a": 1},
+                         validation={"fraction": 0.1, "seed": 0, "train": 9, "val": 1})
+    rec = json.loads(path.read_text())
+    assert rec["validation"] == {"fraction": 0.1, "seed": 0, "train": 9, "val": 1}
+    for key, bad, match in [("dirty", "yes", "'dirty' must be true"),
+                            ("validation", {"fraction": 2}, "'validation' lacks")]:
+        path.write_text(json.dumps({**rec, key: bad}))
+        with pytest.raises(ValueError, match=rf"e\.json: .*{match}"):
+            read_results(path)
+
+
+def test_report_marks_dirty_rows_with_a_footnote(tmp_path):
+    from lava_thesis.report import render_table
+    from lava_thesis.report_compact import DIRTY_MARK, DIRTY_NOTE, render_compact
+
+    write_results(tmp_path, "clean", dataset="d", metrics={"test_accuracy": 0.5}, method="m1")
+    clean = load_all(tmp_path)
+    assert DIRTY_MARK not in render_table(clean) + render_compact(clean)
+    path = write_results(tmp_path, "dirty", dataset="d", metrics={"test_accuracy": 0.9},
+                         method="m2")
+    path.write_text(json.dumps({**json.loads(path.read_text()), "dirty": True}))
+    records = load_all(tmp_path)
+    for text in (render_table(records), render_compact(records)):
+        assert f"| 90.00%{DIRTY_MARK} |" in text and "| 50.00% |" in text
+        assert text.endswith(f"\n\n{DIRTY_NOTE}")
+
+
+def test_train_refuses_before_any_work_and_threads_allow_dirty(repo, data_root):
+    from typer.testing import CliRunner
+
+    from lava_thesis.cli import app
+
+    (repo / "pkg" / "code.py").write_text("x = 2\n")
+    args = ["train", "stdp", "--n-exc", "5", "--train-samples", "30", "--test-samples", "20",
+            "--lava-samples", "0", "--data-dir", str(data_root), "--out", str(repo / "results")]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 2 and "--allow-dirty" in refused.output
+    assert "epoch" not in refused.output and not (repo / "results").exists()
+    done = CliRunner().invoke(app, [*args, "--allow-dirty"])
+    assert done.exit_code == 0, done.output
+    assert read_results(repo / "results" / "stdp_mnist_n5.json")["dirty"] is True

@@ -18,15 +18,19 @@ from lava_thesis import energy
 from lava_thesis.atomic import atomic_open, atomic_path
 from lava_thesis.deploy.netx_run import netx_output_spikes
 from lava_thesis.diet.ann import ann_predict, build_ann, train_ann
+from lava_thesis.diet.energy import energy_from_input
 from lava_thesis.diet.train import predict_spikes
-from lava_thesis.experiments.diet import energy_from_input
 from lava_thesis.hybrid import HybridSNN, balance_thresholds
 from lava_thesis.hybrid.deploy import lava_twin, spike_payload, twin_output
 from lava_thesis.hybrid.snn import poisson_input
 from lava_thesis.hybrid.stdb import STDBConfig, intensities, snn_predict, train_stdb
+from lava_thesis.model_check import load_state, load_torch, require_keys, require_range
 from lava_thesis.plots import new_figure, plot_accuracy_vs_steps, save_figure
 from lava_thesis.results import current_command, git_commit, write_results
 from lava_thesis.slayer_ext import INPUT_BITS
+
+ANN_EXPECTED = "the ANN state dict a hybrid run wrote (resume)"
+STDB_EXPECTED = "an STDB checkpoint a hybrid run wrote (state_dict, per_epoch, seconds)"
 
 DEFAULT_SPEC = ("c16k3s2", "c32k3s2", "f", "d128", "d10")
 PAPER = {"hybrid_accuracy": "CIFAR-10 VGG16 91.13%, ResNet20 92.22% at 250 steps; "
@@ -96,6 +100,7 @@ def run(
     model_dir: str | Path | None = None,
     resume: bool = False,
     log=print,
+    allow_dirty: bool = False,
 ) -> dict[str, float]:
     """The whole pipeline; writes ``<out_dir>/<experiment>.json`` + plots and, in
     ``model_dir``, the ANN checkpoint, the converted and hybrid ``.net`` / ``.pt`` files and a
@@ -111,7 +116,7 @@ def run(
     ann_path = model_dir / f"{experiment}_ann.pt"
     ann = build_ann(cfg.spec, input_shape)
     if resume and ann_path.is_file():
-        ann.load_state_dict(torch.load(ann_path, weights_only=True))
+        load_state(ann_path, ann, load_torch(ann_path, ANN_EXPECTED), ANN_EXPECTED)
         log(f"  resumed the ANN from {ann_path}")
     else:
         train_ann(ann, x_tr, y_tr, epochs=cfg.ann_epochs, seed=cfg.stdb.seed,
@@ -138,8 +143,12 @@ def run(
     per_epoch: list[float] = []
     t0, spent = time.perf_counter(), 0.0
     if resume and stdb_path.is_file():
-        ckpt = torch.load(stdb_path, weights_only=True)
-        snn.load_state_dict(ckpt["state_dict"])
+        ckpt = require_keys(stdb_path, load_torch(stdb_path, STDB_EXPECTED),
+                            ("state_dict", "per_epoch"), STDB_EXPECTED)
+        load_state(stdb_path, snn, ckpt["state_dict"], STDB_EXPECTED)
+        require_range(stdb_path, "per_epoch accuracies", ckpt["per_epoch"], 0, 1,
+                      expected=STDB_EXPECTED)
+        require_range(stdb_path, "seconds", ckpt.get("seconds", 0.0), 0, expected=STDB_EXPECTED)
         per_epoch, spent = list(ckpt["per_epoch"]), float(ckpt.get("seconds", 0.0))
         log(f"  resumed STDB from {stdb_path} ({len(per_epoch)} epochs)")
     rng = np.random.default_rng(cfg.stdb.seed)
@@ -201,7 +210,7 @@ def run(
     write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="hybrid",
                   config=asdict(cfg), commit=commit, paper=PAPER,
                   extra={"thresholds": thetas},
-                  headline=[k for k in HEADLINE if k in metrics])
+                  headline=[k for k in HEADLINE if k in metrics], allow_dirty=allow_dirty)
     card = {"model": f"hybrid conversion + STDB ({cfg.reset} reset IF), netx twin",
             "dataset": dataset, "time_steps": cfg.num_steps, "config": asdict(cfg),
             "metrics": metrics, "thresholds": snn.thresholds.tolist(),

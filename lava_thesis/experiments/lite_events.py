@@ -1,4 +1,4 @@
-"""LITE-SNN on event sequences (method 5, issue #7): a DIET-style convolutional SNN vs a CNN+GRU.
+"""LITE-SNN on event sequences (method 5): a DIET-style convolutional SNN vs a CNN+GRU.
 
 Data: *synthetic N-MNIST-like (generated from MNIST)* event recordings
 (:func:`~lava_thesis.lite.events_dataset.synthetic_nmnist`: the first ``n_train`` MNIST
@@ -118,7 +118,8 @@ def gru_predict(model: CnnGru, frames: np.ndarray, batch_size: int = 256) -> np.
 
 
 def run(config: LiteEventsConfig | None = None, *, log=print, command: str | None = None,
-        data: tuple[SyntheticEventSet, SyntheticEventSet] | None = None) -> dict[str, float]:
+        data: tuple[SyntheticEventSet, SyntheticEventSet] | None = None,
+        allow_dirty: bool = False) -> dict[str, float]:
     """Build the data, train and evaluate both models, export and run the SNN in Lava, write
     the results JSON, plot and model files; return the metrics. ``data``: ready-made
     ``(train, test)`` recordings (e.g. from the shipped MNIST subset) instead of converting the
@@ -204,7 +205,8 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
                          "energy_table": report_table(report),
                          "note": "synthetic events from MNIST, not the N-MNIST recordings"},
                   paper={"snn_test_accuracy": "fewer parameters and lower energy than "
-                                              "LSTM/GRU (DVS gesture; accuracy unverified)"})
+                                              "LSTM/GRU (DVS gesture; accuracy unverified)"},
+                  allow_dirty=allow_dirty)
     card = {"model": "LITE event SNN (DIET-style SLAYER CUBA, learnable leak and threshold)",
             "dataset": DATASET, "time_bins": cfg.n_bins, "delay_steps": net.delay,
             "input": "binary event frames (2, 34, 34) per bin as 8-bit graded spikes of 255 "

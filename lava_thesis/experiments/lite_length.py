@@ -1,4 +1,4 @@
-"""LITE-SNN accuracy vs. sequence length (method 5, issue #7): does a vanilla SNN lose a
+"""LITE-SNN accuracy vs. sequence length (method 5): does a vanilla SNN lose a
 label that must be carried across ``L`` tokens, and does attention over time fix it?
 
 Data: the UCI Sentiment Labelled Sentences, the same stratified 80/20 split and training-split
@@ -158,7 +158,7 @@ def plot_length(metrics: dict[str, float], cfg: LiteLengthConfig, path: str | Pa
 
 
 def run(config: LiteLengthConfig | None = None, *, log=print,
-        command: str | None = None) -> dict[str, float]:
+        command: str | None = None, allow_dirty: bool = False) -> dict[str, float]:
     """Train and evaluate ``config.models`` at every length and placement; write the results
     JSON and plot. ``command`` is recorded in the results (default: this command line)."""
     cfg = config or LiteLengthConfig()
@@ -200,14 +200,14 @@ def run(config: LiteLengthConfig | None = None, *, log=print,
                 metrics[f"{kind}_leak_integrator_{tag}"] = model.out.leak.clamp(0, 1).item()
             log(f"  {place:5s} L={n_fill:3d} {kind:8s}: test accuracy {acc:.4f} "
                 f"(train {hist[-1]:.3f}, {metrics[f'{kind}_seconds_{tag}']:.0f} s)")
-        _write(metrics, cfg, out_dir, command)
+        _write(metrics, cfg, out_dir, command, allow_dirty)
     if not runs:
-        _write(metrics, cfg, out_dir, command)
+        _write(metrics, cfg, out_dir, command, allow_dirty)
     return metrics
 
 
 def _write(metrics: dict[str, float], cfg: LiteLengthConfig, out_dir: Path,
-           command: str | None) -> None:
+           command: str | None, allow_dirty: bool = False) -> None:
     plot_length(metrics, cfg, out_dir / f"{cfg.experiment}.png")
     write_results(
         out_dir, cfg.experiment, dataset="UCI sentiment (" + "+".join(cfg.sources) + ")",
@@ -221,4 +221,4 @@ def _write(metrics: dict[str, float], cfg: LiteLengthConfig, out_dir: Path,
                "models": "; ".join(f"{k}: {NAMES.get(k, k)}" for k in cfg.models)},
         paper={"snn_accuracy_L100": "vanilla SNNs suffer vanishing gradients on long "
                                     "sequences (motivation of the conv SNN with attention); "
-                                    "no number given"})
+                                    "no number given"}, allow_dirty=allow_dirty)

@@ -1,4 +1,4 @@
-"""LITE-SNN accuracy vs. sequence length, second task (method 5, issue #7): sequential MNIST.
+"""LITE-SNN accuracy vs. sequence length, second task (method 5): sequential MNIST.
 
 The sentiment task of :mod:`lava_thesis.experiments.lite_length` did not show the claimed
 degradation of vanilla SNNs on long sequences. Here the classic test: each 28x28 MNIST image is
@@ -108,7 +108,7 @@ def plot_length(metrics: dict[str, float], cfg: LiteLengthSmnistConfig,
 
 
 def run(config: LiteLengthSmnistConfig | None = None, *, log=print,
-        command: str | None = None) -> dict[str, float]:
+        command: str | None = None, allow_dirty: bool = False) -> dict[str, float]:
     """Train and evaluate ``config.models`` at every chunk size; write the results JSON and
     plot. ``command`` is recorded in the results (default: this command line)."""
     cfg = config or LiteLengthSmnistConfig()
@@ -141,14 +141,14 @@ def run(config: LiteLengthSmnistConfig | None = None, *, log=print,
                     metrics[f"{kind}_leak_{name}_{tag}"] = leak
             log(f"  T={seq_tr.shape[1]:3d} (k={k:2d}) {kind:8s}: test accuracy {acc:.4f} "
                 f"(train {hist[-1]:.3f}, {metrics[f'{kind}_seconds_{tag}']:.0f} s)")
-        _write(metrics, cfg, out_dir, command)
+        _write(metrics, cfg, out_dir, command, allow_dirty)
     if not cfg.chunks:
-        _write(metrics, cfg, out_dir, command)
+        _write(metrics, cfg, out_dir, command, allow_dirty)
     return metrics
 
 
 def _write(metrics: dict[str, float], cfg: LiteLengthSmnistConfig, out_dir: Path,
-           command: str | None) -> None:
+           command: str | None, allow_dirty: bool = False) -> None:
     plot_length(metrics, cfg, out_dir / f"{cfg.experiment}.png")
     headline = [f"{m}_accuracy_seq{784 // k}" for m in cfg.models for k in cfg.chunks]
     write_results(
@@ -163,4 +163,4 @@ def _write(metrics: dict[str, float], cfg: LiteLengthSmnistConfig, out_dir: Path
                                    for m in cfg.models)},
         paper={"snn_accuracy_seq196": "vanilla SNNs suffer vanishing gradients on long "
                                       "sequences (motivation of the conv SNN with attention); "
-                                      "no number given"})
+                                      "no number given"}, allow_dirty=allow_dirty)

@@ -1,4 +1,4 @@
-"""LITE-SNN sentiment experiment (method 5, issue #7): LIF text classifier vs RNN, LSTM, GRU.
+"""LITE-SNN sentiment experiment (method 5): LIF text classifier vs RNN, LSTM, GRU.
 
 Data: the UCI Sentiment Labelled Sentences (IMDB, Amazon, Yelp; 3,000 sentences). Split: one
 fixed seeded 80/20 train/test split, stratified by (source, label) so that every source and
@@ -108,7 +108,7 @@ def train(model: torch.nn.Module, ids: torch.Tensor, lengths: torch.Tensor, labe
 
 
 def run(config: LiteSentimentConfig | None = None, *, log=print,
-        command: str | None = None) -> dict[str, float]:
+        command: str | None = None, allow_dirty: bool = False) -> dict[str, float]:
     """Train and evaluate ``config.models``; write the results JSON and bar plot.
 
     ``command`` is recorded in the results (default: this process's command line).
@@ -165,5 +165,6 @@ def run(config: LiteSentimentConfig | None = None, *, log=print,
                                    "input) MACs every step, fc2/fc3 SynOps; RNNs MACs per token"},
                   paper={"snn_params_trunk": "~157k (authors' code) vs ~367k LSTM(100->256)",
                          "snn_test_accuracy": "fewer parameters and lower energy than "
-                                              "LSTM/GRU (accuracy unverified)"})
+                                              "LSTM/GRU (accuracy unverified)"},
+                  allow_dirty=allow_dirty)
     return metrics

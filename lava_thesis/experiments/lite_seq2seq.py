@@ -1,4 +1,4 @@
-"""LITE-SNN sequence-to-sequence experiment (method 5, issue #7): Multi30k German -> English.
+"""LITE-SNN sequence-to-sequence experiment (method 5): Multi30k German -> English.
 
 Models (:mod:`lava_thesis.lite.seq2seq_models`): the convolutional encoder-decoder with
 attention and LIF neurons (``snn``), the same network with ReLU (``relu_cnn``) and an LSTM
@@ -182,7 +182,7 @@ def sentence_energy(model: torch.nn.Module, data: tuple[torch.Tensor, ...]) -> d
 
 
 def run(config: LiteSeq2SeqConfig | None = None, *, log=print,
-        command: str | None = None) -> dict[str, float]:
+        command: str | None = None, allow_dirty: bool = False) -> dict[str, float]:
     """Train and evaluate ``config.models`` at an equal CPU budget; write the JSON and plot."""
     cfg = config or LiteSeq2SeqConfig()
     torch.set_num_threads(1)
@@ -264,5 +264,6 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print,
                          "softmax, embedding lookups, memory",
                "examples": examples},
         paper={"snn_bleu": "conv+attention SNN better than the same CNN with ReLU; fewer "
-                           "parameters and lower energy than LSTM (values unverified)"})
+                           "parameters and lower energy than LSTM (values unverified)"},
+        allow_dirty=allow_dirty)
     return metrics

@@ -190,6 +190,7 @@ def run(
     model_dir: str | Path | None = None,
     log=print,
     write: bool = True,
+    allow_dirty: bool = False,
 ) -> dict[str, float]:
     """Train (with and, for the ablation, without cross-modal synapses), label, test, add
     noise, check in Lava; write ``<out_dir>/<experiment>.json``, the robustness plot and the
@@ -248,12 +249,13 @@ def run(
         write_results(out_dir, experiment, dataset=dataset, metrics=metrics,
                       method="multimodal", config=asdict(cfg), commit=commit, paper=PAPER,
                       extra={"robustness": tables},
-                      headline=[k for k in HEADLINE if k in metrics])
+                      headline=[k for k in HEADLINE if k in metrics], allow_dirty=allow_dirty)
     return metrics
 
 
 def check_saved_model(path: str | Path, data: MultimodalData, pairs: int, out_dir: str | Path,
-                      *, dataset: str, log=print) -> dict[str, float]:
+                      *, dataset: str, log=print,
+                      allow_dirty: bool = False) -> dict[str, float]:
     """Run a saved model (:func:`lava_thesis.multimodal.model_io.save_pair_model`) in Lava on
     the first ``pairs`` test pairs of its own experiment (same pairing seed) against the
     engine; write ``<out_dir>/<model stem>_lava.json``."""
@@ -267,5 +269,6 @@ def check_saved_model(path: str | Path, data: MultimodalData, pairs: int, out_di
     metrics = lava_check(net, labels, img[:n], aud[:n], y[:n], seed + 4, log=log)
     write_results(out_dir, f"{Path(path).stem}_lava", dataset=dataset, metrics=metrics,
                   method="multimodal", config={"model": str(path), "pairs": n},
-                  headline=["lava_accuracy", "lava_agreement", "lava_spike_count_match"])
+                  headline=["lava_accuracy", "lava_agreement", "lava_spike_count_match"],
+                  allow_dirty=allow_dirty)
     return metrics

@@ -18,6 +18,15 @@ from lava_thesis import quickstart as qs
 from lava_thesis.atomic import atomic_open, atomic_path
 from lava_thesis.deploy.netx_run import netx_output_spikes
 from lava_thesis.encoding import poisson_spikes
+from lava_thesis.errors import ModelFileError
+from lava_thesis.model_check import (
+    load_state,
+    load_torch,
+    require_keys,
+    require_params,
+    require_state_dict,
+    require_steps,
+)
 from lava_thesis.results import current_command, git_commit, write_results
 
 
@@ -52,6 +61,7 @@ def run(
     experiment: str = "quickstart",
     model_dir: str | Path | None = None,
     log=print,
+    allow_dirty: bool = False,
 ) -> dict[str, float]:
     """Train, export, run in Lava; write ``<out_dir>/<experiment>.json`` and the model files
     (``.net``, ``.pt``, ``.model_card.json``) to ``model_dir`` (default: ``out_dir``).
@@ -101,7 +111,8 @@ def run(
     }
     write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="quickstart",
                   config=asdict(cfg), commit=commit,
-                  headline=["torch_accuracy", "lava_accuracy", "agreement", "spike_match"])
+                  headline=["torch_accuracy", "lava_accuracy", "agreement", "spike_match"],
+                  allow_dirty=allow_dirty)
     card = {"model": "quickstart DenseSNN (SLAYER CUBA-LIF)", "dataset": dataset,
             "input": f"Poisson spikes, {cfg.num_steps} steps + 2 silent", "config": asdict(cfg),
             "metrics": metrics, "files": [net_path.name, f"{experiment}.pt"],
@@ -113,27 +124,43 @@ def run(
 
 
 def load_model(state_path: str | Path) -> tuple[qs.DenseSNN, QuickstartConfig]:
-    """Rebuild a trained quickstart network from ``<name>.pt`` and ``<name>.model_card.json``."""
+    """Rebuild a trained quickstart network from ``<name>.pt`` and ``<name>.model_card.json``.
+
+    Raises ``FileNotFoundError`` when either file is missing and
+    :class:`~lava_thesis.errors.ModelFileError` naming the file when the card has no valid
+    ``config`` (the :class:`QuickstartConfig` fields with their types, ``num_steps`` in
+    ``[1, MAX_STEPS]``) or the state dict is unreadable, lacks the two dense layers' weights, holds
+    non-finite values or does not fit the network its shapes describe.
+    """
     state_path = Path(state_path)
     card_path = state_path.with_suffix(".model_card.json")
+    expected = "a quickstart DenseSNN state dict written by train quickstart"
     if not state_path.is_file():
         raise FileNotFoundError(f"model state file not found: {state_path}")
     if not card_path.is_file():
         raise FileNotFoundError(f"model card not found beside the model: {card_path}")
+    card_expected = "a quickstart model card (JSON with a 'config' object)"
     try:
-        cfg = QuickstartConfig(**json.loads(card_path.read_text())["config"])
-    except (KeyError, TypeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{card_path}: not a quickstart model card ({err})") from err
-    state = torch.load(state_path, map_location="cpu", weights_only=True)
+        config = json.loads(card_path.read_bytes())["config"]
+    except (KeyError, TypeError, ValueError, RecursionError) as err:
+        raise ModelFileError(card_path, f"no valid 'config' ({err})", card_expected) from err
+    if not isinstance(config, dict):
+        raise ModelFileError(card_path, f"'config' is a {type(config).__name__}",
+                             card_expected)
+    cfg = require_params(card_path, "config", config, QuickstartConfig, card_expected)
+    require_steps(card_path, "config.num_steps", cfg.num_steps, card_expected)
+    state = require_state_dict(state_path, load_torch(state_path, expected), expected)
     normed = "blocks.0.synapse.weight_v" in state  # saved before export folded the norm
     key = "weight_v" if normed else "weight"
-    try:
-        first, last = state[f"blocks.0.synapse.{key}"], state[f"blocks.1.synapse.{key}"]
-    except KeyError as err:
-        raise ValueError(f"{state_path}: not a quickstart DenseSNN state dict ({err})") from err
+    names = (f"blocks.0.synapse.{key}", f"blocks.1.synapse.{key}")
+    require_keys(state_path, state, names, expected)
+    first, last = state[names[0]], state[names[1]]
+    if first.ndim < 2 or last.ndim < 2 or min(first.shape[:2]) < 1 or last.shape[0] < 1:
+        raise ModelFileError(state_path, f"dense weights have shapes {tuple(first.shape)} and "
+                                         f"{tuple(last.shape)}", expected)
     net = qs.DenseSNN(n_in=first.shape[1], hidden=first.shape[0], n_out=last.shape[0])
     if not normed:
         for block in net.blocks:
             block.synapse.disable_weight_norm()
-    net.load_state_dict(state)
+    load_state(state_path, net, state, expected)
     return net, cfg

@@ -132,6 +132,7 @@ def run(
     model_dir: str | Path | None = None,
     log=print,
     write: bool = True,
+    allow_dirty: bool = False,
 ) -> dict[str, float]:
     """Train, label, test; write ``<out_dir>/<experiment>.json``, receptive-field plots and
     the model (``<model_dir>/<experiment>.h5``) unless ``write`` is False."""
@@ -205,7 +206,7 @@ def run(
                                     f"{100 * cost['pruned_fraction']:.0f}% pruned, {weights}")
         write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="stdp",
                       config=asdict(cfg), commit=commit, paper=PAPER,
-                      headline=[k for k in HEADLINE if k in metrics])
+                      headline=[k for k in HEADLINE if k in metrics], allow_dirty=allow_dirty)
     return metrics
 
 
@@ -214,7 +215,8 @@ SWEEP_LEVELS = (2, 4, 8, 16, 0)
 
 
 def sweep(train, test, out_dir: str | Path, *, dataset: str, config: STDPConfig,
-          experiment: str = "stdp_sweep", log=print) -> dict[str, float]:
+          experiment: str = "stdp_sweep", log=print,
+          allow_dirty: bool = False) -> dict[str, float]:
     """Accuracy vs. pruned fraction (float weights), then vs. levels at ``config``'s pruning
     fraction; one JSON with every point and two plots."""
     points: dict[str, float] = {}
@@ -236,7 +238,8 @@ def sweep(train, test, out_dir: str | Path, *, dataset: str, config: STDPConfig,
     plot_sweep(points, frac, out_dir / f"{experiment}.png")
     write_results(out_dir, experiment, dataset=dataset, metrics=points, method="stdp",
                   config=asdict(config),
-                  headline=[k for k in points if k.startswith("accuracy")])
+                  headline=[k for k in points if k.startswith("accuracy")],
+                  allow_dirty=allow_dirty)
     return points
 
 

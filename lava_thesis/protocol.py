@@ -1,0 +1,282 @@
+"""The evaluation protocol every experiment follows: a validation split and several seeds.
+
+* **Validation split.** Hyperparameters are chosen on a validation set carved off the
+  *training* data, never on the test set. :func:`validation_split` is the one place every
+  experiment takes it from: seeded, stratified by label (each class gives
+  ``round(n_c * fraction)`` of its ``n_c`` samples), so it is the same for a seed on every
+  machine. :func:`validation_info` is the ``validation`` field of the results file.
+* **Seeds.** A headline number is the mean over ``n >= 3`` seeds with its sample standard
+  deviation. :func:`run_seeds` runs one function per seed and collects its metrics;
+  :func:`seed_results` turns them into the results file's ``metrics`` (the means) and
+  ``extra`` (``seeds`` and ``per_seed``, the layout :mod:`lava_thesis.report_compact` reads);
+  :func:`summarize` and :func:`paired_difference` give the statistics.
+
+The results-file layout is documented in :mod:`lava_thesis.results`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from lava_thesis.data.splits import stratified_split
+
+__all__ = [
+    "MIN_SEEDS",
+    "check_fraction",
+    "check_seed_fields",
+    "check_validation_field",
+    "paired_difference",
+    "run_seeds",
+    "seed_results",
+    "summarize",
+    "validation_info",
+    "validation_split",
+]
+
+#: seeds a headline number needs; fewer are flagged (``single_seed`` / ``n`` in the report)
+MIN_SEEDS = 3
+
+
+def check_fraction(fraction: Any, name: str = "fraction") -> float:
+    """``fraction`` as a float in ``[0, 1)``, else ValueError naming ``name``.
+
+    Examples
+    --------
+    >>> check_fraction(0.1)
+    0.1
+    >>> check_fraction(1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: fraction must be a number in [0, 1) (a share of the training data), got 1.0
+    """
+    ok = (isinstance(fraction, numbers.Real) and not isinstance(fraction, bool | np.bool_)
+          and math.isfinite(fraction) and 0.0 <= fraction < 1.0)
+    if not ok:
+        raise ValueError(f"{name} must be a number in [0, 1) (a share of the training data), "
+                         f"got {fraction!r}")
+    return float(fraction)
+
+
+def validation_split(labels: Sequence[int] | np.ndarray, fraction: float = 0.1,
+                     seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Split the training set's indices into sorted ``(train_idx, val_idx)``, stratified.
+
+    Each label value ``c`` with ``n_c`` samples gives ``round(n_c * fraction)`` of them, chosen
+    by a permutation seeded with ``seed``, to validation; the rest stay in training. The two
+    parts are disjoint and together ``range(len(labels))``; the same ``(labels, fraction,
+    seed)`` always gives the same split (:func:`lava_thesis.data.splits.stratified_split`).
+
+    Parameters
+    ----------
+    labels : 1-D array-like
+        The training set's labels (any hashable values numpy can compare).
+    fraction : float
+        Share of each class held out, in ``[0, 1)``; 0 gives an empty validation set.
+    seed : int
+        Seed of the per-class permutations.
+
+    Examples
+    --------
+    >>> tr, va = validation_split([0, 0, 0, 0, 1, 1, 1, 1, 1, 1], fraction=0.5, seed=0)
+    >>> len(tr), len(va), sorted(set(tr) | set(va)) == list(range(10))
+    (5, 5, True)
+    """
+    fraction = check_fraction(fraction)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D (one label per training sample), got shape "
+                         f"{labels.shape}")
+    if len(labels) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy()
+    train_idx, val_idx = stratified_split(labels, fraction, int(seed))
+    return train_idx.astype(np.int64), val_idx.astype(np.int64)
+
+
+def validation_info(train_idx: np.ndarray, val_idx: np.ndarray, fraction: float,
+                    seed: int) -> dict[str, Any]:
+    """The results file's ``validation`` field: ``{"fraction", "seed", "train", "val"}``
+    (the last two are the sizes of the two parts).
+
+    Examples
+    --------
+    >>> validation_info(*validation_split([0, 1] * 10, 0.2, 3), fraction=0.2, seed=3)
+    {'fraction': 0.2, 'seed': 3, 'train': 16, 'val': 4}
+    """
+    return {"fraction": check_fraction(fraction), "seed": int(seed),
+            "train": int(len(train_idx)), "val": int(len(val_idx))}
+
+
+def _values(values: Sequence[float], what: str) -> list[float]:
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray):
+        raise ValueError(f"{what} must be a list of numbers, got {values!r}")
+    out = []
+    for v in values:
+        if isinstance(v, bool | np.bool_) or not isinstance(v, numbers.Real) \
+                or not math.isfinite(v):
+            raise ValueError(f"{what} must hold finite numbers, got {v!r}")
+        out.append(float(v))
+    if not out:
+        raise ValueError(f"{what} is empty: at least one seed is needed")
+    return out
+
+
+def summarize(values: Sequence[float]) -> dict[str, Any]:
+    """Mean and sample standard deviation of one metric's per-seed values.
+
+    .. math:: \\bar x = \\frac1n \\sum_i x_i, \\qquad
+              s = \\sqrt{\\frac{1}{n-1} \\sum_i (x_i - \\bar x)^2}
+
+    With ``n = 1`` the std is 0 and ``single_seed`` is True (no spread was measured).
+
+    Returns
+    -------
+    dict
+        ``{"mean", "std", "n", "per_seed", "single_seed"}``.
+
+    Examples
+    --------
+    >>> s = summarize([0.9, 0.92, 0.94])
+    >>> round(s["mean"], 6), round(s["std"], 6), s["n"], s["single_seed"]
+    (0.92, 0.02, 3, False)
+    >>> summarize([0.5])
+    {'mean': 0.5, 'std': 0.0, 'n': 1, 'per_seed': [0.5], 'single_seed': True}
+    """
+    xs = _values(values, "per-seed values")
+    n = len(xs)
+    mean = math.fsum(xs) / n
+    std = math.sqrt(math.fsum((x - mean) ** 2 for x in xs) / (n - 1)) if n > 1 else 0.0
+    return {"mean": mean, "std": std, "n": n, "per_seed": xs, "single_seed": n == 1}
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float]) -> dict[str, Any]:
+    """Statistics of ``a_i - b_i`` for two variants run with the same seeds (in the same
+    order): :func:`summarize` of the per-seed differences. Pairing removes the share of the
+    spread that the seed causes in both variants alike.
+
+    Examples
+    --------
+    >>> d = paired_difference([0.90, 0.92, 0.95], [0.88, 0.91, 0.92])
+    >>> round(d["mean"], 4), d["n"]
+    (0.02, 3)
+    """
+    xa, xb = _values(a, "variant a"), _values(b, "variant b")
+    if len(xa) != len(xb):
+        raise ValueError(f"paired_difference needs the same seeds for both variants, got "
+                         f"{len(xa)} and {len(xb)} values")
+    return summarize([x - y for x, y in zip(xa, xb, strict=True)])
+
+
+def run_seeds(fn: Callable[[int], Mapping[str, float]],
+              seeds: Sequence[int]) -> dict[str, list[float]]:
+    """Call ``fn(seed)`` for each seed; return each metric's values in seed order.
+
+    Every call must return the same metric names (numbers); the seeds must be distinct.
+
+    Examples
+    --------
+    >>> run_seeds(lambda s: {"acc": 0.9 + s / 100}, [0, 1, 2])
+    {'acc': [0.9, 0.91, 0.92]}
+    """
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("run_seeds needs at least one seed")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds}")
+    per_seed: dict[str, list[float]] = {}
+    for i, seed in enumerate(seeds):
+        metrics = dict(fn(seed))
+        if i and set(metrics) != set(per_seed):
+            raise ValueError(f"seed {seed} returned metrics {sorted(metrics)}, the first seed "
+                             f"{sorted(per_seed)}")
+        for key, value in metrics.items():
+            per_seed.setdefault(key, []).append(_values([value], f"metric {key!r}")[0])
+    return per_seed
+
+
+def seed_results(seeds: Sequence[int], per_seed: Mapping[str, Sequence[float]]
+                 ) -> tuple[dict[str, float], dict[str, Any]]:
+    """``(metrics, extra)`` for :func:`lava_thesis.results.write_results`: each metric's mean
+    over the seeds, and ``{"seeds": [...], "per_seed": {metric: [value per seed]}}``.
+
+    Examples
+    --------
+    >>> seed_results([0, 1], {"acc": [0.5, 0.7]})
+    ({'acc': 0.6}, {'seeds': [0, 1], 'per_seed': {'acc': [0.5, 0.7]}})
+    """
+    seeds = [int(s) for s in seeds]
+    table = {key: _values(values, f"per_seed[{key!r}]") for key, values in per_seed.items()}
+    bad = {k: len(v) for k, v in table.items() if len(v) != len(seeds)}
+    if bad:
+        raise ValueError(f"per_seed lists must have one value per seed ({len(seeds)}), got {bad}")
+    metrics = {key: summarize(values)["mean"] for key, values in table.items()}
+    return metrics, {"seeds": seeds, "per_seed": table}
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{what} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def check_validation_field(validation: Any) -> dict[str, Any]:
+    """Validate a results file's ``validation`` field (see :func:`validation_info`).
+
+    Examples
+    --------
+    >>> check_validation_field({"fraction": 0.1, "seed": 0, "train": 90, "val": 10})["val"]
+    10
+    """
+    if not isinstance(validation, Mapping):
+        raise ValueError(f"'validation' must be an object {{fraction, seed, train, val}}, got "
+                         f"{validation!r}")
+    missing = [k for k in ("fraction", "seed", "train", "val") if k not in validation]
+    if missing:
+        raise ValueError(f"'validation' lacks {missing} (expected fraction, seed, train, val)")
+    out = dict(validation)
+    out["fraction"] = check_fraction(validation["fraction"], "validation['fraction']")
+    for key in ("seed", "train", "val"):
+        out[key] = _int(validation[key], f"validation[{key!r}]")
+    return out
+
+
+def check_seed_fields(metrics: Mapping[str, Any], extra: Mapping[str, Any]) -> None:
+    """Check a results file's per-seed layout (``extra["seeds"]``, ``extra["per_seed"]``).
+
+    ``per_seed`` maps metric names to non-empty lists of finite numbers, all of one length;
+    ``seeds`` (when present) holds that many distinct non-negative integers; every per-seed
+    metric exists in ``metrics`` and equals the mean of its values (to 1e-9, relative).
+    """
+    seeds, table = extra.get("seeds"), extra.get("per_seed")
+    if seeds is not None:
+        if isinstance(seeds, str) or not isinstance(seeds, Sequence):
+            raise ValueError(f"extra['seeds'] must be a list of seeds, got {seeds!r}")
+        seeds = [_int(s, "extra['seeds'] entries") for s in seeds]
+        if not seeds or len(set(seeds)) != len(seeds):
+            raise ValueError(f"extra['seeds'] must be non-empty and distinct, got {seeds}")
+    if table is None:
+        return
+    if not isinstance(table, Mapping):
+        raise ValueError(f"extra['per_seed'] must map metric -> list of values, got {table!r}")
+    lengths = {}
+    for key, values in table.items():
+        xs = _values(values, f"extra['per_seed'][{key!r}]")
+        lengths[key] = len(xs)
+        if key not in metrics:
+            raise ValueError(f"extra['per_seed'] has {key!r}, which is not in 'metrics'")
+        mean = math.fsum(xs) / len(xs)
+        if not math.isclose(metrics[key], mean, rel_tol=1e-9, abs_tol=1e-12):
+            raise ValueError(f"metrics[{key!r}] = {metrics[key]!r} is not the mean of "
+                             f"extra['per_seed'][{key!r}] ({mean!r})")
+    want = len(seeds) if seeds is not None else next(iter(lengths.values()), 0)
+    bad = {k: n for k, n in lengths.items() if n != want}
+    if bad:
+        raise ValueError(f"extra['per_seed'] lists must have one value per seed ({want}), "
+                         f"got {bad}")
