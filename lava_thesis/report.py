@@ -1,13 +1,17 @@
-"""Render the results files into the README's results table.
+"""Render the results files into the README's compact table and the docs' results page.
 
-The table lives between two markers in the README and is regenerated, never hand-edited::
+Both tables live between two markers and are regenerated, never hand-edited::
 
     <!-- results:begin -->
-    | Method | Experiment | ... |
+    | Method | ... |
     <!-- results:end -->
 
-``report(results_dir, readme)`` rewrites it; ``report(..., check=True)`` only checks that it is
-current (for CI) and raises :class:`StaleReadmeError` when it is not.
+The README gets one row per method (:func:`lava_thesis.report_compact.render_compact`); the
+docs page ``docs/results.md`` gets every metric of every file (:func:`render_table`) and, between
+``<!-- claims:begin -->`` / ``<!-- claims:end -->``, the ablation claims
+(:func:`lava_thesis.report_compact.render_claims`). ``report(results_dir, readme)`` rewrites them;
+``report(..., check=True)`` only checks that they are current (for CI) and raises
+:class:`StaleReadmeError` when one is not.
 """
 
 from __future__ import annotations
@@ -18,19 +22,38 @@ from pathlib import Path
 from typing import Any
 
 from lava_thesis.atomic import atomic_open
+from lava_thesis.report_compact import (
+    dirty_mark,
+    measured,
+    render_claims,
+    render_compact,
+    with_dirty_note,
+)
 from lava_thesis.results import load_all
 
-__all__ = ["BEGIN", "END", "StaleReadmeError", "render_table", "report", "update_readme"]
+__all__ = [
+    "BEGIN",
+    "CLAIMS_BEGIN",
+    "CLAIMS_END",
+    "END",
+    "StaleReadmeError",
+    "default_docs_page",
+    "render_table",
+    "report",
+    "update_readme",
+]
 
 BEGIN = "<!-- results:begin -->"
 END = "<!-- results:end -->"
+CLAIMS_BEGIN = "<!-- claims:begin -->"
+CLAIMS_END = "<!-- claims:end -->"
 COLUMNS = ("Method", "Experiment", "Dataset", "Metric", "Ours", "Paper", "Command")
 NO_RESULTS = "*no results yet*"
 MISSING = "—"
 
 
 class StaleReadmeError(RuntimeError):
-    """The README's results table differs from what the results files render to."""
+    """The README's (or the docs page's) table differs from what the results files render to."""
 
 
 def _is_fraction_key(key: str) -> bool:
@@ -81,13 +104,22 @@ def _row(cells: Iterable[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _ours(rec: Mapping[str, Any], key: str) -> str:
+    """The measured value; ``mean ± std (n=k)`` when the file holds per-seed values."""
+    if key in ((rec.get("extra") or {}).get("per_seed") or {}):
+        text, n = measured(rec, key)
+        return f"{text} (n={n})"
+    return format_value(key, (rec.get("metrics") or {}).get(key))
+
+
 def render_table(results: list[Mapping[str, Any]]) -> str:
     """Render results records (as from :func:`lava_thesis.results.load_all`) as Markdown.
 
     One row per metric (only the record's ``headline`` metrics when it names them), in file
     order, then one row per paper-only value. The command is
     shown (in backticks) on the first row of each experiment. Records are kept in the order
-    given. No records -> a single "no results yet" row.
+    given. No records -> a single "no results yet" row. Values are single runs unless the file
+    holds per-seed values (``extra["per_seed"]``), shown as ``mean ± std (n=k)``.
 
     Examples
     --------
@@ -115,36 +147,47 @@ def render_table(results: list[Mapping[str, Any]]) -> str:
                         _cell(rec["experiment"]),
                         _cell(rec.get("dataset") or MISSING),
                         _cell(key),
-                        _cell(format_value(key, metrics.get(key))),
+                        _cell(_ours(rec, key) + dirty_mark(rec)),
                         _cell(format_value(key, paper.get(key))),
                         _code(rec["command"]) if i == 0 and rec.get("command") else "",
                     ]
                 )
             )
-    return "\n".join(lines)
+    return with_dirty_note("\n".join(lines), results)
 
 
-def _replace_block(text: str, table: str, path: Path) -> str:
-    begin, end = text.count(BEGIN), text.count(END)
-    if begin != 1 or end != 1:
-        which = BEGIN if begin != 1 else END
-        n = begin if begin != 1 else end
+def _replace_block(text: str, table: str, path: Path, begin: str = BEGIN,
+                   end: str = END) -> str:
+    n_begin, n_end = text.count(begin), text.count(end)
+    if n_begin != 1 or n_end != 1:
+        which = begin if n_begin != 1 else end
+        n = n_begin if n_begin != 1 else n_end
         raise ValueError(f"{path}: expected exactly one {which!r} marker, found {n}")
-    if text.index(END) < text.index(BEGIN):
-        raise ValueError(f"{path}: {END!r} comes before {BEGIN!r}")
-    head, rest = text.split(BEGIN)
-    _, tail = rest.split(END)
+    if text.index(end) < text.index(begin):
+        raise ValueError(f"{path}: {end!r} comes before {begin!r}")
+    head, rest = text.split(begin)
+    _, tail = rest.split(end)
     newline = "\r\n" if "\r\n" in text else "\n"
     block = newline.join(table.strip("\n").split("\n"))
-    return f"{head}{BEGIN}{newline}{block}{newline}{END}{tail}"
+    return f"{head}{begin}{newline}{block}{newline}{end}{tail}"
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, what: str = "README") -> str:
     try:
         with open(path, encoding="utf-8", newline="") as fh:
             return fh.read()
     except FileNotFoundError:
-        raise FileNotFoundError(f"README not found: {path}") from None
+        raise FileNotFoundError(f"{what} not found: {path}") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{what} {path} is not UTF-8 text ({err})") from None
+
+
+def _write_if_changed(path: Path, text: str, new: str) -> bool:
+    if new == text:
+        return False
+    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(new)
+    return True
 
 
 def update_readme(readme_path: str | Path, table: str) -> bool:
@@ -162,39 +205,65 @@ def update_readme(readme_path: str | Path, table: str) -> bool:
     """
     path = Path(readme_path)
     text = _read(path)
-    new = _replace_block(text, table, path)
-    if new == text:
-        return False
-    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(new)
-    return True
+    return _write_if_changed(path, text, _replace_block(text, table, path))
 
 
-def report(results_dir: str | Path, readme_path: str | Path, check: bool = False) -> bool:
-    """Render ``results_dir/*.json`` into the README table.
+def default_docs_page(readme_path: str | Path) -> Path | None:
+    """``docs/results.md`` beside the README, if it exists (else None: no docs page to update)."""
+    page = Path(readme_path).parent / "docs" / "results.md"
+    return page if page.is_file() else None
+
+
+def _render_docs_page(text: str, records: list[dict[str, Any]], path: Path) -> str:
+    new = _replace_block(text, render_table(records), path)
+    return _replace_block(new, render_claims(records), path, CLAIMS_BEGIN, CLAIMS_END)
+
+
+def report(
+    results_dir: str | Path,
+    readme_path: str | Path,
+    check: bool = False,
+    docs_page: str | Path | None = None,
+) -> bool:
+    """Render ``results_dir/*.json`` into the README's compact table and the docs results page.
 
     Parameters
     ----------
     results_dir : path
         Directory of results files (:func:`lava_thesis.results.load_all`).
     readme_path : path
-        README holding the ``<!-- results:begin -->`` / ``<!-- results:end -->`` markers.
+        README holding the ``<!-- results:begin -->`` / ``<!-- results:end -->`` markers; it
+        gets one row per method (:func:`lava_thesis.report_compact.render_compact`).
     check : bool
-        Do not write; raise :class:`StaleReadmeError` if the README table is out of date.
+        Do not write; raise :class:`StaleReadmeError` if a table is out of date.
+    docs_page : path or None
+        Page holding the results markers (full table, :func:`render_table`) and the claims
+        markers (:func:`lava_thesis.report_compact.render_claims`). None:
+        :func:`default_docs_page` (``docs/results.md`` beside the README, when it exists).
 
     Returns
     -------
     bool
-        Whether the README was (``check=False``) changed; always False with ``check=True``.
+        Whether a file was (``check=False``) changed; always False with ``check=True``.
     """
     path = Path(readme_path)
-    table = render_table(load_all(results_dir))
-    if not check:
-        return update_readme(path, table)
+    records = load_all(results_dir)
+    page = Path(docs_page) if docs_page is not None else default_docs_page(path)
     text = _read(path)
-    if _replace_block(text, table, path) != text:
-        raise StaleReadmeError(
-            f"{path}: the results table is stale; regenerate it from {results_dir} "
-            "(run report without check)"
-        )
-    return False
+    new = _replace_block(text, render_compact(records), path)
+    jobs = [(path, text, new)]
+    if page is not None:
+        page_text = _read(page, "docs results page")
+        jobs.append((page, page_text, _render_docs_page(page_text, records, page)))
+    if check:
+        for where, old, fresh in jobs:
+            if fresh != old:
+                raise StaleReadmeError(
+                    f"{where}: the results table is stale; regenerate it from {results_dir} "
+                    "(run report without check)"
+                )
+        return False
+    changed = False
+    for where, old, fresh in jobs:
+        changed = _write_if_changed(where, old, fresh) or changed
+    return changed

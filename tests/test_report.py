@@ -1,4 +1,4 @@
-"""Tests for lava_thesis.report: the README results table."""
+"""Tests for lava_thesis.report and report_compact: the README and docs results tables."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import pytest
 
 from lava_thesis.report import (
     BEGIN,
+    CLAIMS_BEGIN,
+    CLAIMS_END,
     END,
     StaleReadmeError,
     format_value,
@@ -15,6 +17,7 @@ from lava_thesis.report import (
     report,
     update_readme,
 )
+from lava_thesis.report_compact import HEADLINES, Headline, Ref, measured, render_compact
 from lava_thesis.results import load_all
 
 
@@ -141,16 +144,48 @@ def test_update_readme_marker_errors(tmp_path, text, match):
     assert p.read_text() == text
 
 
+PAGE = "# Results\n\n{begin}\nold\n{end}\n\n## Claims\n\n{cb}\nold claims\n{ce}\n"
+
+
+def docs_page(tmp_path):
+    page = tmp_path / "docs" / "results.md"
+    page.parent.mkdir()
+    page.write_text(PAGE.format(begin=BEGIN, end=END, cb=CLAIMS_BEGIN, ce=CLAIMS_END))
+    return page
+
+
 def test_report_writes_then_check_passes(tmp_path, two_results):
     p = tmp_path / "README.md"
     p.write_text(README.format(begin=BEGIN, end=END))
+    page = docs_page(tmp_path)
     with pytest.raises(StaleReadmeError, match="README.md"):
         report(two_results, p, check=True)
     assert "old table" in p.read_text()  # check mode never writes
     assert report(two_results, p) is True
-    assert GOLDEN in p.read_text()
+    records = load_all(two_results)
+    assert render_compact(records) in p.read_text()
+    assert GOLDEN not in p.read_text()
+    text = page.read_text()
+    assert GOLDEN in text and "No ablation results exist yet" in text
     assert report(two_results, p, check=True) is False
     assert report(two_results, p) is False
+    # a stale docs page alone fails the check, naming the page
+    page.write_text(text.replace("91.23%", "91.24%"))
+    with pytest.raises(StaleReadmeError, match="results.md"):
+        report(two_results, p, check=True)
+
+
+def test_report_explicit_docs_page_and_its_markers(tmp_path, two_results):
+    p = tmp_path / "README.md"
+    p.write_text(README.format(begin=BEGIN, end=END))
+    page = tmp_path / "elsewhere.md"
+    page.write_text(f"{BEGIN}\n{END}\n")  # no claims markers
+    with pytest.raises(ValueError, match="elsewhere.md.*claims:begin"):
+        report(two_results, p, docs_page=page)
+    assert page.read_text() == f"{BEGIN}\n{END}\n"
+    assert "old table" in p.read_text()  # nothing half-written
+    with pytest.raises(FileNotFoundError, match="docs results page"):
+        report(two_results, p, docs_page=tmp_path / "absent.md")
 
 
 def test_report_empty_results_dir(tmp_path):
@@ -183,3 +218,105 @@ def test_headline_limits_the_rows_and_must_name_real_metrics(tmp_path):
     with pytest.raises(ValueError, match="headline"):
         write_results(tmp_path, "bad", dataset="d", metrics={"a": 1.0}, headline=["b"])
     assert not (tmp_path / "bad.json").exists()
+
+
+def test_the_docs_results_page_matches_the_committed_results():
+    from conftest import REPO
+
+    page = REPO / "docs" / "results.md"
+    assert report(REPO / "results", REPO / "README.md", check=True, docs_page=page) is False
+    text = page.read_text(encoding="utf-8")
+    assert CLAIMS_BEGIN in text and CLAIMS_END in text
+
+
+def rec_full(experiment, method, metrics, **kw):
+    return {"experiment": experiment, "method": method, "headline": None, "metrics": metrics,
+            "paper": {}, "extra": {}, "command": f"lava-thesis {experiment}", "dataset": "d",
+            **kw}
+
+
+def test_compact_table_one_row_per_method_with_baseline_paper_and_peer():
+    spec = (Headline("diet", "DIET-SNN", "diet_x", "snn_accuracy",
+                     baseline=Ref("ANN", "diet_x", "ann_accuracy"),
+                     peers=(Ref("snnTorch s", "bench_x", "t_peer"),)),
+            Headline("stdp", "STDP", "stdp_x", "accuracy"))
+    records = [
+        rec_full("bench_x", "diet", {"t_peer": 4.5}),
+        rec_full("diet_x", "diet", {"snn_accuracy": 0.9, "ann_accuracy": 0.95, "other": 1.0},
+                 paper={"snn_accuracy": "92.70% (CIFAR-10); 12x energy"}),
+        rec_full("zz_new", "newmethod", {"score": 3.0}),
+    ]
+    lines = render_compact(records, spec).splitlines()
+    assert len(lines) == 2 + 2  # header + DIET + the unlisted method; STDP has no file
+    assert lines[2] == ("| DIET-SNN | diet_x: snn_accuracy | 90.00% | 1 | ANN: 95.00% | "
+                        "92.70% (CIFAR-10) | snnTorch s: 4.5 |")
+    assert lines[3] == "| newmethod | zz_new: score | 3 | 1 | — | — | — |"
+    assert "no results yet" in render_compact([], spec)
+
+
+def test_compact_table_falls_back_to_another_file_of_the_method_but_not_a_benchmark():
+    spec = (Headline("quickstart", "QS", "quickstart_mnist", "lava_accuracy"),)
+    bench = rec_full("bench_q", "quickstart", {"lava_accuracy": 0.1})
+    demo = rec_full("demo", "quickstart", {"torch_accuracy": 0.7, "lava_accuracy": 0.875})
+    row = render_compact([bench, demo], spec).splitlines()[2]
+    assert row.startswith("| QS | demo: lava_accuracy | 87.50% | 1 |")
+    other = rec_full("qs_other", "quickstart", {"loss": 0.5, "x": 1.0}, headline=["x"])
+    assert "| qs_other: x | 1 | 1 |" in render_compact([other], spec)
+    assert "no results yet" in render_compact([bench], spec)
+
+
+@pytest.mark.parametrize(
+    ("values", "text", "n"),
+    [
+        ([0.9], "90.00%", 1),
+        ([0.9, 0.92, 0.94], "92.00 ± 2.00%", 3),
+        ([0.5, 0.5], "50.00 ± 0.00%", 2),
+    ],
+)
+def test_measured_mean_std_over_seeds(values, text, n):
+    rec = {"metrics": {"test_accuracy": 0.0}, "extra": {"per_seed": {"test_accuracy": values}}}
+    assert measured(rec, "test_accuracy") == (text, n)
+
+
+def test_measured_non_fraction_and_errors():
+    rec = {"experiment": "e", "metrics": {"energy_pj": 10}, "extra": {}}
+    assert measured(rec, "energy_pj") == ("10", 1)
+    rec["extra"]["per_seed"] = {"energy_pj": [1.0, 3.0]}
+    assert measured(rec, "energy_pj") == ("2 ± 1.4", 2)
+    for bad in ([], ["x"], [float("nan")], "0.5", [True]):
+        rec["extra"]["per_seed"] = {"energy_pj": bad}
+        with pytest.raises(ValueError, match="'e'.*per_seed.*energy_pj"):
+            measured(rec, "energy_pj")
+
+
+def test_full_table_shows_per_seed_values(tmp_path):
+    from lava_thesis.results import write_results
+
+    write_results(tmp_path, "s", dataset="d", metrics={"test_accuracy": 0.91},
+                  extra={"per_seed": {"test_accuracy": [0.9, 0.92]}}, command="c")
+    row = render_table(load_all(tmp_path)).splitlines()[2]
+    assert "| 91.00 ± 1.41% (n=2) |" in row
+
+
+def test_claims_render_ablation_files(tmp_path):
+    from lava_thesis.report_compact import render_claims
+    from lava_thesis.results import write_results
+
+    write_results(tmp_path, "ablation_leak", dataset="mnist", command="lava-thesis x",
+                  metrics={"test_accuracy": 0.5, "gap": 0.02})
+    write_results(tmp_path, "diet_y", dataset="mnist", metrics={"test_accuracy": 0.7})
+    text = render_claims(load_all(tmp_path))
+    assert "ablation_leak" in text and "diet_y" not in text
+    assert "| ablation_leak | mnist | test_accuracy | 50.00% | 1 | `lava-thesis x` |" in text
+    assert "No ablation" not in text
+
+
+def test_every_listed_headline_exists_in_the_committed_results():
+    from conftest import REPO
+
+    by_name = {r["experiment"]: r for r in load_all(REPO / "results")}
+    for spec in HEADLINES:
+        refs = [Ref("", spec.experiment, spec.metric), *spec.peers]
+        refs += [spec.baseline] if spec.baseline else []
+        for ref in refs:
+            assert ref.metric in by_name[ref.experiment]["metrics"], ref
