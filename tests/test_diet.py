@@ -7,6 +7,7 @@ import torch
 from lava_thesis.deploy.netx_run import netx_output_spikes
 from lava_thesis.diet import DietSNN, parse_spec
 from lava_thesis.diet.ann import build_ann
+from lava_thesis.diet.energy import energy_report
 from lava_thesis.diet.train import (
     TrainConfig,
     lava_payload,
@@ -18,7 +19,6 @@ from lava_thesis.diet.train import (
     threshold_init,
     train_snn,
 )
-from lava_thesis.experiments.diet import energy_report
 from lava_thesis.slayer_ext import INPUT_BITS
 
 

@@ -105,13 +105,13 @@ def test_parameter_counts_match_the_hand_formulas():
     emb, head = V * E, H + 1
     snn = LiteSNN(V, E, H)
     assert count_parameters(snn) == emb + (E * H + H) + 2 * (H * H + H) + head + 2 * 2 + 1
-    assert count_parameters(snn, embedding=False) == 157_440 + head + 5  # methods.md: ~157k
+    assert count_parameters(snn, embedding=False) == 157_440 + head + 5  # the paper: ~157k
     for kind, gates in (("rnn", 1), ("lstm", 4), ("gru", 3)):
         model = RecurrentClassifier(V, kind, E, H)
         layer = gates * (E * H + H * H + 2 * H)  # torch keeps two bias vectors per gate
         assert count_parameters(model) == emb + layer + head
         assert count_parameters(model, embedding=False) == layer + head
-    assert 4 * (E * H + H * H + 2 * H) == 366_592  # methods.md: ~367k for one LSTM(100->256)
+    assert 4 * (E * H + H * H + 2 * H) == 366_592  # the paper: ~367k for one LSTM(100->256)
     with pytest.raises(ValueError, match="kind"):
         RecurrentClassifier(V, "transformer")
 

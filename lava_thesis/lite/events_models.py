@@ -1,4 +1,4 @@
-"""Event-sequence classifiers (method 5, issue #7): a DIET-style convolutional SNN and a
+"""Event-sequence classifiers (method 5): a DIET-style convolutional SNN and a
 CNN+GRU baseline of similar size, with parameter counts and energy per inference.
 
 Input: a recording cut into ``T`` time bins; bin ``t`` is a binary event frame
@@ -35,6 +35,7 @@ import torch
 
 from lava_thesis import energy
 from lava_thesis.diet import DietSNN, parse_spec
+from lava_thesis.diet.energy import energy_from_input
 from lava_thesis.hybrid.deploy import spike_payload
 from lava_thesis.lite.events_dataset import SyntheticEventSet
 
@@ -96,8 +97,6 @@ def calibrate_thresholds(net: DietSNN, x: torch.Tensor, percentile: float = 99.7
 def snn_energy(net: DietSNN, x: torch.Tensor) -> energy.EnergyReport:
     """Energy report of ``net`` on the SLAYER input ``x``: every layer charged SynOps (its
     input, events included, is binary), from the measured spikes."""
-    from lava_thesis.experiments.diet import energy_from_input
-
     return energy_from_input(net, x, analog_input=False)
 
 

@@ -1,4 +1,4 @@
-"""LITE-SNN sentiment classifier (methods.md section 5) and its RNN/LSTM/GRU baselines.
+"""LITE-SNN sentiment classifier (method 5) and its RNN/LSTM/GRU baselines.
 
 SNN, for token ids ``(B, L)`` with lengths ``n_b`` (right-padded with 0)::
 

@@ -1,4 +1,4 @@
-"""LITE-SNN sequence-to-sequence models (methods.md section 5): a convolutional encoder-decoder
+"""LITE-SNN sequence-to-sequence models (method 5): a convolutional encoder-decoder
 with dot-product attention, spiking (LIF) or ReLU, and an LSTM encoder-decoder baseline.
 
 Conv model, source ids ``(B, Ls)`` (lengths ``n_b``) and decoder input ``(B, Lt)`` =
