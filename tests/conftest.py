@@ -13,20 +13,36 @@ import lava_thesis  # noqa: F401  (applies the Lava compatibility fixes before a
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _shared_data() -> Path | None:
+def _in_ci() -> bool:
+    """True when the CI variable is set to a true value (CI systems set ``CI=true``)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _shared_data() -> tuple[Path | None, str]:
+    """The data directory (``$LAVA_THESIS_DATA``, else ``../shared/data`` beside the checkout)
+    and, when there is none, why."""
     env = os.environ.get("LAVA_THESIS_DATA")
-    for cand in ([Path(env)] if env else []) + [REPO.parent / "shared" / "data"]:
-        if cand.is_dir():
-            return cand
-    return None
+    if env:
+        if Path(env).is_dir():
+            return Path(env), ""
+        return None, f"LAVA_THESIS_DATA={env} is not a directory"
+    default = REPO.parent / "shared" / "data"
+    if default.is_dir():
+        return default, ""
+    return None, f"LAVA_THESIS_DATA is not set and {default} does not exist"
 
 
 @pytest.fixture(scope="session")
 def data_root() -> Path:
-    """The real development data directory (read-only). Skips where it is absent."""
-    root = _shared_data()
+    """The real development data directory (read-only). Every test that reads real data takes
+    it through this fixture. Where the directory is absent the test skips, except under CI
+    (``CI=true``), where that is an error: CI must not pass by skipping its data tests."""
+    root, why = _shared_data()
     if root is None:
-        pytest.skip("real data not found: set LAVA_THESIS_DATA (CI sets ../shared/data)")
+        if _in_ci():
+            pytest.fail(f"CI=true but the real data is missing: {why} "
+                        "(.ci/run expects ../shared/data beside the checkout)", pytrace=False)
+        pytest.skip(f"real data not found ({why}): set LAVA_THESIS_DATA (CI sets ../shared/data)")
     return root
 
 

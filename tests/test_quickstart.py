@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from lava_thesis import quickstart as qs
-from lava_thesis.demo import run_demo
+from lava_thesis.demo import TINY, TITLES, run_demo
 from lava_thesis.experiments.quickstart import encode, load_model
 from lava_thesis.results import read_results
 
@@ -38,8 +38,15 @@ def test_training_improves_over_chance():
 
 
 def test_demo_end_to_end(tmp_path):
-    both = run_demo(tmp_path, epochs=1, lava_samples=20, diet_lava_samples=10,
-                    log=lambda *_: None)
+    """Every section at the TINY size (the same code paths as ``make demo``), section 5 in
+    its worker process; the quickstart section always trains on all 2,000 shipped images."""
+    lines: list[str] = []
+    both = run_demo(tmp_path, epochs=1, lava_samples=20, diet_lava_samples=10, size=TINY,
+                    log=lines.append)
+    timed = [line[1:].split(":")[0] for line in lines if line.startswith("[")
+             and line.endswith(" s]")]
+    assert timed == list(TITLES)  # one time per section, in order (section 5 included)
+    assert both["multimodal"]["lava_agreement"] == 1.0  # section 5 ran in the worker
     # the DIET demo uses the integrator readout: Lava's final voltages equal torch's
     assert both["diet"]["agreement"] == 1.0 and both["diet"]["readout_match"] == 1.0
     events = both["lite_events"]  # section 6: LITE-SNN on synthetic events, SNN in Lava
