@@ -20,6 +20,11 @@ present, ...). The fixes:
     raises "context has already been set" once anything (torch, a DataLoader, a forked worker)
     has fixed the start method. While that module executes, ``set_start_method`` is made
     tolerant: a no-op when the method is already 'fork', forced otherwise (Lava needs fork).
+(e) netx's ``optimize_weight_bits`` divides by the largest weight magnitude, so a layer whose
+    weights are all zero (a dead layer after short training) makes ``hdf5.Network`` fail with
+    "cannot convert float infinity to integer". The function is wrapped: an all-zero matrix
+    becomes an excitatory layer of zeros with 8 weight bits and exponent 0; any other matrix
+    goes to netx's own code.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ VAR_MODEL = "lava.magma.compiler.var_model"
 OBJECT_DETECTION = "lava.lib.dl.slayer.object_detection"
 LEAKY_INTEGRATOR = "lava.lib.dl.slayer.neuron.dynamics.leaky_integrator"
 LAVA_MP = "lava.magma.runtime.message_infrastructure.multiprocessing"
+NETX_UTILS = "lava.lib.dl.netx.utils"
 
 # ``name: Type = Type()`` at class level, where Type is a (mutable) dataclass.
 _MUTABLE_DEFAULT = re.compile(r"^(\s+\w+\s*:\s*[\w.]+\s*=\s*)(\w+)\(\)\s*$", re.MULTILINE)
@@ -188,6 +194,28 @@ def _tolerant_fork_start(exec_module, module) -> None:
         multiprocessing.set_start_method = original
 
 
+def _patch_weight_bits(module) -> None:
+    """Fix (e): netx's ``optimize_weight_bits`` accepts an all-zero weight matrix."""
+    if getattr(module, "_lava_thesis_patched", False):
+        return
+    original = module.optimize_weight_bits
+
+    def optimize_weight_bits(weight):
+        import numpy as np
+
+        if weight.size and not np.any(weight):
+            return (np.zeros(weight.shape, dtype=int), 8, 0,
+                    module.SYNAPSE_SIGN_MODE.EXCITATORY)
+        return original(weight)
+
+    module._lava_thesis_original = original
+    module.optimize_weight_bits = optimize_weight_bits
+    hdf5 = sys.modules.get("lava.lib.dl.netx.hdf5")  # imported the name before the patch
+    if hdf5 is not None and getattr(hdf5, "optimize_weight_bits", None) is original:
+        hdf5.optimize_weight_bits = optimize_weight_bits
+    module._lava_thesis_patched = True
+
+
 def _then(patch):
     """``around`` hook that runs ``patch(module)`` after the module executed."""
 
@@ -250,4 +278,9 @@ def apply() -> dict[str, bool]:
         )
     if LAVA_MP not in sys.modules:
         _install("fork_start_method", _ExecHookFinder(LAVA_MP, _tolerant_fork_start))
+    if NETX_UTILS in sys.modules:
+        _patch_weight_bits(sys.modules[NETX_UTILS])
+        _applied["netx_weight_bits"] = True
+    else:
+        _install("netx_weight_bits", _ExecHookFinder(NETX_UTILS, _then(_patch_weight_bits)))
     return dict(_applied)

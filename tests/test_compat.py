@@ -306,7 +306,7 @@ def test_apply_is_idempotent_in_a_fresh_interpreter():
         """
     )
     assert result.returncode == 0, result.stderr
-    expected = ["leaky_integrator", "object_detection", "fork_start_method"]
+    expected = ["leaky_integrator", "object_detection", "fork_start_method", "netx_weight_bits"]
     if sys.version_info >= (3, 11):
         expected.append("var_model")
     assert f"ACTIVE {sorted(expected)}" in result.stdout
@@ -323,3 +323,20 @@ def test_apply_again_in_this_process_adds_nothing():
     _compat._patch_leaky_integrator(li)  # a second patch would wrap the wrapper
     assert li._li_dynamics_fwd is patched_fwd
     assert li._lava_thesis_original[0] is not patched_fwd
+
+
+def test_netx_weight_bits_accepts_an_all_zero_layer_and_leaves_others_alone():
+    import numpy as np
+    from lava.lib.dl.netx import hdf5, utils
+
+    assert hdf5.optimize_weight_bits is utils.optimize_weight_bits  # netx's loader uses the fix
+    zero = np.zeros((3, 4))
+    with pytest.raises(OverflowError), np.errstate(divide="ignore"):  # netx's own code
+        utils._lava_thesis_original(zero)
+    weight, bits, exp, sign = utils.optimize_weight_bits(zero)
+    assert weight.shape == (3, 4) and not weight.any()
+    assert (bits, exp, sign) == (8, 0, utils.SYNAPSE_SIGN_MODE.EXCITATORY)
+    w = np.array([[2.0, -4.0], [6.0, 0.0]])
+    got = utils.optimize_weight_bits(w)
+    want = utils._lava_thesis_original(w)
+    assert np.array_equal(got[0], want[0]) and got[1:] == want[1:]
