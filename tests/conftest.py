@@ -60,3 +60,14 @@ def assert_results_written(out_dir: Path, experiment: str, metrics: dict) -> dic
     assert record["metrics"] == pytest.approx(metrics)
     assert (Path(out_dir) / f"{experiment}.png").read_bytes()[:4] == b"\x89PNG"
     return record
+
+
+@pytest.fixture
+def server(monkeypatch):
+    """``(state, base_url)`` of a fresh local HTTP server on 127.0.0.1 (tests/download_server.py),
+    with progress bars off."""
+    from download_server import serve
+
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    with serve(monkeypatch) as running:
+        yield running

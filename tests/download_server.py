@@ -6,6 +6,7 @@ thread. It serves byte strings, honours ``Range: bytes=N-`` requests (206 with C
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import http.server
 import io
 import socket
@@ -13,6 +14,7 @@ import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -90,3 +92,13 @@ def zip_bytes(members: dict[str, bytes], links: tuple[str, ...] = ()) -> bytes:
             info.external_attr = (0o120777 << 16)
             zf.writestr(info, "/etc/passwd")
     return buf.getvalue()
+
+
+def sha256_hex(data: bytes) -> str:
+    """SHA-256 of ``data`` as hex, as the sources table writes it."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def listing(directory: Path) -> list[str]:
+    """Every path below ``directory``, relative and sorted (to see what a download left)."""
+    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*"))
