@@ -5,7 +5,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-REQS   := requirements/torch.txt requirements/runtime.txt requirements/lava.txt pyproject.toml
+REQS   := requirements/torch.txt requirements/runtime.txt requirements/lava.txt \
+          requirements/test-peers.txt pyproject.toml
 STAMP  := $(VENV)/.installed-$(shell cat $(REQS) | sha1sum | cut -c1-12)
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --no-input -q
 SHARED_DATA := $(abspath ../shared/data)
@@ -25,6 +26,9 @@ $(STAMP): $(REQS)
 	@echo "note: lava-nc 0.10.0 and lava-dl 0.6.0 go in last with --no-deps: their metadata pins torch<2.4 and Python<3.11, which lava_thesis/_compat.py makes unnecessary (requirements/lava.txt)"
 	$(PIP) install --no-deps --ignore-requires-python -r requirements/lava.txt
 	$(BIN)/python -c "import lava_thesis, lava.proc.lif.process, lava.lib.dl.slayer, lava.lib.dl.netx"
+	@echo "test-only peers (snnTorch, Norse: NIR clients for tests/test_nir_clients.py) with --no-deps: their metadata would replace our torch/numpy pins (requirements/test-peers.txt)"
+	$(PIP) install --no-deps --no-warn-conflicts -r requirements/test-peers.txt
+	$(BIN)/python -c "import snntorch.import_nir, norse.torch"
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

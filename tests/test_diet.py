@@ -203,9 +203,10 @@ def test_checkpoint_round_trip_and_cli_export(tmp_path):
     result = CliRunner().invoke(app, ["export", str(tmp_path / "m.pt"), "--out",
                                       str(tmp_path / "m.nir")])
     assert result.exit_code == 0, result.output
-    nodes = nir.read(tmp_path / "m.nir").nodes  # the readout: a current and an integrator
-    assert [type(nodes[k]).__name__ for k in ("b2_neuron_current", "b2_neuron_voltage")] == [
-        "LI", "I"]
+    graph = nir.read(tmp_path / "m.nir")  # the readout: its input current, summed by the caller
+    assert type(graph.nodes["b2_synapse"]).__name__ == "Affine"
+    assert not any(name.startswith("b2_neuron") for name in graph.nodes)
+    assert graph.metadata["readout_voltage_decay"].tolist() == [0.0] * 3
     torch.save({"weights": torch.zeros(2)}, tmp_path / "bad.pt")
     with pytest.raises(ValueError, match="bad.pt"):
         load_diet(tmp_path / "bad.pt")

@@ -19,6 +19,7 @@ import torch
 nir = pytest.importorskip("nir")
 
 from lava_thesis.deploy.nir_export import export_nir, nir_summary, to_nir  # noqa: E402
+from lava_thesis.deploy.nir_neurons import integrate_readout  # noqa: E402
 
 HALF = {"threshold": 1.0, "current_decay": 0.5, "voltage_decay": 0.5}
 QUICK = {"threshold": 1.25, "current_decay": 0.25, "voltage_decay": 0.03}
@@ -203,13 +204,15 @@ def test_dense_float_simulation_equals_slayer_spikes(tmp_path, delay_nodes):
 
 
 @pytest.mark.parametrize(("decays", "kinds"), [
-    ((0.5, 0.0), ["LI", "IF"]), ((0.0, 0.5), ["I", "LIF"]), ((0.0, 0.0), ["I", "IF"])])
+    ((0.5, 0.0), ["LI", "IF"]), ((0.0, 0.5), ["I", "LIF"]), ((0.0, 0.0), ["I", "IF"]),
+    ((1.0, 0.0), ["IF"])])  # a_i = 1: i[t] = x[t], no current node
 def test_zero_decay_exports_exact_integrator_nodes(tmp_path, decays, kinds):
     params = {"threshold": 1.0, "current_decay": decays[0], "voltage_decay": decays[1]}
-    blocks = _dense_net(params, scale=1.5, delay_shift=False)
+    blocks = _dense_net(params, scale=1.5 if decays[0] < 1 else 4.0, delay_shift=False)
     export_nir(blocks, tmp_path / "z.nir", input_shape=(8,))
     graph = nir.read(tmp_path / "z.nir")
-    assert [type(n).__name__ for n in _chain(graph)[2:4]] == kinds
+    assert [type(n).__name__ for n in _chain(graph)[2:2 + len(kinds)]] == kinds
+    assert type(_chain(graph)[2 + len(kinds)]).__name__ == "Affine"
     x = _spikes((6, 8, 8))
     slayer_out = _slayer_forward(blocks, x)
     assert slayer_out.sum() > 5
@@ -217,7 +220,7 @@ def test_zero_decay_exports_exact_integrator_nodes(tmp_path, decays, kinds):
 
 
 @pytest.mark.parametrize(("decays", "kinds"), [
-    ((1.0, 0.0), ["LI", "I"]), ((0.5, 0.5), ["CubaLI"]), ((0.0, 0.5), ["I", "LI"])])
+    ((1.0, 0.0), ["I"]), ((0.5, 0.5), ["CubaLI"]), ((0.0, 0.5), ["I", "LI"])])
 def test_integrator_readout_exports_a_voltage_without_threshold(tmp_path, decays, kinds):
     """The last block's voltage (DIET's integrator readout: decays (1, 0)) is the output."""
     slayer = _slayer()
@@ -241,6 +244,58 @@ def test_integrator_readout_exports_a_voltage_without_threshold(tmp_path, decays
     assert type(_chain(spiking)[-2]).__name__ in ("CubaLIF", "IF", "LIF")
     with pytest.raises(ValueError, match="readout"):
         to_nir(blocks, input_shape=(8,), readout="voltage")
+
+
+@pytest.mark.parametrize("decays", [(1.0, 0.0), (0.5, 0.5)])
+def test_affine_readout_outputs_the_current_the_caller_integrates(tmp_path, decays):
+    """readout="affine": no neuron node for the last block; its synaptic input is the output,
+    and integrate_readout turns it into SLAYER's readout voltage (DIET: a running sum)."""
+    slayer = _slayer()
+    torch.manual_seed(3)
+    readout = {"threshold": 1e4, "current_decay": decays[0], "voltage_decay": decays[1]}
+    blocks = [_dense_net(HALF, scale=1.5)[0], slayer.block.cuba.Dense(readout, 6, 3)]
+    blocks[1].synapse.weight.data += 0.05
+    export_nir(blocks, tmp_path / "a.nir", input_shape=(8,), readout="affine")
+    graph = nir.read(tmp_path / "a.nir")
+    assert [type(n).__name__ for n in _chain(graph)] == [
+        "Input", "Affine", "CubaLIF", "Affine", "Output"]
+    meta = graph.metadata
+    assert meta["delay_shift_steps"] == 1 and meta["readout_block"] == 1
+    assert meta["readout"] in ("affine", b"affine")
+    np.testing.assert_array_equal(meta["readout_current_decay"], np.full(3, decays[0]))
+    np.testing.assert_array_equal(meta["readout_voltage_decay"], np.full(3, decays[1]))
+    x = _spikes((6, 8, 8))
+    with torch.no_grad():
+        _, voltage = blocks[1].neuron.dynamics(blocks[1].synapse(blocks[0](torch.tensor(x))))
+    voltage = voltage.numpy()
+    assert len(np.unique(voltage)) > 5, "the test needs a non-trivial voltage"
+    current = simulate(graph, x)
+    np.testing.assert_array_equal(integrate_readout(current, meta)[..., :-1], voltage[..., 1:])
+    if decays == (1.0, 0.0):
+        np.testing.assert_array_equal(integrate_readout(current, meta), np.cumsum(current, -1))
+    moved = integrate_readout(np.moveaxis(current, -1, 0), meta, axis=0)
+    np.testing.assert_array_equal(np.moveaxis(moved, 0, -1), integrate_readout(current, meta))
+    with pytest.raises(ValueError, match="readout='affine'"):
+        integrate_readout(current, to_nir(blocks, input_shape=(8,)).metadata)
+
+
+def test_time_constants_are_in_seconds_for_dt(tmp_path):
+    """The default dt is 1e-4 s (snnTorch's): tau = dt / a, r = tau_mem / dt, w_in = 1 / a_i."""
+    blocks = _dense_net(QUICK)
+    graph = to_nir(blocks, input_shape=(8,))
+    a_i, a_v = round(0.25 * 4096) / 4096, round(0.03 * 4096) / 4096
+    assert graph.metadata["dt"] == 1e-4 and graph.metadata["dt_unit"] == "s"
+    neuron = graph.nodes["b0_neuron"]
+    np.testing.assert_allclose(neuron.tau_syn, 1e-4 / a_i, rtol=1e-12)
+    np.testing.assert_allclose(neuron.tau_mem, 1e-4 / a_v, rtol=1e-12)
+    np.testing.assert_allclose(neuron.r, neuron.tau_mem / 1e-4, rtol=1e-12)
+    np.testing.assert_allclose(neuron.w_in, 1 / a_i, rtol=1e-12)
+    slow = to_nir(blocks, input_shape=(8,), dt=1e-3).nodes["b0_neuron"]
+    np.testing.assert_allclose(slow.tau_mem, 10 * neuron.tau_mem, rtol=1e-12)
+    np.testing.assert_array_equal(slow.r, neuron.r)  # r and w_in do not depend on dt
+    for bad in (0, -1e-4, float("nan"), float("inf"), "1e-4 s"):
+        with pytest.raises(ValueError, match="dt must be"):
+            to_nir(blocks, input_shape=(8,), dt=bad)
 
 
 def test_input_block_and_dense_over_a_whole_image(tmp_path):

@@ -35,7 +35,9 @@ def test_card_matches_its_checkpoint_and_exports(card_path):
     assert card["metrics"]["agreement"] >= 0.99 and card["metrics"]["lava_samples"] >= 500
     with h5py.File(folder / f"{stem}.net") as net_file:
         assert len(net_file["layer"]) == len(net.blocks)  # flatten included
-    nodes = nir.read(folder / f"{stem}.nir").nodes
-    readout = [type(node).__name__ for name, node in sorted(nodes.items())
+    graph = nir.read(folder / f"{stem}.nir")
+    readout = [type(node).__name__ for name, node in sorted(graph.nodes.items())
                if name.startswith(f"b{len(net.blocks) - 1}_neuron")]
-    assert readout == (["LI", "I"] if net.readout == "integrator" else ["CubaLIF"])
+    # an integrator readout is exported as its input current (readout="affine")
+    assert readout == ([] if net.readout == "integrator" else ["CubaLIF"])
+    assert graph.metadata["dt"] == card["nir"]["dt"] == 1e-4

@@ -1,7 +1,9 @@
 """Export feed-forward SLAYER CUBA networks to NIR (Neuromorphic Intermediate Representation).
 
 NIR is a simulator- and chip-neutral graph format (``nir`` package, HDF5 files). The export
-turns an ordered list of lava-dl SLAYER blocks into a chain ``Input -> ... -> Output``.
+turns an ordered list of lava-dl SLAYER blocks into a chain ``Input -> ... -> Output`` whose
+continuous-time parameters are in seconds for a stated step ``dt`` (default ``1e-4`` s, the step
+that NIR's reference clients assume), recorded as ``graph.metadata["dt"]``.
 
 Supported blocks
 ----------------
@@ -30,38 +32,76 @@ is what ``nir.Flatten(start_dim=0)`` does to a batch-free ``(C, H, W)`` type.
 
 Neuron mapping
 --------------
-SLAYER's CUBA neuron is discrete (fractions ``a_i = current_decay / 4096``,
-``a_v = voltage_decay / 4096``, both as quantised by the forward pass)::
+SLAYER's CUBA neuron is discrete, with 12-bit decays ``du``, ``dv`` (fractions
+``a_i = du / 4096``, ``a_v = dv / 4096`` as the forward pass quantises them)::
 
     i[t] = (1 - a_i) i[t-1] + x[t]        x = synapse output
     v[t] = (1 - a_v) v[t-1] + i[t]        spike when v[t] > theta, then v[t] = 0
 
-NIR's CubaLIF is ``tau_syn I' = -I + w_in S`` and ``tau_mem v' = (v_leak - v) + r I``. One
-forward-Euler step of length ``dt`` (current first, the voltage from the new current) is exactly
-the update above when::
+NIR's CubaLIF is ``tau_syn I' = -I + w_in S`` and ``tau_mem v' = (v_leak - v) + r I``, spike
+when ``v > v_threshold``, then ``v = v_reset``. Both clients discretise it with one step of
+length ``dt``, the current first and the voltage from the new current:
 
-    tau_syn = dt / a_i,  w_in = 1 / a_i,  tau_mem = dt / a_v,  r = 1 / a_v,
+* Norse 1.1 (``norse.torch.from_nir(graph, dt=dt)``; forward Euler)::
+
+      I[t] = I[t-1] + dt/tau_syn (v_leak - I[t-1] + w_in x[t])
+      v[t] = v[t-1] + dt/tau_mem (v_leak - v[t-1] + r I[t]),   reset to v_reset
+
+* snnTorch 1.0 (``snntorch.import_nir.import_from_nir(graph)``; ``snn.Synaptic``, its ``dt``
+  fixed at ``1e-4`` s)::
+
+      alpha = 1 - dt/tau_syn,  beta = 1 - dt/tau_mem,  it asserts v_leak = 0, r = tau_mem/dt
+      syn[t] = alpha syn[t-1] + w_in dt/tau_syn x[t]   (the factor folded into the threshold)
+      mem[t] = beta mem[t-1] + syn[t],   reset to zero at once (reset_delay=False)
+
+Matching coefficients with SLAYER's update gives, for both, the exact mapping::
+
+    tau_syn = dt / a_i = 4096 dt / du,   w_in = 1 / a_i,
+    tau_mem = dt / a_v = 4096 dt / dv,   r = 1 / a_v = tau_mem / dt,
     v_leak = 0,  v_reset = 0,  v_threshold = theta
 
-SLAYER fires on ``v >= theta + 0.01 / 4096`` with states on a 1/4096 grid, i.e. on
-``v > theta``: NIR's strict condition.
+``r = tau_mem / dt`` is what snnTorch checks, against its own ``dt``: a graph runs in snnTorch
+only when exported with ``dt = 1e-4`` (the default). Norse takes ``dt`` as an argument: pass
+``graph.metadata["dt"]``. SLAYER fires on ``v >= theta + 0.01 / 4096`` with states on a 1/4096
+grid, i.e. on ``v > theta``: the strict condition of NIR and of both clients.
 
 A decay of zero (no leak) has no finite CubaLIF form, so that stage is split off: ``a_v = 0``
-gives ``nir.LI(tau=dt/a_i, r=1/a_i)`` (the current) + ``nir.IF(r=1/dt)``; ``a_i = 0`` gives
-``nir.I(r=1/dt)`` + ``nir.LIF(tau=dt/a_v, r=1/a_v)``; both zero give ``nir.I`` + ``nir.IF``.
-With ``readout="integrator"`` the last block is a non-spiking readout (DIET's integrator, whose
-class score is its voltage): its voltage stage has no threshold and is exported as ``nir.I`` (no
-leak), ``nir.LI`` or, with both decays non-zero, ``nir.CubaLI``; the graph then outputs that
-voltage, read where SLAYER reads it (before the block's delay shift: no ``nir.Delay`` for it).
-Per-channel decays (``shared_param=False``) become per-neuron arrays; mixing zero and non-zero
-decays within one block is not supported. The original discrete parameters are kept in each
-neuron node's ``metadata``.
+gives ``nir.LI(tau=dt/a_i, r=1/a_i)`` (the current) + ``nir.IF(r=1/dt)``, or ``nir.IF`` alone
+when ``a_i = 1`` (DIET: ``i[t] = x[t]``); ``a_i = 0`` gives ``nir.I(r=1/dt)`` +
+``nir.LIF(tau=dt/a_v, r=1/a_v)``; both zero give ``nir.I`` + ``nir.IF``. Client limits: neither
+client has a module for ``LI``, ``I`` or ``CubaLI`` (snnTorch refuses the graph; Norse silently
+passes a single such node's input on, and fails with a ``KeyError`` on a pair); Norse runs
+``IF`` as ``v += x`` (exact here; it warns that ``r != 1``) and ignores ``r`` of a ``LIF``
+(wrong unless ``a_v = 1``); snnTorch refuses an ``IF`` with ``r != 1``. So only leaky neurons
+(``a_i, a_v > 0``: ``CubaLIF``) run in both clients.
+
+Readouts (``readout=``):
+
+* ``"spikes"``: every block spikes (a CubaLIF last layer; both clients).
+* ``"affine"``: the last block's neuron is left out; the graph outputs its synaptic input
+  ``x[t]`` (the ``Affine``/``Conv2d`` output), which both clients run, and the caller applies the
+  readout's discrete dynamics with :func:`~lava_thesis.deploy.nir_neurons.integrate_readout`
+  (decays in ``graph.metadata["readout_current_decay"/"readout_voltage_decay"]``). DIET's
+  integrator (``a_i = 1, a_v = 0``) is then the running sum of the output.
+* ``"integrator"``: the last block is a non-spiking readout exported as NIR neurons: ``nir.I``
+  (no leak), ``nir.LI`` or, with both decays non-zero, ``nir.CubaLI``; its voltage is the output.
+  Exact NIR, but no node of it runs in snnTorch 1.0 or Norse 1.1.
+
+Both readout forms are read where SLAYER reads the readout (before the block's delay shift: no
+``nir.Delay`` for it). Per-channel decays (``shared_param=False``) become per-neuron arrays
+(snnTorch needs one threshold per layer, which SLAYER has); mixing zero and non-zero decays
+within one block is not supported. The original discrete parameters are kept in each neuron
+node's ``metadata``.
 
 Not encoded: SLAYER integrates in 12-bit fixed point (``state * (4096 - decay) >> 12``, rounded
-toward zero), so a float simulation of the NIR graph drifts from SLAYER by rounding; and each
-block's ``delay_shift`` (one step of delay per layer) becomes a ``nir.Delay(dt)`` node only with
-``delay_nodes=True`` (few NIR back-ends run Delay); otherwise the graph's output leads SLAYER's by
-``metadata["delay_shift_steps"]`` steps.
+toward zero), so a float simulation of the NIR graph (both clients) drifts from SLAYER by
+rounding; a DIET network's direct-input floor (the first layer's current floored to the 1/64
+grid, :func:`~lava_thesis.slayer_ext.attach_direct_input`) has no NIR node; and each block's
+``delay_shift`` (one step of delay per layer) becomes a ``nir.Delay(dt)`` node only with
+``delay_nodes=True`` (neither client runs Delay); otherwise the graph's output leads SLAYER's
+by ``metadata["delay_shift_steps"]`` steps. Both clients apply
+``nir.Flatten(start_dim=0)`` to their tensor as it is: give them one sample at a time (batch-free
+tensors, as NIR types are) when the graph holds a Flatten.
 """
 
 from __future__ import annotations
@@ -74,12 +114,16 @@ import numpy as np
 import torch
 
 from lava_thesis.atomic import atomic_path
+from lava_thesis.deploy.nir_neurons import _unsupported, neuron_nodes, readout_metadata
 from lava_thesis.model_check import nonfinite_parameters, require_finite_blocks
 
 if TYPE_CHECKING:
     import nir
 
 SUPPORTED = ("cuba.Dense", "cuba.Conv", "cuba.Flatten", "cuba.Input (without neuron)")
+READOUTS = ("spikes", "affine", "integrator")
+#: seconds per step that the NIR time constants refer to by default (snnTorch's fixed dt)
+DT_DEFAULT = 1e-4
 
 
 def export_nir(
@@ -87,7 +131,7 @@ def export_nir(
     path: str | Path,
     *,
     input_shape: Sequence[int],
-    dt: float = 1.0,
+    dt: float = DT_DEFAULT,
     delay_nodes: bool = False,
     readout: str = "spikes",
 ) -> nir.NIRGraph:
@@ -125,7 +169,7 @@ def to_nir(
     blocks: Sequence[torch.nn.Module],
     *,
     input_shape: Sequence[int],
-    dt: float = 1.0,
+    dt: float = DT_DEFAULT,
     delay_nodes: bool = False,
     readout: str = "spikes",
 ) -> nir.NIRGraph:
@@ -138,20 +182,23 @@ def to_nir(
     input_shape:
         Shape of one input time step without batch and time: ``(C,)`` or ``(C, H, W)``.
     dt:
-        Time step (any unit) that the continuous NIR time constants refer to.
+        Seconds per SLAYER time step; the NIR time constants are ``dt / decay`` seconds. The
+        default, ``1e-4``, is the step snnTorch's importer assumes (it refuses any other).
     delay_nodes:
         Insert a ``nir.Delay`` of ``dt`` after each block with ``delay_shift=True``.
     readout:
-        ``"spikes"``: every block spikes. ``"integrator"``: the last block is a non-spiking
-        readout whose voltage is the graph's output (no threshold node).
+        ``"spikes"``: every block spikes. ``"affine"``: the graph outputs the last block's
+        synaptic input; the caller integrates it
+        (:func:`~lava_thesis.deploy.nir_neurons.integrate_readout`). ``"integrator"``: the last
+        block is a non-spiking readout whose voltage is the output (``CubaLI``/``LI``/``I``).
 
     Raises
     ------
     NotImplementedError
         For a block type or feature the export does not support, naming its index and type.
     ValueError
-        For a bad ``input_shape``/``dt``, per-channel decays not yet drawn (no forward yet), or
-        non-finite parameters or effective weights, naming the block.
+        For a bad ``input_shape``/``dt``/``readout``, per-channel decays not yet drawn (no
+        forward yet), or non-finite parameters or effective weights, naming the block.
     """
     import nir
 
@@ -160,29 +207,36 @@ def to_nir(
     shape = tuple(int(s) for s in input_shape)
     if len(shape) not in (1, 3) or min(shape, default=0) < 1:
         raise ValueError(f"input_shape must be (C,) or (C, H, W) of positive ints, got {shape}")
+    try:
+        dt = float(dt)
+    except (TypeError, ValueError):
+        dt = float("nan")
     if not (np.isfinite(dt) and dt > 0):
-        raise ValueError(f"dt must be a positive finite number, got {dt}")
-    if readout not in ("spikes", "integrator"):
-        raise ValueError(f"readout must be 'spikes' or 'integrator', got {readout!r}")
+        raise ValueError(f"dt must be a positive finite number of seconds, got {dt!r}")
+    if readout not in READOUTS:
+        raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
     if bad := nonfinite_parameters(blocks):
         raise ValueError(f"cannot convert non-finite parameters to NIR: {'; '.join(bad)}")
     last = max((i for i, b in enumerate(blocks) if getattr(b, "neuron", None) is not None),
                default=-1)
     chain: list[tuple[str, Any]] = [("input", nir.Input(input_type=np.array(shape)))]
+    meta: dict[str, Any] = {"source": "lava-dl slayer", "dt": dt, "dt_unit": "s",
+                            "readout": readout}
     shifts = 0
     for i, block in enumerate(blocks):
-        spiking = not (readout == "integrator" and i == last)
-        nodes, shape = _block_nodes(i, block, shape, dt, spiking=spiking)
+        mode = readout if i == last else "spikes"
+        nodes, shape = _block_nodes(i, block, shape, dt, mode)
         chain += nodes
+        if mode == "affine":
+            meta.update(readout_metadata(i, block, shape))
         # a readout's voltage is read before the block's output shift (DietSNN.forward)
-        if spiking and getattr(block, "delay_shift", False) is True:
+        if mode == "spikes" and getattr(block, "delay_shift", False) is True:
             shifts += 1
             if delay_nodes:
                 chain.append((f"b{i}_delay", nir.Delay(delay=np.full(shape, float(dt)))))
     chain.append(("output", nir.Output(output_type=np.array(shape))))
     edges = [(a, b) for (a, _), (b, _) in zip(chain[:-1], chain[1:], strict=True)]
-    meta = {"source": "lava-dl slayer", "dt": float(dt),
-            "delay_shift_steps": 0 if delay_nodes else shifts}
+    meta["delay_shift_steps"] = 0 if delay_nodes else shifts
     return nir.NIRGraph(nodes=dict(chain), edges=edges, metadata=meta)
 
 
@@ -219,19 +273,11 @@ def effective_weight(synapse: torch.nn.Module) -> np.ndarray:
         return weight.detach().cpu().numpy().astype(np.float64)
 
 
-def _unsupported(i: int, block: torch.nn.Module, what: str = "") -> NotImplementedError:
-    name = f"{type(block).__module__}.{type(block).__qualname__}"
-    return NotImplementedError(
-        f"block {i} ({name}){' ' + what if what else ''} is not supported by the NIR export; "
-        f"supported: {', '.join(SUPPORTED)}"
-    )
-
-
 def _block_nodes(
-    i: int, block: torch.nn.Module, shape: tuple[int, ...], dt: float, spiking: bool = True
+    i: int, block: torch.nn.Module, shape: tuple[int, ...], dt: float, mode: str = "spikes"
 ) -> tuple[list[tuple[str, Any]], tuple[int, ...]]:
-    """NIR nodes ``[(name, node)]`` for block ``i`` and the block's output shape
-    (``spiking=False``: its neuron is a non-spiking readout)."""
+    """NIR nodes ``[(name, node)]`` for block ``i`` and the block's output shape. ``mode``:
+    ``"spikes"``, ``"integrator"`` (a non-spiking neuron) or ``"affine"`` (no neuron node)."""
     import nir
     from lava.lib.dl.slayer.block import base, cuba
 
@@ -280,67 +326,6 @@ def _block_nodes(
     if seen is not None and seen not in (out, out + (1, 1)):  # Dense on (C, H, W): (out, 1, 1)
         raise ValueError(f"block {i}: output shape {out} differs from SLAYER's {seen}"
                          " (check input_shape)")
-    return nodes + _neuron_nodes(i, block, out, dt, spiking), out
-
-
-def _neuron_nodes(
-    i: int, block: torch.nn.Module, shape: tuple[int, ...], dt: float, spiking: bool = True
-) -> list[tuple[str, Any]]:
-    """CUBA neuron of block ``i`` as NIR node(s) of ``shape`` (see the module docstring);
-    ``spiking=False``: the voltage stage has no threshold (an integrator readout)."""
-    import nir
-    from lava.lib.dl.slayer.neuron import cuba
-    from lava.lib.dl.slayer.utils import quantize
-
-    neuron = block.neuron
-    if not isinstance(neuron, cuba.Neuron):
-        raise _unsupported(i, block, f"with a {type(neuron).__name__} neuron")
-    if neuron.norm is not None or neuron.graded_spike:
-        raise _unsupported(i, block, "with neuron norm or graded spikes")
-    if not neuron.shared_param and hasattr(neuron, "current_decay_min"):
-        raise ValueError(f"block {i}: SLAYER draws per-channel decays on the first forward pass;"
-                         " run one (e.g. on a single time step) before exporting")
-
-    def fraction(param: torch.Tensor) -> np.ndarray:  # as the forward pass quantises it
-        value = quantize(param.detach().clamp(0, neuron.p_scale)).cpu().numpy()
-        value = value.astype(np.float64).reshape((-1,) + (1,) * (len(shape) - 1))
-        return np.broadcast_to(value / neuron.p_scale, shape).copy()
-
-    a_i, a_v = fraction(neuron.current_decay), fraction(neuron.voltage_decay)
-    theta = np.full(shape, float(neuron.threshold))
-    zero = np.zeros(shape)
-    meta = {
-        "slayer_block": type(block).__name__, "threshold": float(neuron.threshold),
-        "current_decay": a_i, "voltage_decay": a_v, "p_scale": int(neuron.p_scale),
-        "state_scale": int(neuron.s_scale), "weight_scale": int(neuron.w_scale),
-        "delay_shift": bool(getattr(block, "delay_shift", False)), "dt": float(dt),
-        "spiking": spiking,
-    }
-    name = f"b{i}_neuron"
-    with np.errstate(divide="ignore"):
-        tau_i, tau_v, r_i, r_v = dt / a_i, dt / a_v, 1 / a_i, 1 / a_v
-    leaky_i, leaky_v = bool(np.all(a_i > 0)), bool(np.all(a_v > 0))
-    if (not leaky_i and np.any(a_i > 0)) or (not leaky_v and np.any(a_v > 0)):
-        raise _unsupported(i, block, "with zero and non-zero decays mixed across channels")
-    if leaky_i and leaky_v and not spiking:
-        node = nir.CubaLI(tau_syn=tau_i, tau_mem=tau_v, r=r_v, v_leak=zero, w_in=r_i,
-                          metadata=meta)
-        return [(name, node)]
-    if leaky_i and leaky_v:
-        node = nir.CubaLIF(tau_syn=tau_i, tau_mem=tau_v, r=r_v, v_leak=zero, v_threshold=theta,
-                           v_reset=zero.copy(), w_in=r_i, metadata=meta)
-        return [(name, node)]
-    full = np.full(shape, 1 / dt)
-    if leaky_i:
-        current = nir.LI(tau=tau_i, r=r_i, v_leak=zero.copy(), metadata=meta)
-    else:
-        current = nir.I(r=full.copy(), metadata=meta)
-    if not spiking:
-        voltage = (nir.LI(tau=tau_v, r=r_v, v_leak=zero.copy(), metadata=meta) if leaky_v
-                   else nir.I(r=full, metadata=meta))
-    elif leaky_v:
-        voltage = nir.LIF(tau=tau_v, r=r_v, v_leak=zero.copy(), v_threshold=theta,
-                          v_reset=zero.copy(), metadata=meta)
-    else:
-        voltage = nir.IF(r=full, v_threshold=theta, v_reset=zero.copy(), metadata=meta)
-    return [(f"{name}_current", current), (f"{name}_voltage", voltage)]
+    if mode == "affine":
+        return nodes, out
+    return nodes + neuron_nodes(i, block, out, dt, spiking=mode == "spikes"), out

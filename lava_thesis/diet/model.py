@@ -223,12 +223,16 @@ class DietSNN(torch.nn.Module):
                 self(torch.zeros(1, *self.input_shape, 1))
         return export_blocks(self.blocks, path)
 
-    def export_nir(self, path: str | Path) -> Path:
-        """Write the network as a NIR graph (``.nir``); the integrator readout becomes a
-        non-spiking ``nir.LI`` + ``nir.I`` pair whose voltage is the graph's output."""
+    def export_nir(self, path: str | Path, dt: float = 1e-4) -> Path:
+        """Write the network as a NIR graph (``.nir``), time constants in seconds for a step
+        of ``dt`` seconds (see :mod:`lava_thesis.deploy.nir_export`). The integrator readout is
+        exported as ``readout="affine"``: the graph outputs the readout's input current, whose
+        running sum (:func:`lava_thesis.deploy.nir_neurons.integrate_readout`) is the voltage;
+        snnTorch and Norse run that graph, neither runs NIR's ``LI``/``I`` nodes."""
         from lava_thesis.deploy.nir_export import export_nir
 
-        export_nir(self.blocks, path, input_shape=self.input_shape, readout=self.readout)
+        readout = "affine" if self.readout == "integrator" else "spikes"
+        export_nir(self.blocks, path, input_shape=self.input_shape, dt=dt, readout=readout)
         return Path(path)
 
 

@@ -17,6 +17,7 @@ import torch
 from lava_thesis import energy
 from lava_thesis.atomic import atomic_open, atomic_path
 from lava_thesis.deploy.netx_run import netx_output_spikes, netx_output_voltage
+from lava_thesis.deploy.nir_export import DT_DEFAULT as NIR_DT
 from lava_thesis.diet import DietSNN
 from lava_thesis.diet.ann import ann_predict, build_ann, train_ann
 from lava_thesis.diet.energy import energy_report
@@ -111,7 +112,7 @@ def run(
                     "num_steps": cfg.num_steps, "readout": cfg.readout,
                     "state_dict": net.state_dict()}, tmp)
     net_path = net.export_hdf5(model_dir / f"{experiment}.net")
-    net.export_nir(model_dir / f"{experiment}.nir")
+    net.export_nir(model_dir / f"{experiment}.nir", dt=NIR_DT)
     n = min(cfg.lava_samples, len(y_te))
     log(f"  running {n} test samples in Lava (fixed_pt, 8-bit direct input)...")
     t0 = time.perf_counter()
@@ -162,6 +163,10 @@ def run(
             "dataset": dataset, "time_steps": cfg.num_steps, "delay_steps": net.delay,
             "input": "direct: 8-bit pixels p, x = p/256, repeated T steps + delay silent steps",
             "readout": cfg.readout,
+            # the .nir: time constants in seconds for this step; an integrator readout is
+            # the graph's output current, summed over time by the caller
+            "nir": {"dt": NIR_DT, "dt_unit": "s",
+                    "readout": "affine" if cfg.readout == "integrator" else "spikes"},
             "config": asdict(cfg), "metrics": metrics, "learned": learned,
             "files": [net_path.name, f"{experiment}.nir", f"{experiment}.pt"],
             "results": str(out_dir / f"{experiment}.json"), "command": current_command(),
