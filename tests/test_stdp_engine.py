@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import h5py
+import numba
 import numpy as np
 import pytest
 
@@ -30,6 +31,76 @@ def test_poisson_csr_rates_window_and_seed():
     K.seed(4)
     ptr2, idx2 = K.poisson_csr(prob, 2000, 2500)
     np.testing.assert_array_equal(idx, idx2)
+
+
+# lively enough that several neurons spike, learn, inhibit each other and get pruned
+THREADED = STDPParams(n_input=24, n_exc=7, present_steps=60, rest_steps=20, exc_vth=4.0,
+                      exc_dv=0.05, theta_plus=0.3, w_inh_exc=8.0, eta=0.05)
+
+
+def _threaded_run(threads, raster, images):
+    net = STDPNetwork(THREADED, seed=5, prune_every=2, prune_fraction=0.25, levels=8,
+                      threads=threads)
+    spikes = net.run_raster(raster, learn=True)
+    used = net.train(images)
+    return net, spikes, used, net.responses(images[:3])
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 numba threads")
+def test_two_threads_give_the_same_spikes_weights_and_thetas_as_one(rng):
+    raster = rng.random((THREADED.n_input, 4 * THREADED.sample_steps)) < 0.25
+    images = rng.integers(0, 256, (6, THREADED.n_input))
+    one, spikes1, used1, resp1 = _threaded_run(1, raster, images)
+    two, spikes2, used2, resp2 = _threaded_run(2, raster, images)
+    assert spikes1.sum() > 30 and len(np.unique(spikes1.nonzero()[1])) > 2
+    assert one.presentations > 4 and (one.mask.sum(1) == 18).all()  # it learned and pruned
+    np.testing.assert_array_equal(spikes2, spikes1)
+    np.testing.assert_array_equal(resp2, resp1)
+    assert used2 == used1
+    for name in ("wt", "mask_t", "theta", "trace", "fstate", "istate", "dirty"):
+        np.testing.assert_array_equal(getattr(two, name), getattr(one, name), err_msg=name)
+
+
+@pytest.mark.parametrize("chunks", [1, 2, 3, 7, 9])
+def test_parallel_kernel_matches_the_serial_one_for_any_split(rng, chunks):
+    """Any number of neuron ranges (one per neuron, more ranges than neurons) gives the
+    serial kernel's state, bit for bit; runs on any machine (ranges need not be threads)."""
+    from lava_thesis.stdp.engine import raster_csr
+
+    raster = rng.random((THREADED.n_input, 3 * THREADED.sample_steps)) < 0.3
+    nets = [STDPNetwork(THREADED, seed=2, prune_every=1, prune_fraction=0.5, levels=4,
+                        threads=1) for _ in range(2)]
+    records = []
+    for net, kernel in zip(nets, ("serial", "parallel"), strict=True):
+        record = np.zeros((raster.shape[1], THREADED.n_exc))
+        args = (net.wt, net.mask_t.T, net.theta, net.trace, net.fstate, net.istate,
+                *raster_csr(raster), net._fp(), net._ip(), True, net.dirty,
+                np.zeros(THREADED.n_exc), record)
+        if kernel == "serial":
+            K.run_steps(*args)
+        else:
+            K.run_steps_parallel(*args, chunks)
+        records.append(record)
+    assert records[0].sum() > 20
+    np.testing.assert_array_equal(records[1], records[0])
+    for name in ("wt", "mask_t", "theta", "trace", "fstate", "istate", "dirty"):
+        np.testing.assert_array_equal(getattr(nets[1], name), getattr(nets[0], name),
+                                      err_msg=name)
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True, "2", 10**6])
+def test_bad_thread_counts_are_named(threads):
+    with pytest.raises(ValueError, match="threads must be an int from 1"):
+        STDPNetwork(SMALL, threads=threads)
+
+
+def test_default_threads_all_cores_for_large_networks_only():
+    from lava_thesis.stdp.engine import PARALLEL_MIN_NEURONS
+
+    assert STDPNetwork(SMALL).threads == 1
+    big = STDPParams(n_input=2, n_exc=PARALLEL_MIN_NEURONS)
+    assert STDPNetwork(big).threads == numba.config.NUMBA_NUM_THREADS
+    assert STDPNetwork(big, threads=1).threads == 1
 
 
 def test_present_retries_a_silent_image():

@@ -71,14 +71,13 @@ def run_pair_steps(ens_a, ens_b, ptr_a, idx_a, ptr_b, idx_b, cross, xp, learn, l
     n_a, n_b = wt_a.shape[1], wt_b.shape[1]
     s_in_a, s_in_b = np.zeros(wt_a.shape[0]), np.zeros(wt_b.shape[0])
     s_a, s_b = np.zeros(n_a), np.zeros(n_b)
-    pl_a, pl_b = np.zeros(n_a), np.zeros(n_b)
     for s in range(ptr_a.size - 1):
         na = K.ensemble_step(wt_a, mask_a, theta_a, trace_a, fstate_a, istate_a, ptr_a[s],
                              ptr_a[s + 1], idx_a, ax_a, fp_a, ip_a, learn, dirty_a, s_in_a,
-                             s_a, pl_a)
+                             s_a)
         nb = K.ensemble_step(wt_b, mask_b, theta_b, trace_b, fstate_b, istate_b, ptr_b[s],
                              ptr_b[s + 1], idx_b, ax_b, fp_b, ip_b, learn, dirty_b, s_in_b,
-                             s_b, pl_b)
+                             s_b)
         end = istate_a[0] % sample_steps == 0
         _cross_step(xt_ab, s_a, s_b, nb, xtr_a, xmask_ab, dirty_ab, ax_b, xp, learn_cross, end)
         _cross_step(xt_ba, s_b, s_a, na, xtr_b, xmask_ba, dirty_ba, ax_a, xp, learn_cross, end)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numba
 import numpy as np
 
 from lava_thesis.stdp import kernels as K
@@ -43,6 +44,32 @@ def raster_csr(raster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.cumsum(ptr), inputs.astype(np.int64)
 
 
+#: networks with fewer excitatory neurons run on one thread unless told otherwise: their step is
+#: too short to share (on 2 idle cores: 400 neurons 797 samples/s on 1 thread, 548 on 2; 1,600:
+#: 272 and 343; 6,400: 63 and 96)
+PARALLEL_MIN_NEURONS = 1000
+
+
+def check_threads(threads: int | None, n_exc: int) -> int:
+    """``threads`` for :class:`STDPNetwork`: an int in ``[1, numba's thread count]`` (all cores
+    unless the environment variable ``NUMBA_NUM_THREADS`` says fewer), else ValueError.
+    None: all of them for ``n_exc >= PARALLEL_MIN_NEURONS``, else 1.
+
+    The threads meet once per 1 ms step (every few to some tens of microseconds), so they pay
+    only for large networks on otherwise idle cores: on a busy machine every meeting can wait
+    for a descheduled thread (on the 2-core machine above with other jobs running, load
+    average 2: 1,600 neurons 199 samples/s on 1 thread, 141 on 2; 6,400: 49 and 70). Pass
+    ``threads=1`` there."""
+    limit = numba.config.NUMBA_NUM_THREADS
+    if threads is None:
+        return limit if n_exc >= PARALLEL_MIN_NEURONS else 1
+    if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or not (
+            1 <= threads <= limit):
+        raise ValueError(f"threads must be an int from 1 to {limit} (NUMBA_NUM_THREADS), "
+                         f"got {threads!r}")
+    return int(threads)
+
+
 class STDPNetwork:
     """State of one network: input weights ``(n_exc, n_input)``, mask, theta, neuron state.
 
@@ -53,10 +80,17 @@ class STDPNetwork:
         prune_fraction: fraction of each neuron's synapses pruned at an event (see
             :func:`lava_thesis.stdp.core.prune_rows`); raise it between events for a schedule.
         levels: weight levels in ``[0, w_max]`` at an event (0: float weights; else >= 2).
+        threads: threads that advance the neurons in parallel, 1 to numba's thread count
+            (``NUMBA_NUM_THREADS``, default: all cores); None: all of them from
+            ``PARALLEL_MIN_NEURONS`` excitatory neurons up, else 1 (see
+            :func:`check_threads`). Results do not depend on it (each neuron's arithmetic is
+            the same; see :func:`lava_thesis.stdp.kernels.run_steps_parallel`).
     """
 
     def __init__(self, params: STDPParams, seed: int = 0, prune_every: int = 0,
-                 prune_fraction: float = 0.0, levels: int = 0) -> None:
+                 prune_fraction: float = 0.0, levels: int = 0,
+                 threads: int | None = None) -> None:
+        self.threads = check_threads(threads, params.n_exc)
         if levels < 0 or levels == 1:
             raise ValueError(f"levels must be 0 (float) or >= 2, got {levels}")
         if not 0 <= prune_fraction < 1:
@@ -133,8 +167,13 @@ class STDPNetwork:
         counts = np.zeros(self.params.n_exc)
         rec = np.zeros((0, self.params.n_exc)) if record is None else record
         # wt.T / mask_t.T are the (post, pre) views the shared core works on
-        K.run_steps(self.wt, self.mask_t.T, self.theta, self.trace, self.fstate, self.istate,
-                    ptr, idx, self._fp(), self._ip(), learn, self.dirty, counts, rec)
+        args = (self.wt, self.mask_t.T, self.theta, self.trace, self.fstate, self.istate, ptr,
+                idx, self._fp(), self._ip(), learn, self.dirty, counts, rec)
+        if self.threads == 1:
+            K.run_steps(*args)
+        else:
+            numba.set_num_threads(self.threads)
+            K.run_steps_parallel(*args, self.threads)
         return counts
 
     def _reseed(self) -> None:
