@@ -34,12 +34,35 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def regular_file(path: str | os.PathLike, expected: str) -> Path:
+    """Return ``path`` as a Path after checking with ``stat``, without opening it, that it is
+    a regular file (a symbolic link to one is fine).
+
+    Raises
+    ------
+    DataNotFoundError
+        ``path`` does not exist.
+    DataFormatError
+        It is a directory, FIFO, socket or device, or cannot be examined.
+    """
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise DataNotFoundError(path.parent, [path.name], reason="no such file") from None
+    except (OSError, ValueError) as exc:  # permission, symlink loop, NUL in the name
+        raise DataFormatError(path, f"cannot examine the file ({exc})", expected) from exc
+    if not stat.S_ISREG(mode):
+        raise DataFormatError(path, f"is {_kind(mode)}, not a regular file", expected)
+    return path
+
+
 def open_regular(path: str | os.PathLike, expected: str) -> BinaryIO:
     """Open ``path`` for binary reading, refusing anything but a regular file.
 
-    The path is checked with ``stat`` before it is opened, and again (``fstat``) on the
-    opened descriptor, which is opened non-blocking so that a FIFO swapped in between the
-    two checks cannot block either.
+    The path is checked with :func:`regular_file` before it is opened, and again (``fstat``)
+    on the opened descriptor, which is opened non-blocking so that a FIFO swapped in between
+    the two checks cannot block either.
 
     Parameters
     ----------
@@ -51,7 +74,7 @@ def open_regular(path: str | os.PathLike, expected: str) -> BinaryIO:
     Returns
     -------
     BinaryIO
-        An unbuffered-seekable binary file object (blocking mode restored).
+        A buffered binary file object (blocking mode restored).
 
     Raises
     ------
@@ -60,26 +83,18 @@ def open_regular(path: str | os.PathLike, expected: str) -> BinaryIO:
     DataFormatError
         It is a directory, FIFO, device or socket, or cannot be opened.
     """
-    path = Path(path)
-    try:
-        mode = os.stat(path).st_mode
-    except (FileNotFoundError, NotADirectoryError) as exc:
-        raise DataNotFoundError(path.parent, [path.name], reason="no such file") from exc
-    except (OSError, ValueError) as exc:
-        raise DataFormatError(path, f"cannot access ({exc})", expected) from exc
-    if not stat.S_ISREG(mode):
-        raise DataFormatError(path, f"{_kind(mode)}, not a regular file", expected)
+    path = regular_file(path, expected)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)
     except FileNotFoundError as exc:
         raise DataNotFoundError(path.parent, [path.name], reason="no such file") from exc
     except (OSError, ValueError) as exc:
-        raise DataFormatError(path, f"cannot open ({exc})", expected) from exc
+        raise DataFormatError(path, f"cannot open the file ({exc})", expected) from exc
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise DataFormatError(path, f"{_kind(mode)}, not a regular file", expected)
+            raise DataFormatError(path, f"is {_kind(mode)}, not a regular file", expected)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")

@@ -3,8 +3,9 @@
 Every function here raises only :class:`DataFormatError` or :class:`DataNotFoundError`, and
 the message names the file:
 
-- :func:`regular_file` refuses a directory, FIFO, socket or device *before* opening it (opening
-  a FIFO for reading blocks until a writer appears, i.e. forever).
+- :func:`regular_file` (shared with the binary readers, :mod:`~lava_thesis.data.binfile`)
+  refuses a directory, FIFO, socket or device *before* opening it (opening a FIFO for reading
+  blocks until a writer appears, i.e. forever).
 - :func:`read_file_bytes` reads at most ``max_bytes`` bytes, in chunks, so the memory it takes
   follows the file's real size, never a size the file declares.
 - :func:`read_maybe_gzip` also decompresses gzip (detected by the magic bytes ``1f 8b``) with
@@ -20,11 +21,10 @@ import gzip
 import io
 import os
 import re
-import stat
 import zlib
-from pathlib import Path
 
-from lava_thesis.data.errors import DataFormatError, DataNotFoundError
+from lava_thesis.data.binfile import file_size, open_regular, read_exact, regular_file
+from lava_thesis.data.errors import DataFormatError
 
 __all__ = ["MAX_TEXT_BYTES", "decode_lines", "is_blank", "read_file_bytes", "read_maybe_gzip",
            "regular_file"]
@@ -37,43 +37,11 @@ BOM = b"\xef\xbb\xbf"
 _CHUNK = 2**20
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-          (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"))
-
-
-def _kind(mode: int) -> str:
-    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
-
-
-def regular_file(path: str | os.PathLike, expected: str) -> Path:
-    """Return ``path`` as a Path after checking (with ``stat``, without opening) that it is a
-    regular file (a symbolic link to one is fine).
-
-    Raises
-    ------
-    DataNotFoundError
-        ``path`` does not exist.
-    DataFormatError
-        It is a directory, FIFO, socket or device, or cannot be examined.
-    """
-    path = Path(path)
-    try:
-        mode = os.stat(path).st_mode
-    except (FileNotFoundError, NotADirectoryError):
-        raise DataNotFoundError(path.parent, [path.name]) from None
-    except (OSError, ValueError) as exc:  # permission, symlink loop, NUL in the name
-        raise DataFormatError(path, f"cannot examine the file ({exc})", expected) from exc
-    if not stat.S_ISREG(mode):
-        raise DataFormatError(path, f"is {_kind(mode)}, not a regular file", expected)
-    return path
-
-
 def read_file_bytes(path: str | os.PathLike, expected: str, max_bytes: int) -> bytes:
     """Read a regular file of at most ``max_bytes`` bytes.
 
-    The file is checked with :func:`regular_file`, opened non-blocking (so a file swapped for a
-    FIFO after the check cannot hang) and checked again on the open descriptor.
+    The file is opened with :func:`~lava_thesis.data.binfile.open_regular` (checked before
+    and after opening, opened non-blocking, so a FIFO cannot hang) and read in bounded pieces.
 
     Raises
     ------
@@ -82,37 +50,20 @@ def read_file_bytes(path: str | os.PathLike, expected: str, max_bytes: int) -> b
     DataFormatError
         Not a regular file, unreadable, or larger than ``max_bytes``.
     """
-    path = regular_file(path, expected)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise DataNotFoundError(path.parent, [path.name]) from None
-    except OSError as exc:
-        raise DataFormatError(path, f"cannot open the file ({exc.strerror})", expected) from exc
-    with os.fdopen(fd, "rb", buffering=0) as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise DataFormatError(path, f"is {_kind(info.st_mode)}, not a regular file", expected)
-        if info.st_size > max_bytes:
-            raise DataFormatError(
-                path, f"{info.st_size} bytes, more than the limit of {max_bytes}", expected
-            )
-        parts: list[bytes] = []
-        total = 0
+    with open_regular(path, expected) as handle:
+        size = file_size(handle)
+        if size > max_bytes:
+            raise DataFormatError(path, f"{size} bytes, more than the limit of {max_bytes}",
+                                  expected)
         try:
-            # read what stat says is there (plus one byte, to see the end), in bounded pieces
-            while chunk := handle.read(
-                min(_CHUNK, max_bytes + 1 - total, max(info.st_size + 1 - total, 8192))
-            ):
-                parts.append(chunk)
-                total += len(chunk)
-                if total > max_bytes:
-                    raise DataFormatError(
-                        path, f"more than the limit of {max_bytes} bytes", expected
-                    )
+            data = read_exact(handle, size + 1)  # what stat says is there, plus one byte
+            if len(data) > size:  # the file grew after fstat: read on, up to the limit
+                data += read_exact(handle, max_bytes + 1 - len(data))
         except OSError as exc:
             raise DataFormatError(path, f"read error ({exc.strerror})", expected) from exc
-    return b"".join(parts)
+    if len(data) > max_bytes:
+        raise DataFormatError(path, f"more than the limit of {max_bytes} bytes", expected)
+    return bytes(data)
 
 
 def read_maybe_gzip(path: str | os.PathLike, expected: str,
