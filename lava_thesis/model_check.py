@@ -69,9 +69,10 @@ def open_h5(path: str | os.PathLike, expected: str) -> Iterator[h5py.File]:
         handle.close()
 
 
-def _where(node: h5py.Group | h5py.Dataset, name: str) -> str:
-    base = node.name.rstrip("/")
-    return f"{base}/{name}".lstrip("/")
+def h5_name(node: h5py.Group | h5py.Dataset, name: str = "") -> str:
+    """``node``'s path in its file joined with ``name``, without a leading or trailing slash
+    (``"layer/0/weight"``), for error messages."""
+    return "/".join(part for part in (node.name.strip("/"), name) if part)
 
 
 def require_group(parent: h5py.Group, name: str, path: str | os.PathLike,
@@ -80,7 +81,7 @@ def require_group(parent: h5py.Group, name: str, path: str | os.PathLike,
     node = parent.get(name)
     if not isinstance(node, h5py.Group):
         what = "missing" if node is None else "not a group"
-        raise ModelFileError(path, f"group {_where(parent, name)!r} {what}", expected)
+        raise ModelFileError(path, f"group {h5_name(parent, name)!r} {what}", expected)
     return node
 
 
@@ -98,7 +99,7 @@ def require_dataset(parent: h5py.Group, name: str, path: str | os.PathLike, expe
         Required shape; ``None`` entries accept any length along that axis.
     """
     node = parent.get(name)
-    where = _where(parent, name)
+    where = h5_name(parent, name)
     if not isinstance(node, h5py.Dataset):
         what = "missing" if node is None else "not a dataset"
         raise ModelFileError(path, f"dataset {where!r} {what}", expected)
@@ -175,7 +176,7 @@ def require_scalar(path: str | os.PathLike, name: str, value: Any, expected: str
 def require_json_attr(obj: h5py.HLObject, name: str, path: str | os.PathLike,
                       expected: str) -> dict:
     """The attribute ``obj.attrs[name]`` parsed as a JSON object."""
-    where = _where(obj, name).replace("/", ".") if obj.name != "/" else name
+    where = h5_name(obj, name).replace("/", ".") if obj.name != "/" else name
     if name not in obj.attrs:
         raise ModelFileError(path, f"attribute {where!r} missing", expected)
     try:

@@ -25,6 +25,7 @@ import numpy as np
 
 from lava_thesis.errors import ModelFileError
 from lava_thesis.model_check import (
+    h5_name,
     open_h5,
     require_dataset,
     require_finite,
@@ -94,18 +95,14 @@ def first_layer_inputs(path: str | os.PathLike) -> tuple[str, int]:
     raise ModelFileError(path, "no dense or conv layer", EXPECTED)
 
 
-def _where(group: h5py.Group, name: str = "") -> str:
-    return f"{group.name.lstrip('/')}/{name}".rstrip("/")
-
-
 def _layer_type(group: h5py.Group, path: Path) -> str:
     raw = require_dataset(group, "type", path, EXPECTED, kinds="SOU").reshape(-1)
     if raw.size != 1:
-        raise ModelFileError(path, f"{_where(group, 'type')} holds {raw.size} values",
+        raise ModelFileError(path, f"{h5_name(group, 'type')} holds {raw.size} values",
                              f"one of {LAYER_TYPES}")
     value = raw[0].decode("ascii", "replace") if isinstance(raw[0], bytes) else str(raw[0])
     if value not in LAYER_TYPES:
-        raise ModelFileError(path, f"layer {_where(group)!r} has type {value!r}",
+        raise ModelFileError(path, f"layer {h5_name(group)!r} has type {value!r}",
                              f"a layer type lava_thesis runs: one of {LAYER_TYPES}")
     return value
 
@@ -113,7 +110,7 @@ def _layer_type(group: h5py.Group, path: Path) -> str:
 def _shape(group: h5py.Group, path: Path) -> tuple[int, ...]:
     shape = require_dataset(group, "shape", path, EXPECTED, kinds="iu").reshape(-1)
     if shape.size not in (1, 3) or shape.min() < 1:
-        raise ModelFileError(path, f"{_where(group, 'shape')} is {shape.tolist()}",
+        raise ModelFileError(path, f"{h5_name(group, 'shape')} is {shape.tolist()}",
                              "a layer shape (C,) or (C, H, W) of positive integers")
     return tuple(int(s) for s in shape)
 
@@ -124,22 +121,22 @@ def _check_neuron(layer: h5py.Group, path: Path) -> None:
     kind = raw[0].decode("ascii", "replace") if raw.size and isinstance(raw[0], bytes) else (
         str(raw[0]) if raw.size else "")
     if kind not in NEURON_TYPES:
-        raise ModelFileError(path, f"{_where(neuron, 'type')} is {kind!r}",
+        raise ModelFileError(path, f"{h5_name(neuron, 'type')} is {kind!r}",
                              f"a neuron type of {NEURON_TYPES}")
     value = require_dataset(neuron, "vThMant", path, EXPECTED, kinds="fiu", shape=())
-    vth = require_scalar(path, _where(neuron, "vThMant"), value, "a threshold vThMant > 0")
+    vth = require_scalar(path, h5_name(neuron, "vThMant"), value, "a threshold vThMant > 0")
     if vth <= 0:
-        raise ModelFileError(path, f"{_where(neuron, 'vThMant')} is {vth:g}",
+        raise ModelFileError(path, f"{h5_name(neuron, 'vThMant')} is {vth:g}",
                              "a threshold vThMant > 0")
     for name in ("iDecay", "vDecay"):
         value = require_dataset(neuron, name, path, EXPECTED, kinds="fiu", shape=())
-        require_scalar(path, _where(neuron, name), value, f"a decay in [0, {DECAY_SCALE}]",
+        require_scalar(path, h5_name(neuron, name), value, f"a decay in [0, {DECAY_SCALE}]",
                        lo=0, hi=DECAY_SCALE)
 
 
 def _weight(layer: h5py.Group, path: Path, name: str = "weight") -> np.ndarray:
     weight = require_dataset(layer, name, path, EXPECTED, kinds="fiu")
-    require_finite(path, f"weights {_where(layer, name)}", weight, "finite weights")
+    require_finite(path, f"weights {h5_name(layer, name)}", weight, "finite weights")
     return weight
 
 
@@ -149,24 +146,24 @@ def _check_dense(layer: h5py.Group, path: Path, shape: tuple[int, ...] | None,
     weight = _weight(layer, path)
     if weight.ndim not in (1, 2) or weight.size == 0 or weight.size % n_out or (
             weight.ndim == 2 and weight.shape[0] != n_out):
-        raise ModelFileError(path, f"{_where(layer, 'weight')} has shape {weight.shape} for "
+        raise ModelFileError(path, f"{h5_name(layer, 'weight')} has shape {weight.shape} for "
                                    f"{n_out} neurons", "a dense weight (out, in)")
     n_in = weight.size // n_out
     if shape is not None and int(np.prod(shape)) != n_in:
-        raise ModelFileError(path, f"{_where(layer, 'weight')} takes {n_in} inputs, the "
+        raise ModelFileError(path, f"{h5_name(layer, 'weight')} takes {n_in} inputs, the "
                                    f"previous layer gives {int(np.prod(shape))}",
                              "consecutive layers whose shapes fit")
     if recurrent:
         rec = _weight(layer, path, "weight_rec")
         if rec.size != n_out * n_out:
-            raise ModelFileError(path, f"{_where(layer, 'weight_rec')} has shape {rec.shape}",
+            raise ModelFileError(path, f"{h5_name(layer, 'weight_rec')} has shape {rec.shape}",
                                  f"a recurrent weight ({n_out}, {n_out})")
     if "neuron" in layer:
         _check_neuron(layer, path)
     for name in ("bias", "delay"):
         if name in layer:
             value = require_dataset(layer, name, path, EXPECTED, kinds="fiu")
-            require_range(path, _where(layer, name), value, 0 if name == "delay" else None,
+            require_range(path, h5_name(layer, name), value, 0 if name == "delay" else None,
                           expected=f"finite {name} values")
     return (n_out,)
 
@@ -174,7 +171,7 @@ def _check_dense(layer: h5py.Group, path: Path, shape: tuple[int, ...] | None,
 def _pair(layer: h5py.Group, path: Path, name: str, lo: int) -> tuple[int, int]:
     value = require_dataset(layer, name, path, EXPECTED, kinds="iu").reshape(-1)
     if value.size not in (1, 2) or value.min() < lo:
-        raise ModelFileError(path, f"{_where(layer, name)} is {value.tolist()}",
+        raise ModelFileError(path, f"{h5_name(layer, name)} is {value.tolist()}",
                              f"one or two integers >= {lo}")
     return (int(value[0]), int(value[-1]))
 
@@ -185,15 +182,15 @@ def _check_conv(layer: h5py.Group, path: Path, shape: tuple[int, ...] | None
     weight = _weight(layer, path)
     if len(out) != 3 or weight.ndim not in (4, 5) or weight.shape[0] != out[0] or (
             weight.ndim == 5 and weight.shape[4] != 1):
-        raise ModelFileError(path, f"{_where(layer, 'weight')} has shape {weight.shape} for "
+        raise ModelFileError(path, f"{h5_name(layer, 'weight')} has shape {weight.shape} for "
                                    f"output {out}", "a conv weight (C_out, C_in/groups, kH, kW)")
     stride, padding = _pair(layer, path, "stride", 1), _pair(layer, path, "padding", 0)
     dilation = _pair(layer, path, "dilation", 1)
-    groups = int(require_scalar(path, _where(layer, "groups"),
+    groups = int(require_scalar(path, h5_name(layer, "groups"),
                                 require_dataset(layer, "groups", path, EXPECTED, kinds="iu"),
                                 "groups >= 1", lo=1, integer=True))
     if out[0] % groups:
-        raise ModelFileError(path, f"{_where(layer, 'groups')} = {groups} does not divide "
+        raise ModelFileError(path, f"{h5_name(layer, 'groups')} = {groups} does not divide "
                                    f"{out[0]} channels", "groups dividing the channels")
     _check_neuron(layer, path)
     if shape is not None:
@@ -202,7 +199,7 @@ def _check_conv(layer: h5py.Group, path: Path, shape: tuple[int, ...] | None
             shape[1:], padding, dilation, weight.shape[2:4], stride, strict=True)
                    ) if len(shape) == 3 else ()
         if shape[0] != want_c or hw != out[1:]:
-            raise ModelFileError(path, f"conv {_where(layer)!r} maps {shape} to {out}; its "
+            raise ModelFileError(path, f"conv {h5_name(layer)!r} maps {shape} to {out}; its "
                                        f"weight {weight.shape} gives ({out[0]}, *{hw})",
                                  "consecutive layers whose shapes fit")
     return out
