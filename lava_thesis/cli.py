@@ -40,6 +40,7 @@ from lava_thesis.cli_train import (
     train_quickstart,
     train_stdp,
 )
+from lava_thesis.protocol import Protocol
 from lava_thesis.results import DirtyTreeError, check_provenance
 
 AllowDirty = Annotated[bool, typer.Option(
@@ -93,15 +94,24 @@ def train(
     out: Annotated[Path, typer.Option(help="Directory for the results JSON.")] = Path("out"),
     model_dir: Annotated[Path | None, typer.Option(
         help="Directory for the .net, .pt and model card (default: --out).")] = None,
-    seed: Seed = 0,
+    seed: Annotated[int, typer.Option(
+        "--seed", min=0, help="First seed: --seeds N trains seeds S..S+N-1; the validation "
+                              "split is seeded with S.")] = 0,
+    seeds: Annotated[int, typer.Option(
+        "--seeds", min=1, help="Independent models trained (one per seed); results keep each "
+                               "seed's values, their mean and std.")] = 3,
+    val_fraction: Annotated[float, typer.Option(
+        "--val-fraction", min=0.0, max=0.9, help="Share of each training class held out "
+        "for validation (every choice is made on it; the test split is evaluated once per "
+        "model).")] = 0.1,
     epochs: Annotated[int | None, typer.Option(
-        min=1, help="Training epochs (default: stdp and multimodal 1, hybrid 3 (STDB), "
-                    "others 4).")] = None,
+        min=1, help="Training epochs (default: stdp and multimodal 1, hybrid 3 (STDB), lite "
+                    "events 6, lite seq2seq 2, others 4).")] = None,
     num_steps: Annotated[int | None, typer.Option(
         min=1, help="Time steps per sample (default: quickstart 16, diet 5, hybrid 25).")] = None,
     lava_samples: Annotated[int | None, typer.Option(
-        min=0, help="Test samples run in Lava (default: stdp/hybrid 200, multimodal 100 pairs, "
-                    "others 1000).")] = None,
+        min=0, help="Test samples run in Lava (default: stdp 200, multimodal 100 pairs, "
+                    "hybrid and lite events 500, others 1000).")] = None,
     spec: Annotated[str | None, typer.Option(
         help="DIET layers, e.g. c8k3s2,c32k3s1,c64k3s2,f,d256,d10, or a name: "
              "small (default), vgg9 (for CIFAR-10).")] = None,
@@ -126,7 +136,8 @@ def train(
                     "other lite tasks: training samples (default: all).")] = None,
     test_samples: Annotated[int | None, typer.Option(
         min=1, help="quickstart / DIET / STDP / hybrid / lite events, seq2seq, length-smnist: "
-                    "test samples (default: all).")] = None,
+                    "test samples (default: all; seq2seq: also caps the validation pairs).")
+    ] = None,
     resume: Annotated[bool, typer.Option(
         help="hybrid: reuse this experiment's finished ANN / STDB checkpoints.")] = False,
     reset: Annotated[Reset, typer.Option(
@@ -137,15 +148,17 @@ def train(
              "--prune-fraction).")] = False,
     task: Annotated[Task, typer.Option(help="lite: which sequence task.")] = Task.sentiment,
     budget_cpu_s: Annotated[float | None, typer.Option(
-        min=1.0, help="lite seq2seq: training budget per model in process CPU seconds "
-                      "(default 600; the same for every model).")] = None,
+        min=1.0, help="lite seq2seq: train each model for this many process CPU seconds "
+                      "instead of --epochs (off by default; the results file records it).")
+    ] = None,
     allow_dirty: AllowDirty = False,
 ) -> None:
     """Train a method on real data and write <out>/<experiment>.json (+ plots, model files)."""
     check_paths(out_dirs={"--out": out, "--model-dir": model_dir}, data_dir=data_dir)
     check_clean_out(out, allow_dirty)
+    protocol = Protocol.from_options(seed, seeds, val_fraction)
     if method is Method.lite:
-        metrics = train_lite(task, data_dir, out, model_dir, epochs=epochs, seed=seed,
+        metrics = train_lite(task, data_dir, out, model_dir, epochs=epochs, protocol=protocol,
                               lava_samples=lava_samples, train_samples=train_samples,
                               test_samples=test_samples, budget_cpu_s=budget_cpu_s,
                               allow_dirty=allow_dirty)
@@ -164,7 +177,7 @@ def train(
             train_data = (train_data[0][:train_samples], train_data[1][:train_samples])
         if test_samples:
             test_data = (test_data[0][:test_samples], test_data[1][:test_samples])
-    common = dict(out=out, model_dir=model_dir, seed=seed, epochs=epochs,
+    common = dict(out=out, model_dir=model_dir, protocol=protocol, epochs=epochs,
                   lava_samples=lava_samples, allow_dirty=allow_dirty)
     if method is Method.hybrid:
         metrics = train_hybrid(train_data, test_data, dataset, spec=spec, num_steps=num_steps,
@@ -175,7 +188,7 @@ def train(
                              train_samples=train_samples, test_samples=test_samples, **common)
     elif method is Method.multimodal:
         metrics = train_multimodal(train_data, test_data, dataset, data_dir, out, model_dir,
-                                    n_exc=n_exc, epochs=epochs or 1, seed=seed,
+                                    n_exc=n_exc, epochs=epochs or 1, protocol=protocol,
                                     train_samples=train_samples, lava_samples=lava_samples,
                                     allow_dirty=allow_dirty)
     elif method is Method.diet:

@@ -10,10 +10,12 @@ import numpy as np
 import typer
 
 from lava_thesis.cli_common import Dataset, Readout, Reset, Task, fail
+from lava_thesis.protocol import Protocol
 
 
 def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | None, *,
-               epochs: int | None, seed: int, lava_samples: int | None,
+               epochs: int | None, protocol: Protocol,
+               lava_samples: int | None,
                train_samples: int | None, test_samples: int | None,
                budget_cpu_s: float | None = None, allow_dirty: bool = False) -> dict:
     """LITE-SNN: the paper's LIF text network vs RNN, LSTM and GRU (sentiment); accuracy vs
@@ -21,43 +23,47 @@ def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | N
     tokens (length) or on MNIST read k pixels per step (length-smnist); or a DIET-style
     convolutional SNN vs a CNN+GRU on synthetic N-MNIST-like events (events); Multi30k
     de->en, a convolutional SNN encoder-decoder with attention vs the same CNN with ReLU vs an
-    LSTM, BLEU at an equal CPU budget (seq2seq)."""
+    LSTM, BLEU after equal epochs (seq2seq; ``--budget-cpu-s`` instead trains each model for
+    that many CPU seconds; ``--test-samples`` also caps its validation pairs)."""
     data = None if data_dir is None else str(data_dir)
-    if task is Task.seq2seq and epochs is not None:
-        fail("--epochs does not apply to --task seq2seq: its models train for an equal CPU "
-              "budget (--budget-cpu-s)")
+    if task is Task.seq2seq and epochs is not None and budget_cpu_s is not None:
+        fail("--task seq2seq trains for --epochs or for --budget-cpu-s CPU seconds per model; "
+             "give one, not both")
     if task is not Task.seq2seq and budget_cpu_s is not None:
         fail(f"--budget-cpu-s applies to --task seq2seq only, not {task.value}")
     if task is Task.sentiment:
         from lava_thesis.experiments.lite_sentiment import LiteSentimentConfig as Config
         from lava_thesis.experiments.lite_sentiment import run
-        cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
+        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data)
         _override(cfg, subset=train_samples)
     elif task is Task.seq2seq:
         from lava_thesis.experiments.lite_seq2seq import LiteSeq2SeqConfig as Config
         from lava_thesis.experiments.lite_seq2seq import run
-        cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
-        _override(cfg, subset=train_samples, test_subset=test_samples,
-                  budget_cpu_s=budget_cpu_s)
+        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data)
+        _override(cfg, subset=train_samples, test_subset=test_samples, val_subset=test_samples,
+                  budget_cpu_s=budget_cpu_s, epochs=epochs)
+        return run(cfg, log=typer.echo, allow_dirty=allow_dirty, protocol=protocol)
     elif task is Task.length:
         from lava_thesis.experiments.lite_length import LiteLengthConfig as Config
         from lava_thesis.experiments.lite_length import run
-        cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
+        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data)
         _override(cfg, subset=train_samples)
     elif task is Task.length_smnist:
         from lava_thesis.experiments.lite_length_smnist import LiteLengthSmnistConfig as Config
         from lava_thesis.experiments.lite_length_smnist import run
-        cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
+        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data)
         _override(cfg, train_samples=train_samples, test_samples=test_samples)
     else:
         from lava_thesis.experiments.lite_events import LiteEventsConfig as Config
         from lava_thesis.experiments.lite_events import run
-        cfg = Config(seed=seed, out_dir=str(out), data_dir=data)
+        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data)
         _override(cfg, lava_samples=lava_samples, n_train=train_samples, n_test=test_samples,
-                  model_dir=None if model_dir is None else str(model_dir))
+                  model_dir=None if model_dir is None else str(model_dir), epochs=epochs)
+        return run(cfg, log=typer.echo, allow_dirty=allow_dirty, protocol=protocol)
     _override(cfg, epochs=epochs)
+    # sentiment, length, length-smnist: one model per seed, choices on the validation split;
     # missing or malformed data: the CLI's error handler
-    return run(cfg, log=typer.echo, allow_dirty=allow_dirty)
+    return run(cfg, log=typer.echo, allow_dirty=allow_dirty, protocol=protocol)
 
 
 def _override(cfg, **values) -> None:
@@ -65,6 +71,13 @@ def _override(cfg, **values) -> None:
     for name, value in values.items():
         if value is not None:
             setattr(cfg, name, value)
+
+
+def _need_validation(protocol: Protocol, method: str) -> None:
+    """Exit with code 2 when ``--val-fraction`` is 0 for a method that needs a validation set."""
+    if protocol.val_fraction == 0:
+        fail(f"--val-fraction must be > 0 for {method}: its validation accuracy is measured "
+             "on images held out of the training set")
 
 
 def paired_data(train_data, test_data, data_dir: Path | None):
@@ -85,20 +98,22 @@ def paired_data(train_data, test_data, data_dir: Path | None):
 
 
 def train_multimodal(train_data, test_data, dataset: Dataset, data_dir: Path | None,
-                     out: Path, model_dir: Path | None, *, n_exc: int, epochs: int, seed: int,
+                     out: Path, model_dir: Path | None, *, n_exc: int, epochs: int,
+                     protocol: Protocol,
                      train_samples: int | None, lava_samples: int | None,
                      allow_dirty: bool = False) -> dict:
     """Method 2: the image + audio ensembles on ``dataset`` images paired with FSDD."""
     from lava_thesis.experiments import multimodal as mm
 
+    _need_validation(protocol, "multimodal")
     cfg = mm.MultimodalConfig(n_exc=n_exc, epochs=epochs, train_pairs=train_samples,
-                              seed=seed, lava_pairs=100 if lava_samples is None
-                              else lava_samples)
+                              seed=protocol.seeds[0], val_fraction=protocol.val_fraction,
+                              lava_pairs=100 if lava_samples is None else lava_samples)
     name = dataset.value.replace("-", "_")
     return mm.run(paired_data(train_data, test_data, data_dir), out,
                   dataset=f"{dataset.value} + FSDD (stand-in for TI46)", config=cfg,
                   experiment=f"multimodal_{name}_fsdd_n{n_exc}", model_dir=model_dir,
-                  log=typer.echo, allow_dirty=allow_dirty)
+                  log=typer.echo, allow_dirty=allow_dirty, protocol=protocol)
 
 
 def _check_spec(layers, images) -> None:
@@ -112,47 +127,62 @@ def _check_spec(layers, images) -> None:
 
 
 def train_hybrid(train_data, test_data, dataset: Dataset, *, out: Path, model_dir: Path | None,
-                 seed: int, epochs: int | None, lava_samples: int | None, spec: str | None,
+                 protocol: Protocol, epochs: int | None, lava_samples: int | None,
+                 spec: str | None,
                  num_steps: int | None, reset: Reset, resume: bool,
                  allow_dirty: bool = False) -> dict:
-    """Method 3: ANN -> SNN conversion, then STDB fine-tuning."""
+    """Method 3: ANN -> SNN conversion, then STDB fine-tuning (one model per seed of
+    ``protocol``; thresholds and epochs chosen on its validation split; 500 Lava samples by
+    default). ``resume`` reuses the first seed's checkpoints and is recorded in the config."""
     from lava_thesis.experiments import hybrid as hyb
     from lava_thesis.hybrid.stdb import STDBConfig
 
     layers = tuple(spec.split(",")) if spec else hyb.DEFAULT_SPEC
     _check_spec(layers, train_data[0])
+    if protocol.val_fraction == 0:
+        fail("--val-fraction must be > 0 for hybrid: the thresholds and the best ANN and STDB "
+             "epochs are chosen on the validation split")
     cfg = hyb.HybridConfig(spec=layers, num_steps=num_steps or 25, reset=reset.value,
-                           stdb=STDBConfig(epochs=epochs or 3, seed=seed),
-                           lava_samples=200 if lava_samples is None else lava_samples)
+                           stdb=STDBConfig(epochs=epochs or 3, seed=protocol.seeds[0]),
+                           lava_samples=500 if lava_samples is None else lava_samples,
+                           val_fraction=protocol.val_fraction)
     return hyb.run(train_data, test_data, out, dataset=dataset.value, config=cfg,
                    experiment=f"hybrid_{_name(dataset)}", model_dir=model_dir, resume=resume,
-                   log=typer.echo, allow_dirty=allow_dirty)
+                   log=typer.echo, allow_dirty=allow_dirty, protocol=protocol)
 
 
 def train_stdp(train_data, test_data, dataset: Dataset, *, out: Path, model_dir: Path | None,
-               seed: int, epochs: int | None, lava_samples: int | None, n_exc: int,
+               protocol: Protocol, epochs: int | None, lava_samples: int | None, n_exc: int,
                prune_fraction: float, levels: int, sweep: bool, train_samples: int | None,
                test_samples: int | None, allow_dirty: bool = False) -> dict:
     """Method 1: the pruned, quantized power-law STDP network (or its pruning/levels sweep)."""
     from lava_thesis.experiments import stdp as exp
 
+    _need_validation(protocol, "stdp")
     cfg = exp.STDPConfig(n_exc=n_exc, epochs=epochs or 1, train_samples=train_samples,
                          test_samples=test_samples, prune_fraction=prune_fraction,
-                         levels=levels, seed=seed,
+                         levels=levels, seed=protocol.seeds[0],
+                         val_fraction=protocol.val_fraction,
                          assign_samples=min(10000, train_samples or 10000),
+                         val_samples=min(10000, train_samples or 10000),
                          lava_samples=200 if lava_samples is None else lava_samples)
     tag = f"stdp_{_name(dataset)}_n{n_exc}"
     if sweep:
-        return exp.sweep(train_data, test_data, out, dataset=dataset.value, config=cfg,
-                         experiment=f"{tag}_sweep", log=typer.echo, allow_dirty=allow_dirty)
+        from lava_thesis.experiments.stdp_sweep import sweep as run_sweep
+
+        return run_sweep(train_data, test_data, out, dataset=dataset.value, config=cfg,
+                         experiment=f"{tag}_sweep", log=typer.echo, allow_dirty=allow_dirty,
+                         protocol=protocol)
     if prune_fraction or levels:
         tag += f"_p{int(round(prune_fraction * 100))}_l{levels}"
     return exp.run(train_data, test_data, out, dataset=dataset.value, config=cfg,
-                   experiment=tag, model_dir=model_dir, log=typer.echo, allow_dirty=allow_dirty)
+                   experiment=tag, model_dir=model_dir, log=typer.echo, allow_dirty=allow_dirty,
+                   protocol=protocol)
 
 
 def train_diet(train_data, test_data, dataset: Dataset, *, out: Path, model_dir: Path | None,
-               seed: int, epochs: int | None, lava_samples: int | None, spec: str | None,
+               protocol: Protocol, epochs: int | None, lava_samples: int | None,
+               spec: str | None,
                num_steps: int | None, readout: Readout, rate_penalty: float,
                rate_target: float, allow_dirty: bool = False) -> dict:
     """Method 4: DIET-SNN (direct input, learned leak and threshold) and its ANN twin."""
@@ -164,25 +194,26 @@ def train_diet(train_data, test_data, dataset: Dataset, *, out: Path, model_dir:
     _check_spec(layers, train_data[0])
     cfg = DietConfig(spec=layers, num_steps=num_steps or 5, lava_samples=lava_samples or 1000,
                      readout=readout.value,
-                     train=TrainConfig(epochs=epochs or 4, seed=seed,
+                     train=TrainConfig(epochs=epochs or 4, seed=protocol.seeds[0],
                                        rate_penalty=rate_penalty, rate_target=rate_target))
     return run_diet(train_data, test_data, out, dataset=dataset.value, config=cfg,
                     experiment=f"diet_{_name(dataset)}", model_dir=model_dir, log=typer.echo,
-                    allow_dirty=allow_dirty)
+                    allow_dirty=allow_dirty, protocol=protocol)
 
 
 def train_quickstart(train_data, test_data, dataset: Dataset, *, out: Path,
-                     model_dir: Path | None, seed: int, epochs: int | None,
+                     model_dir: Path | None, protocol: Protocol, epochs: int | None,
                      lava_samples: int | None, num_steps: int | None,
                      allow_dirty: bool = False) -> dict:
     """The quickstart: a SLAYER CUBA-LIF network exported to netx and run in Lava."""
     from lava_thesis.experiments.quickstart import QuickstartConfig, run
 
-    cfg = QuickstartConfig(epochs=epochs or 4, seed=seed, num_steps=num_steps or 16,
+    cfg = QuickstartConfig(epochs=epochs or 4, seed=protocol.seeds[0],
+                           num_steps=num_steps or 16,
                            lava_samples=lava_samples or 1000)
     return run(train_data, test_data, out, dataset=dataset.value, config=cfg,
                experiment=f"quickstart_{_name(dataset)}", model_dir=model_dir, log=typer.echo,
-               allow_dirty=allow_dirty)
+               allow_dirty=allow_dirty, protocol=protocol)
 
 
 def _name(dataset: Dataset) -> str:

@@ -261,10 +261,13 @@ def plot_raster(
 def plot_model_bars(metrics: dict[str, float], models: Sequence[str], names: Sequence[str],
                     path: str | Path, *, params_key: str = "params", log_energy: bool = False,
                     colors: str | Sequence[str] = "tab:blue", title: str = "",
-                    score: tuple[str, str] = ("test_accuracy", "test accuracy")) -> Path:
+                    score: tuple[str, str] = ("test_accuracy", "test accuracy"),
+                    per_seed: Mapping[str, Sequence[float]] | None = None) -> Path:
     """Three bar panels comparing ``models`` (labelled ``names``): a score (``<m>_<key>`` for
     ``score = (key, label)``, default the test accuracy), parameters (``<m>_<params_key>``,
-    thousands) and energy per inference (``<m>_energy_pj``, uJ; log axis with ``log_energy``)."""
+    thousands) and energy per inference (``<m>_energy_pj``, uJ; log axis with ``log_energy``).
+    A bar whose metric has values in ``per_seed`` (the results file's ``extra.per_seed``) gets
+    an error bar from the smallest to the largest seed's value (the bar is their mean)."""
     fig = new_figure((11.0, 3.6))
     energy = "energy / inference (µJ, log)" if log_energy else "energy / inference (µJ)"
     panels = ((score[0], 1.0, score[1]), (params_key, 1e3, "parameters (k)"),
@@ -272,7 +275,11 @@ def plot_model_bars(metrics: dict[str, float], models: Sequence[str], names: Seq
     for i, (key, scale, label) in enumerate(panels):
         ax = fig.add_subplot(1, 3, i + 1)
         values = [metrics[f"{m}_{key}"] / scale for m in models]
-        bars = ax.bar(list(names), values, color=colors)
+        spread = [per_seed.get(f"{m}_{key}") if per_seed else None for m in models]
+        yerr = None if not any(s and min(s) < max(s) for s in spread) else np.array(
+            [[max(v - min(s) / scale, 0.0), max(max(s) / scale - v, 0.0)] if s else [0.0, 0.0]
+             for v, s in zip(values, spread, strict=True)]).T
+        bars = ax.bar(list(names), values, color=colors, yerr=yerr, capsize=4)
         ax.bar_label(bars, labels=[f"{v:.3g}" for v in values], padding=2)
         if log_energy and key == "energy_pj":
             ax.set_yscale("log")

@@ -10,6 +10,11 @@
   :func:`seed_results` turns them into the results file's ``metrics`` (the means) and
   ``extra`` (``seeds`` and ``per_seed``, the layout :mod:`lava_thesis.report_compact` reads);
   :func:`summarize` and :func:`paired_difference` give the statistics.
+* **One object.** :class:`Protocol` carries both (the seeds, the validation fraction and the
+  split's seed); experiments take one, :func:`split_training` carves the split off their
+  training arrays and :meth:`Protocol.run` trains one model per seed and returns the results
+  file's ``metrics``/``extra``. The split is the same for every seed, so two variants run
+  with the same protocol are paired (:func:`paired_difference`).
 
 The results-file layout is documented in :mod:`lava_thesis.results`.
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,12 +33,14 @@ from lava_thesis.data.splits import stratified_split
 
 __all__ = [
     "MIN_SEEDS",
+    "Protocol",
     "check_fraction",
     "check_seed_fields",
     "check_validation_field",
     "paired_difference",
     "run_seeds",
     "seed_results",
+    "split_training",
     "summarize",
     "validation_info",
     "validation_split",
@@ -280,3 +288,105 @@ def check_seed_fields(metrics: Mapping[str, Any], extra: Mapping[str, Any]) -> N
     if bad:
         raise ValueError(f"extra['per_seed'] lists must have one value per seed ({want}), "
                          f"got {bad}")
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How an experiment is evaluated: which seeds train independent models, and the
+    validation split carved off the training data (the same split for every seed).
+
+    Parameters
+    ----------
+    seeds : tuple of int
+        Distinct non-negative seeds; one model is trained per seed. A headline needs
+        :data:`MIN_SEEDS`.
+    val_fraction : float
+        Share of each training class held out for validation, in ``[0, 1)``.
+    val_seed : int
+        Seed of the validation split (default: the first seed).
+
+    Examples
+    --------
+    >>> p = Protocol.from_options(seed=5, n_seeds=3)
+    >>> p.seeds, p.val_fraction, p.val_seed
+    ((5, 6, 7), 0.1, 5)
+    >>> p.run(lambda s: {"acc": s / 10})
+    ({'acc': 0.6}, {'seeds': [5, 6, 7], 'per_seed': {'acc': [0.5, 0.6, 0.7]}})
+    """
+
+    seeds: tuple[int, ...] = (0, 1, 2)
+    val_fraction: float = 0.1
+    val_seed: int | None = None
+
+    def __post_init__(self) -> None:
+        seeds = tuple(self.seeds) if isinstance(self.seeds, Sequence) else None
+        if not seeds or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 0
+                            for s in seeds) or len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must be distinct non-negative integers (at least one), "
+                             f"got {self.seeds!r}")
+        object.__setattr__(self, "seeds", tuple(int(s) for s in seeds))
+        object.__setattr__(self, "val_fraction", check_fraction(self.val_fraction,
+                                                                "val_fraction"))
+        val_seed = self.seeds[0] if self.val_seed is None else self.val_seed
+        if isinstance(val_seed, bool) or not isinstance(val_seed, numbers.Integral) \
+                or val_seed < 0:
+            raise ValueError(f"val_seed must be a non-negative integer, got {val_seed!r}")
+        object.__setattr__(self, "val_seed", int(val_seed))
+
+    @classmethod
+    def from_options(cls, seed: int = 0, n_seeds: int = MIN_SEEDS,
+                     val_fraction: float = 0.1) -> Protocol:
+        """The command line's ``--seed S --seeds N --val-fraction F``: seeds ``S .. S+N-1``,
+        the validation split seeded with ``S``."""
+        if isinstance(n_seeds, bool) or not isinstance(n_seeds, numbers.Integral) \
+                or n_seeds < 1:
+            raise ValueError(f"--seeds must be a positive integer, got {n_seeds!r}")
+        return cls(tuple(range(int(seed), int(seed) + int(n_seeds))), val_fraction, int(seed))
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form for results files and model cards."""
+        return {"seeds": list(self.seeds), "val_fraction": self.val_fraction,
+                "val_seed": self.val_seed}
+
+    def run(self, fn: Callable[[int], Mapping[str, float]],
+            log: Callable[[str], Any] | None = None
+            ) -> tuple[dict[str, float], dict[str, Any]]:
+        """Train and evaluate one model per seed (``fn(seed)`` returns its metrics); return
+        ``(metrics, extra)`` for :func:`lava_thesis.results.write_results` (means, and the
+        per-seed values under ``extra``)."""
+        def one(seed: int) -> Mapping[str, float]:
+            if log is not None and len(self.seeds) > 1:
+                log(f"seed {seed} ({self.seeds.index(seed) + 1} of {len(self.seeds)})")
+            return fn(seed)
+
+        return seed_results(self.seeds, run_seeds(one, self.seeds))
+
+
+def split_training(x: Any, y: Sequence[int] | np.ndarray, protocol: Protocol
+                   ) -> tuple[tuple[Any, np.ndarray], tuple[Any, np.ndarray], dict[str, Any]]:
+    """Carve ``protocol``'s validation split off training data ``(x, y)``.
+
+    ``x`` is anything numpy can index with an integer array along its first axis (an array,
+    or a list, which is indexed element by element). Returns ``((x_train, y_train),
+    (x_val, y_val), validation)`` where ``validation`` is :func:`validation_info` (the results
+    file's field).
+
+    Examples
+    --------
+    >>> x = np.arange(20).reshape(10, 2); y = np.array([0] * 5 + [1] * 5)
+    >>> (xt, yt), (xv, yv), info = split_training(x, y, Protocol((0,), 0.2))
+    >>> xt.shape, xv.shape, info
+    ((8, 2), (2, 2), {'fraction': 0.2, 'seed': 0, 'train': 8, 'val': 2})
+    """
+    y = np.asarray(y)
+    if len(x) != len(y):
+        raise ValueError(f"split_training: {len(x)} samples but {len(y)} labels")
+    tr, va = validation_split(y, protocol.val_fraction, protocol.val_seed)
+
+    def take(data: Any, idx: np.ndarray) -> Any:
+        if isinstance(data, np.ndarray) or hasattr(data, "shape"):
+            return data[idx]
+        return [data[int(i)] for i in idx]
+
+    info = validation_info(tr, va, protocol.val_fraction, protocol.val_seed)
+    return (take(x, tr), y[tr]), (take(x, va), y[va]), info

@@ -9,7 +9,10 @@ Both tables live between two markers and are regenerated, never hand-edited::
 The README gets one row per method (:func:`lava_thesis.report_compact.render_compact`); the
 docs page ``docs/results.md`` gets every metric of every file (:func:`render_table`) and, between
 ``<!-- claims:begin -->`` / ``<!-- claims:end -->``, the ablation claims
-(:func:`lava_thesis.report_compact.render_claims`). ``report(results_dir, readme)`` rewrites them;
+(:func:`lava_thesis.report_compact.render_claims`). Where the README has
+``<!-- times:begin -->`` / ``<!-- times:end -->``, it gets the time each method's results took
+to make (:func:`lava_thesis.report_compact.render_times`). ``report(results_dir, readme)``
+rewrites them;
 ``report(..., check=True)`` only checks that they are current (for CI) and raises
 :class:`StaleReadmeError` when one is not.
 """
@@ -27,6 +30,7 @@ from lava_thesis.report_compact import (
     measured,
     render_claims,
     render_compact,
+    render_times,
     with_dirty_note,
 )
 from lava_thesis.results import load_all
@@ -35,6 +39,8 @@ __all__ = [
     "BEGIN",
     "CLAIMS_BEGIN",
     "CLAIMS_END",
+    "TIMES_BEGIN",
+    "TIMES_END",
     "END",
     "StaleReadmeError",
     "default_docs_page",
@@ -47,6 +53,8 @@ BEGIN = "<!-- results:begin -->"
 END = "<!-- results:end -->"
 CLAIMS_BEGIN = "<!-- claims:begin -->"
 CLAIMS_END = "<!-- claims:end -->"
+TIMES_BEGIN = "<!-- times:begin -->"
+TIMES_END = "<!-- times:end -->"
 COLUMNS = ("Method", "Experiment", "Dataset", "Metric", "Ours", "Paper", "Command")
 NO_RESULTS = "*no results yet*"
 MISSING = "—"
@@ -251,6 +259,8 @@ def report(
     page = Path(docs_page) if docs_page is not None else default_docs_page(path)
     text = _read(path)
     new = _replace_block(text, render_compact(records), path)
+    if TIMES_BEGIN in new or TIMES_END in new:
+        new = _replace_block(new, render_times(records), path, TIMES_BEGIN, TIMES_END)
     jobs = [(path, text, new)]
     if page is not None:
         page_text = _read(page, "docs results page")

@@ -31,6 +31,7 @@ __all__ = [
     "measured",
     "render_claims",
     "render_compact",
+    "render_times",
     "with_dirty_note",
 ]
 
@@ -102,8 +103,10 @@ HEADLINES: tuple[Headline, ...] = (
              "multimodal_accuracy",
              baseline=Ref("no cross-modal synapses", "multimodal_mnist_fsdd_n400",
                           "multimodal_accuracy_no_cross")),
-    Headline("hybrid", "Hybrid conversion + STDB", "hybrid_mnist", "hybrid_accuracy",
-             baseline=Ref("conversion only", "hybrid_mnist", "converted_accuracy")),
+    Headline("hybrid", "Hybrid conversion + STDB (as deployed)", "hybrid_mnist",
+             "deployed_accuracy_hybrid",
+             baseline=Ref("conversion only, deployed", "hybrid_mnist",
+                          "deployed_accuracy_converted")),
     Headline("diet", "DIET-SNN", "diet_mnist", "snn_accuracy",
              baseline=Ref("ANN twin", "diet_mnist", "ann_accuracy"),
              peers=(Ref("snnTorch epoch time (s)", "bench_diet_epoch",
@@ -281,4 +284,43 @@ def render_claims(records: Sequence[Mapping[str, Any]]) -> str:
             command = f"`{rec['command']}`" if i == 0 and rec.get("command") else ""
             lines.append(_row([rec["experiment"], rec.get("dataset") or MISSING, key, text,
                                str(n), command]))
+    return "\n".join(lines)
+
+
+TIME_COLUMNS = ("Method", "Results files", "Time recorded", "Files without a time")
+
+
+def _duration(seconds: float) -> str:
+    """``'2 h 05 min'``, ``'7 min'`` or ``'40 s'``."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def render_times(records: Sequence[Mapping[str, Any]]) -> str:
+    """What reproducing each method costs: per method, the sum of its results files'
+    ``elapsed_s`` (the time each command took, recorded by
+    :func:`lava_thesis.results.write_results` on the machine that ran it) and the files that
+    predate that field (their time is unknown, not zero).
+
+    Examples
+    --------
+    >>> print(render_times([{"method": "stdp", "experiment": "a", "elapsed_s": 4000.0},
+    ...                     {"method": "stdp", "experiment": "b", "elapsed_s": None}]))
+    | Method | Results files | Time recorded | Files without a time |
+    |---|---:|---:|---|
+    | stdp | 2 | 1 h 07 min | b |
+    """
+    by_method: dict[str, list[Mapping[str, Any]]] = {}
+    for rec in records:
+        by_method.setdefault(rec.get("method") or "other", []).append(rec)
+    lines = [_row(TIME_COLUMNS), "|---|---:|---:|---|"]
+    for method in sorted(by_method):
+        recs = by_method[method]
+        timed = [r["elapsed_s"] for r in recs if r.get("elapsed_s") is not None]
+        untimed = [r["experiment"] for r in recs if r.get("elapsed_s") is None]
+        lines.append(_row([method, str(len(recs)), _duration(sum(timed)) if timed else MISSING,
+                           ", ".join(untimed) or MISSING]))
     return "\n".join(lines)

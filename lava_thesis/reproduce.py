@@ -4,14 +4,15 @@ Every results file records the command that produced it (:mod:`lava_thesis.resul
 (:func:`plan`) reads ``results/*.json``, keeps each distinct command once, and orders them:
 ``lava-thesis train`` first (they write the model files), then the other ``lava-thesis``
 commands (``run-lava``, ``check-multimodal``, ``energy`` read those model files), then
-``make`` targets (the benchmarks). A command that resumes from checkpoints (``--resume``) or is
-not a ``lava-thesis`` / ``make`` command is refused: a headline number must come from one
-plain command.
+``make`` targets (the benchmarks). A command that is not a ``lava-thesis`` / ``make`` command
+is refused, and so is, in full mode, one that resumes from checkpoints (``--resume``): a
+headline number must come from one plain command.
 
 Full mode re-runs the commands as recorded, from a clean tree (:func:`require_clean`), writing
 into ``results/`` again. Quick mode (:func:`quick_argv`) runs every pipeline end to end at a
 tiny size: each command gets the :data:`TINY` overrides (epochs, samples, neurons) and writes
-into a scratch directory instead of ``results/`` and the model directories; ``make`` targets
+into a scratch directory instead of ``results/`` and the model directories, trains two seeds
+(the per-seed path end to end) and never resumes (``--resume`` is dropped); ``make`` targets
 (timing benchmarks, no tiny size) are skipped. Quick mode needs no clean tree: it writes
 nothing that is evidence.
 """
@@ -51,11 +52,13 @@ TINY: dict[str, dict[str, str]] = {
     "lite:length-smnist": {"--epochs": "1", "--train-samples": "200", "--test-samples": "50"},
     "lite:events": {"--epochs": "1", "--train-samples": "60", "--test-samples": "20",
                     "--lava-samples": "4"},
-    "lite:seq2seq": {"--budget-cpu-s": "5", "--train-samples": "200", "--test-samples": "20"},
+    "lite:seq2seq": {"--epochs": "1", "--train-samples": "200", "--test-samples": "20"},
     "run-lava": {"--samples": "4"},
     "check-multimodal": {"--pairs": "2"},
     "energy": {"--samples": "20"},
 }
+#: every ``train`` command in quick mode: two seeds, so the per-seed path runs end to end
+TINY_SEEDS = {"--seeds": "2"}
 #: ``--n-exc`` when a command does not give it (it is part of the experiment's file names)
 DEFAULT_N_EXC = "400"
 #: commands that take ``--allow-dirty`` (they write results files)
@@ -125,8 +128,9 @@ def _kind(args: Sequence[str]) -> str:
     return f"lite:{_option(args, '--task') or 'sentiment'}" if method == "lite" else method
 
 
-def _check(command: str, experiments: Sequence[str]) -> list[str]:
-    """The command's argv, or ReproduceError when it cannot be reproduced."""
+def _check(command: str, experiments: Sequence[str], quick: bool = False) -> list[str]:
+    """The command's argv, or ReproduceError when it cannot be reproduced (``--resume`` only
+    in full mode: quick mode drops it)."""
     where = ", ".join(f"{e}.json" for e in experiments)
     try:
         argv = shlex.split(command)
@@ -136,7 +140,7 @@ def _check(command: str, experiments: Sequence[str]) -> list[str]:
         raise ReproduceError(
             f"{where}: command {command!r} is not a `lava-thesis` or `make` command; "
             "regenerate the file with `lava-thesis train ...` so that it can be reproduced")
-    if any(a == "--resume" or a.startswith("--resume=") for a in argv):
+    if not quick and any(a == "--resume" or a.startswith("--resume=") for a in argv):
         raise ReproduceError(
             f"{where}: command {command!r} resumes from checkpoints (--resume); no headline "
             "may come from a resumed run: regenerate the file with one plain command")
@@ -163,8 +167,9 @@ def quick_argv(argv: Sequence[str], scratch: str | Path,
 
     ``--out`` becomes ``<scratch>/results``; ``--model-dir`` and the model files a command
     reads are moved under ``scratch``; the :data:`TINY` overrides of the pipeline replace the
-    recorded sizes. A train command that shrinks ``--n-exc`` (part of the file names) adds its
-    model dir to ``renames`` so that later commands find the renamed files.
+    recorded sizes, a train command gets :data:`TINY_SEEDS` and loses ``--resume``. A train
+    command that shrinks ``--n-exc`` (part of the file names) adds its model dir to
+    ``renames`` so that later commands find the renamed files.
 
     Examples
     --------
@@ -174,7 +179,7 @@ def quick_argv(argv: Sequence[str], scratch: str | Path,
     """
     scratch = Path(scratch)
     renames = {} if renames is None else renames
-    args = list(argv)
+    args = [a for a in argv if a != "--resume" and not a.startswith("--resume=")]
     kind = _kind(args)
     if kind not in TINY:
         raise ReproduceError(f"no tiny size is known for `lava-thesis {shlex.join(args[:2])}`")
@@ -192,7 +197,7 @@ def quick_argv(argv: Sequence[str], scratch: str | Path,
         if torch_model is not None:
             args = _set_option(args, "--torch-model",
                                _scratch_path(torch_model, scratch, renames))
-    for name, value in TINY[kind].items():
+    for name, value in (TINY[kind] | (TINY_SEEDS if args[0] == "train" else {})).items():
         args = _set_option(args, name, value)
     return args
 
@@ -231,7 +236,7 @@ def plan(results_dir: str | Path, *, method: str | None = None, quick: bool = Fa
     checked, refused = [], []
     for cmd, exps in by_command.items():
         try:
-            checked.append((_check(cmd, exps), cmd, exps))
+            checked.append((_check(cmd, exps, quick), cmd, exps))
         except ReproduceError as err:
             refused.append(str(err))
     if refused:

@@ -20,6 +20,9 @@ the paper's numbers for the README table (:mod:`lava_thesis.report`). Schema (JS
                 (sizes of the two parts; lava_thesis.protocol.validation_info)
     dirty       true          (optional) written into the repository's results/ from a tree
                               with uncommitted changes (``--allow-dirty``); the report marks it
+    elapsed_s   number        (optional) seconds from the start of the command (the import of
+                              ``lava_thesis``) to the writing of the file: what it costs to
+                              reproduce it on the machine that ran it
 
 Per-seed values (one layout, read by :mod:`lava_thesis.report_compact`; written by
 :func:`lava_thesis.protocol.seed_results`)::
@@ -46,12 +49,14 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+import lava_thesis
 from lava_thesis.atomic import atomic_open
 from lava_thesis.protocol import check_seed_fields, check_validation_field
 
@@ -67,7 +72,8 @@ __all__ = [
 ]
 
 REQUIRED_KEYS = ("experiment", "command", "commit", "date", "dataset", "metrics")
-OPTIONAL_KEYS = ("method", "paper", "config", "extra", "headline", "validation", "dirty")
+OPTIONAL_KEYS = ("method", "paper", "config", "extra", "headline", "validation", "dirty",
+                 "elapsed_s")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -248,6 +254,13 @@ def _validate(record: Mapping[str, Any], source: str) -> dict[str, Any]:
     unknown = [k for k in rec.get("headline") or [] if k not in rec["metrics"]]
     if unknown:
         raise ValueError(f"{source}: 'headline' names metrics that do not exist: {unknown}")
+    if rec["elapsed_s"] is not None:
+        try:
+            rec["elapsed_s"] = _check_number("record", "elapsed_s", rec["elapsed_s"])
+        except ValueError as err:
+            raise ValueError(f"{source}: {err}") from None
+        if rec["elapsed_s"] < 0:
+            raise ValueError(f"{source}: 'elapsed_s' must be >= 0, got {rec['elapsed_s']!r}")
     if rec["dirty"] not in (None, True, False):
         raise ValueError(f"{source}: 'dirty' must be true, false or absent, got {rec['dirty']!r}")
     try:
@@ -309,6 +322,7 @@ def write_results(
         "extra": extra,
         "headline": list(headline) if headline is not None else None,
         "validation": validation,
+        "elapsed_s": round(time.monotonic() - lava_thesis.STARTED, 1),
     }
     record = _validate(record, f"results for {experiment!r}")
     if check_provenance(out_dir, commit=record["commit"], allow_dirty=allow_dirty):

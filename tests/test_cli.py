@@ -10,8 +10,9 @@ runner = CliRunner()
 
 
 def test_lite_options_that_do_not_apply_are_rejected():
-    result = runner.invoke(app, ["train", "lite", "--task", "seq2seq", "--epochs", "3"])
-    assert result.exit_code == 2 and "--budget-cpu-s" in result.output
+    result = runner.invoke(app, ["train", "lite", "--task", "seq2seq", "--epochs", "3",
+                                 "--budget-cpu-s", "9"])
+    assert result.exit_code == 2 and "not both" in result.output
     result = runner.invoke(app, ["train", "lite", "--task", "sentiment", "--budget-cpu-s", "9"])
     assert result.exit_code == 2 and "seq2seq only" in result.output
 
@@ -65,10 +66,13 @@ def test_train_stdp_small_run_writes_results_and_model(data_root, tmp_path):
     result = runner.invoke(app, [
         "train", "stdp", "--data-dir", str(data_root), "--n-exc", "20", "--train-samples",
         "300", "--test-samples", "100", "--lava-samples", "3", "--prune-fraction", "0.5",
-        "--levels", "4", "--out", str(tmp_path)])
+        "--levels", "4", "--seeds", "2", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     record = json.loads((tmp_path / "stdp_mnist_n20_p50_l4.json").read_text())
     metrics = record["metrics"]
+    assert record["extra"]["seeds"] == [0, 1] and len(record["extra"]["per_seed"]["accuracy"]) == 2
+    assert record["validation"]["train"] + record["validation"]["val"] == 60000
+    assert metrics["val_samples"] == 300  # capped like the labelling images
     assert metrics["pruned_fraction"] == 0.5 and metrics["bits_per_weight"] == 2
     assert metrics["agreement"] == 1.0 and 0.0 <= metrics["accuracy"] <= 1.0
     assert (tmp_path / "stdp_mnist_n20_p50_l4.h5").is_file()

@@ -269,3 +269,89 @@ def test_saved_model_energy_is_written_and_matches_the_report(tmp_path):
     assert f"{4 + net.delay} (4 in)" in saved["extra"]["energy_table"]
     result = CliRunner().invoke(app, ["energy", str(tmp_path / "missing.pt")])
     assert result.exit_code != 0 and "missing.pt" in result.output
+
+
+def test_run_follows_the_protocol(tmp_path, monkeypatch):
+    """Two seeds, a 20% validation split: per-seed metrics and their means, the accuracy-vs-T
+    curves per seed, the validation field, the first seed's model card, validation images
+    never trained on, and the deployed accuracy reproduced from the saved checkpoint."""
+    import json
+
+    import lava_thesis.experiments.diet as exp
+    from lava_thesis.diet.model import load_checkpoint
+    from lava_thesis.protocol import Protocol
+    from lava_thesis.results import read_results
+
+    trained: list[tuple[int, np.ndarray]] = []
+    real_train = exp.train_snn
+
+    def spy(net, images, labels, num_steps, cfg, on_epoch=None):
+        trained.append((cfg.seed, images.copy()))
+        return real_train(net, images, labels, num_steps, cfg, on_epoch=on_epoch)
+
+    monkeypatch.setattr(exp, "train_snn", spy)
+    (x, y), (xt, yt) = _toy_images(60, 0), _toy_images(16, 1)
+    assert len({im.tobytes() for im in x}) == 60
+    cfg = exp.DietConfig(spec=("c4k3s2", "f", "d2"), num_steps=3, ann_epochs=1,
+                         train=TrainConfig(epochs=2, batch_size=16), sweep_steps=(1, 3),
+                         lava_samples=3, energy_samples=10)
+    protocol = Protocol(seeds=(0, 1), val_fraction=0.2)
+    metrics = exp.run((x, y), (xt, yt), tmp_path, dataset="toy", config=cfg, experiment="d",
+                      log=lambda line: None, protocol=protocol)
+    record = read_results(tmp_path / "d.json")
+    extra = record["extra"]
+    assert extra["seeds"] == [0, 1] and record["headline"][0] == "deployed_accuracy"
+    for key, values in extra["per_seed"].items():
+        assert len(values) == 2 and metrics[key] == pytest.approx(np.mean(values)), key
+    assert metrics["agreement"] == 1.0 and metrics["readout_match"] == 1.0
+    assert {"snn_accuracy", "ann_accuracy", "val_accuracy", "best_epoch"} <= set(metrics)
+    assert record["validation"] == {"fraction": 0.2, "seed": 0, "train": 48, "val": 12}
+    assert record["config"]["protocol"] == protocol.as_dict()
+    sweep = extra["accuracy_vs_steps"]
+    assert sweep["steps"] == [1, 3] and sorted(sweep["per_seed"]) == ["0", "1"]
+    assert [c[1] for c in sweep["per_seed"].values()] == extra["per_seed"]["snn_accuracy_T3"]
+    assert (tmp_path / "d_accuracy_vs_steps.png").is_file()
+    card = json.loads((tmp_path / "d.model_card.json").read_text())
+    assert card["protocol"] == protocol.as_dict() and card["seed"] == 0
+    assert card["validation"] == record["validation"] and card["commit"] == record["commit"]
+    # DIET trained each seed on the 48 training images only, never on the validation ones
+    assert [seed for seed, _ in trained] == [0, 1]
+    rows = {im.tobytes() for im in trained[0][1]}
+    assert len(rows) == 48 and rows < {im.tobytes() for im in x}
+    # the saved network (seed 0) reproduces seed 0's deployed accuracy on all test images
+    net, steps = load_checkpoint(tmp_path / "d.pt")
+    acc = float((predict_output(net, snn_output(net, xt, steps)) == yt).mean())
+    assert steps == 3 and acc == extra["per_seed"]["deployed_accuracy"][0]
+
+
+def test_train_best_epoch_restores_the_best_validation_epoch(monkeypatch):
+    """A stand-in trainer leaves the network bad, good, bad after its three epochs (readout
+    weights negated, restored, negated): the good epoch is chosen and its weights restored."""
+    import lava_thesis.experiments.diet as exp
+
+    images, labels = _toy_images(n=64, seed=2)
+    torch.manual_seed(0)
+    net = DietSNN(["c4k3s2", "f", "d2"], input_shape=(1, 8, 8), thresholds=[0.2, 0.4],
+                  readout="integrator")
+    train_snn(net, images[:48], labels[:48], 3, TrainConfig(epochs=2, batch_size=16))
+    readout = net.weight_blocks[-1].synapse.weight
+    good = readout.detach().clone()
+
+    def flip(net, images, labels, num_steps, cfg, on_epoch):
+        for epoch in range(3):
+            with torch.no_grad():
+                readout.copy_(good if epoch == 1 else -good)
+            on_epoch(epoch, 0.0)
+
+    monkeypatch.setattr(exp, "train_snn", flip)
+    history, best = exp.train_best_epoch(net, (images[:48], labels[:48]),
+                                         (images[48:], labels[48:]), 3, TrainConfig(epochs=3),
+                                         log=lambda line: None)
+    assert best == 2 and history[1] == max(history) > history[0] == history[2]
+    torch.testing.assert_close(net.weight_blocks[-1].synapse.weight.detach(), good)
+    pred = predict_output(net, snn_output(net, images[48:], 3))
+    assert float((pred == labels[48:]).mean()) == history[1]
+    empty = images[:0], labels[:0]  # no validation data: the final epoch, no curve
+    assert exp.train_best_epoch(net, (images, labels), empty, 3, TrainConfig(epochs=3),
+                                log=lambda line: None) == ([], 3)
+    torch.testing.assert_close(net.weight_blocks[-1].synapse.weight.detach(), -good)

@@ -3,11 +3,15 @@ balancing, rate approximation of the ANN, and the netx twin's parity with Lava."
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lava_thesis.hybrid import HybridSNN, balance_thresholds, if_step, linear_spike, stdb_spike
 from lava_thesis.hybrid.neuron import NEVER
@@ -128,26 +132,164 @@ def test_twin_matches_lava_spike_for_spike():
     np.testing.assert_array_equal(lava, out)
 
 
-def test_experiment_runs_checkpoints_and_resumes(tmp_path):
+def test_step_reduction_on_curves():
+    from lava_thesis.hybrid.evaluate import step_reduction
+
+    conv = {10: 0.80, 25: 0.85, 50: 0.88, 100: 0.90}
+    assert step_reduction(conv, {10: 0.86, 25: 0.88, 50: 0.9, 100: 0.9}, 25) == {
+        "converted_steps_to_match_hybrid": 50, "step_reduction": 2.0}
+    assert step_reduction(conv, {10: 0.95, 25: 0.95}, 10) == {"step_reduction_at_least": 10.0}
+    with pytest.raises(ValueError, match="T=5"):
+        step_reduction(conv, conv, 5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.integers(1, 300), st.floats(0, 1), min_size=1, max_size=6),
+       st.floats(0, 1))
+def test_step_reduction_is_the_first_step_reaching_the_target(conv, target):
+    from lava_thesis.hybrid.evaluate import step_reduction
+
+    steps = min(conv)
+    out = step_reduction(conv, {steps: target}, steps)
+    if "step_reduction" in out:
+        t = out["converted_steps_to_match_hybrid"]
+        assert conv[t] >= target and all(conv[s] < target for s in conv if s < t)
+        assert out["step_reduction"] == t / steps
+    else:
+        assert all(a < target for a in conv.values())
+        assert out["step_reduction_at_least"] == max(conv) / steps
+
+
+def test_choose_thresholds_keeps_the_best_pair_on_validation():
+    from lava_thesis.diet.ann import build_ann
+    from lava_thesis.hybrid.evaluate import choose_thresholds, deployed_accuracy
+    from lava_thesis.hybrid.stdb import intensities
+
+    torch.manual_seed(2)
+    spec = ["c4k3s2", "f", "d3"]
+    ann = build_ann(spec, (1, 8, 8))
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (30, 8, 8), dtype=np.uint8)
+    labels = rng.integers(0, 3, 30)
+    snn, choice, table = choose_thresholds(
+        ann, spec, (1, 8, 8), reset="hard", balance_images=images[:10], balance_steps=10,
+        val=(images[10:], labels[10:]), num_steps=6, percentiles=(None, 90.0),
+        scales=(0.3, 1.0, 3.0), seed=0)
+    assert len(table) == 6
+    best = max(r["val_accuracy"] for r in table)
+    assert choice == next(r for r in table if r["val_accuracy"] == best)  # ties: the first
+    base = HybridSNN(ann, [1.0, 1.0], reset="hard")
+    expected = balance_thresholds(base, intensities(images[:10]), 10,
+                                  percentile=choice["percentile"], scale=choice["scale"], seed=0)
+    np.testing.assert_allclose(snn.thresholds.numpy(), expected, rtol=1e-6)
+    assert deployed_accuracy(snn, spec, (1, 8, 8), images[10:], labels[10:], 6) == best
+    with pytest.raises(ValueError, match="positive"):
+        choose_thresholds(ann, spec, (1, 8, 8), reset="hard", balance_images=images,
+                          balance_steps=4, val=(images, labels), num_steps=4,
+                          percentiles=(None,), scales=(0.0,), seed=0)
+
+
+def _digest(images) -> set[bytes]:
+    return {np.ascontiguousarray(im).tobytes() for im in images}
+
+
+def test_experiment_protocol_seeds_validation_and_resume(tmp_path, monkeypatch):
     from lava_thesis.data.shipped_mnist import load_shipped_mnist
     from lava_thesis.experiments import hybrid
     from lava_thesis.hybrid.stdb import STDBConfig
+    from lava_thesis.protocol import Protocol, split_training
+    from lava_thesis.results import read_results
 
     (x, y), (xt, yt) = load_shipped_mnist("train"), load_shipped_mnist("test")
+    x, y, xt, yt = x[:300], y[:300], xt[:40], yt[:40]
+    trained: set[bytes] = set()
+    real_ann, real_stdb = hybrid.train_ann, hybrid.train_stdb
+    monkeypatch.setattr(hybrid, "train_ann", lambda ann, images, *a, **k: (
+        trained.update(_digest(images)), real_ann(ann, images, *a, **k))[1])
+    monkeypatch.setattr(hybrid, "train_stdb", lambda snn, images, *a, **k: (
+        trained.update(_digest(images)), real_stdb(snn, images, *a, **k))[1])
     cfg = hybrid.HybridConfig(spec=("c8k3s2", "f", "d10"), ann_epochs=1, num_steps=8,
                               balance_steps=16, balance_images=64, stdb=STDBConfig(epochs=1),
-                              sweep_steps=(4, 8, 16), eval_samples=40, lava_samples=4,
-                              energy_samples=8)
+                              threshold_scales=(0.7, 1.0), sweep_steps=(4, 16),
+                              eval_samples=30, lava_samples=4, energy_samples=8)
+    protocol = Protocol(seeds=(0, 1), val_fraction=0.2)
     logs: list[str] = []
-    m = hybrid.run((x[:300], y[:300]), (xt[:40], yt[:40]), tmp_path, dataset="test",
-                   config=cfg, experiment="h", log=logs.append)
+    m = hybrid.run((x, y), (xt, yt), tmp_path, dataset="test", config=cfg, experiment="h",
+                   log=logs.append, protocol=protocol)
+    # the validation images were never trained on, and the split is the protocol's
+    _, (x_val, _), _ = split_training(x, y, protocol)
+    assert trained and not trained & _digest(x_val)
+    assert trained | _digest(x_val) == _digest(x)
+    res = read_results(tmp_path / "h.json")
+    assert res["extra"]["seeds"] == [0, 1]
+    for key in ("deployed_accuracy_hybrid", "deployed_accuracy_converted", "hybrid_accuracy",
+                "val_accuracy_hybrid", "deployed_accuracy_converted_T16", "stdb_seconds"):
+        values = res["extra"]["per_seed"][key]
+        assert len(values) == 2 and res["metrics"][key] == pytest.approx(np.mean(values))
+    assert res["validation"]["train"] + res["validation"]["val"] == 300
+    assert res["validation"]["val"] == len(x_val) > 0
+    assert res["headline"][:2] == ["deployed_accuracy_hybrid", "deployed_accuracy_converted"]
+    assert res["config"]["resumed"] is False and res["config"]["protocol"]["seeds"] == [0, 1]
+    # step reduction from the seed means of the deployed curves (T = 4, 8, 16)
+    means = {t: m[f"deployed_accuracy_converted_T{t}"] for t in (4, 8, 16)}
+    target = m["deployed_accuracy_hybrid_T8"]
+    reached = [t for t in (4, 8, 16) if means[t] >= target]
+    if reached:
+        assert m["step_reduction"] == min(reached) / 8
+    else:
+        assert m["step_reduction_at_least"] == 2.0
+    assert m["sweep_samples"] == 30 and m["lava_samples"] == 4
     assert m["agreement_hybrid"] == 1.0 and m["agreement_converted"] == 1.0
+    assert m["spike_match_hybrid"] == 1.0
+    card = json.loads((tmp_path / "h.model_card.json").read_text())
+    assert card["protocol"] == protocol.as_dict() and card["seed"] == 0
+    assert card["validation"] == res["validation"] and card["commit"] == res["commit"]
     assert {"h.json", "h_hybrid.net", "h_converted.net", "h_ann.pt", "h_stdb.pt",
-            "h.model_card.json", "h_accuracy_vs_steps.png"} <= {p.name for p in
-                                                                 tmp_path.iterdir()}
+            "h_hybrid.pt", "h_accuracy_vs_steps.png", "h_accuracy_vs_epoch.png"} <= {
+        p.name for p in tmp_path.iterdir()}
+    assert not any("seed1" in p.name for p in tmp_path.iterdir())  # only the first seed's files
+
     logs.clear()
-    again = hybrid.run((x[:300], y[:300]), (xt[:40], yt[:40]), tmp_path, dataset="test",
-                       config=cfg, experiment="h", resume=True, log=logs.append)
+    again = hybrid.run((x, y), (xt, yt), tmp_path / "again", dataset="test", config=cfg,
+                       experiment="h", resume=True, log=logs.append, model_dir=tmp_path,
+                       protocol=Protocol(seeds=(0,), val_fraction=0.2))
     assert any("resumed the ANN" in line for line in logs)
     assert any("resumed STDB" in line for line in logs)
-    assert again["hybrid_accuracy"] == m["hybrid_accuracy"]
+    first = {k: v[0] for k, v in res["extra"]["per_seed"].items()}
+    for key in ("deployed_accuracy_hybrid", "deployed_accuracy_converted", "hybrid_accuracy"):
+        assert again[key] == first[key]
+    assert again["stdb_seconds"] == first["stdb_seconds"] > 0  # the recorded time, not 0
+    assert read_results(tmp_path / "again" / "h.json")["config"]["resumed"] is True
+
+
+def test_resume_rejects_an_old_stdb_checkpoint(tmp_path):
+    from lava_thesis.errors import ModelFileError
+    from lava_thesis.experiments import hybrid
+
+    path = tmp_path / "h_stdb.pt"
+    torch.save({"state_dict": {}, "per_epoch": [0.5], "seconds": 1.0}, path)
+    snn = HybridSNN(_ann(torch.ones(2, 4), torch.ones(1, 2)), [1.0, 1.0])
+    with pytest.raises(ModelFileError, match="best_state"):
+        hybrid._train_stdb(hybrid.HybridConfig(), 0, snn, (np.zeros((1, 2, 2)), np.zeros(1)),
+                           lambda net: 0.0, path, True, lambda line: None)
+
+
+def test_cli_train_hybrid_passes_the_protocol(monkeypatch):
+    import typer
+
+    from lava_thesis import cli_train
+    from lava_thesis.cli_common import Dataset, Reset
+    from lava_thesis.experiments import hybrid
+    from lava_thesis.protocol import Protocol
+
+    seen = {}
+    monkeypatch.setattr(hybrid, "run", lambda *a, **k: seen.update(k) or {})
+    data = (np.zeros((10, 28, 28), np.uint8), np.arange(10) % 2)
+    args = dict(out=Path("o"), model_dir=None, epochs=None, lava_samples=None, spec=None,
+                num_steps=None, reset=Reset.hard, resume=False)
+    protocol = Protocol.from_options(3, 2, 0.2)
+    cli_train.train_hybrid(data, data, Dataset.mnist, protocol=protocol, **args)
+    assert seen["protocol"] == protocol and seen["config"].lava_samples >= 500
+    assert seen["config"].stdb.seed == 3 and seen["config"].val_fraction == 0.2
+    with pytest.raises(typer.Exit):
+        cli_train.train_hybrid(data, data, Dataset.mnist, protocol=Protocol((0,), 0.0), **args)

@@ -1,14 +1,18 @@
 """LITE event-sequence models (synthetic N-MNIST-like data): input coding, parameter counts,
-energy formulas, threshold calibration, and a tiny end-to-end run with Lava agreement."""
+energy formulas, threshold calibration, best-epoch selection on validation, and a tiny
+two-seed end-to-end run with the deployed headline and Lava agreement."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 import torch
 
 from lava_thesis import energy
-from lava_thesis.experiments.lite_events import LiteEventsConfig, run
+from lava_thesis.experiments import lite_events
+from lava_thesis.experiments.lite_events import LiteEventsConfig, _train, run
 from lava_thesis.lite.events_models import (
     CnnGru,
     baseline_energy,
@@ -19,8 +23,9 @@ from lava_thesis.lite.events_models import (
     snn_input,
     snn_payload,
 )
+from lava_thesis.protocol import Protocol, split_training
 from lava_thesis.results import read_results
-from lava_thesis.training import count_parameters
+from lava_thesis.training import count_parameters, fit
 
 TINY = ("c4k3s2", "c8k3s2", "f", "d10")
 
@@ -77,23 +82,94 @@ def test_calibration_keeps_spikes_flowing_and_energy_counts_events_as_synops():
     assert report.snn_energy_pj == pytest.approx(energy.AC_PJ * report.synops)
 
 
-def test_tiny_run_trains_exports_and_agrees_with_lava(data_root, tmp_path):
+def test_training_keeps_the_best_validation_epoch():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 3)
+    x, y = torch.randn(12, 4), np.arange(12) % 3
+    cfg = LiteEventsConfig(epochs=4, batch_size=4)
+    scores, snapshots = iter([0.2, 0.7, 0.7, 0.5]), []
+
+    def validate() -> float:
+        snapshots.append(model.weight.detach().clone())
+        return next(scores)
+
+    stats, curve = _train(model, lambda idx: (model(x[idx]), 0.0), y,
+                          torch.optim.SGD(model.parameters(), lr=0.5), cfg, 0, "m",
+                          lambda _: None, validate)
+    assert curve == [0.2, 0.7, 0.7, 0.5]
+    assert stats["best_epoch"] == 2 and stats["val_accuracy"] == 0.7 and stats["epochs"] == 4
+    torch.testing.assert_close(model.weight, snapshots[1], rtol=0, atol=0)  # ties: the earlier
+    assert not torch.equal(snapshots[1], snapshots[3])
+    stats, curve = _train(model, lambda idx: (model(x[idx]), 0.0), y,
+                          torch.optim.SGD(model.parameters(), lr=0.5), cfg, 0, "m",
+                          lambda _: None, None)
+    assert curve == [] and stats["best_epoch"] == 4 and "val_accuracy" not in stats
+
+
+def test_tiny_run_two_seeds_deploys_and_agrees_with_lava(data_root, tmp_path, monkeypatch):
     torch.set_num_threads(1)
+    seen: dict[str, list] = {"split": [], "trained": []}
+
+    def spy_split(x, y, protocol):
+        out = split_training(x, y, protocol)
+        seen["split"].append(out)
+        return out
+
+    def spy_fit(module, forward, labels, *args, **kwargs):
+        def recording(idx):
+            seen["trained"].append((len(labels), np.asarray(idx).copy()))
+            return forward(idx)
+        return fit(module, recording, labels, *args, **kwargs)
+
+    monkeypatch.setattr(lite_events, "split_training", spy_split)
+    monkeypatch.setattr(lite_events, "fit", spy_fit)
     cfg = LiteEventsConfig(n_train=64, n_test=16, n_bins=5, spec=TINY, gru_hidden=8, epochs=1,
                            batch_size=16, lava_samples=4, energy_samples=16,
                            data_dir=str(data_root), cache_dir=str(tmp_path / "cache"),
                            out_dir=str(tmp_path / "out"), model_dir=str(tmp_path / "models"),
                            experiment="events_tiny")
     lines: list[str] = []
-    metrics = run(cfg, log=lines.append)
+    metrics = run(cfg, log=lines.append, protocol=Protocol(seeds=(0, 1), val_fraction=0.2))
     record = read_results(tmp_path / "out" / "events_tiny.json")
     assert record["metrics"] == pytest.approx(metrics)
     assert record["dataset"] == "synthetic N-MNIST-like (generated from MNIST)"
+    assert record["headline"][0] == "deployed_accuracy"
     assert (tmp_path / "out" / "events_tiny.png").read_bytes()[:4] == b"\x89PNG"
+    # two seeds, SNN and GRU each: per-seed values whose mean is the metric
+    extra = record["extra"]
+    assert extra["seeds"] == [0, 1] and set(extra["val_curves"]) == {"0", "1"}
+    for key in ("deployed_accuracy", "snn_test_accuracy", "gru_test_accuracy", "snn_minus_gru",
+                "snn_val_accuracy", "gru_val_accuracy"):
+        values = extra["per_seed"][key]
+        assert len(values) == 2 and metrics[key] == pytest.approx(np.mean(values))
+    diffs = np.subtract(extra["per_seed"]["deployed_accuracy"],
+                        extra["per_seed"]["gru_test_accuracy"])
+    np.testing.assert_allclose(extra["per_seed"]["snn_minus_gru"], diffs)
+    # the deployed twin on the Lava payload is the trained network on its training input
+    assert metrics["deployed_accuracy"] == metrics["snn_test_accuracy"]
+    assert "lava_agreement" not in extra["per_seed"]  # the first seed's exported model only
+    # validation carved off the 64 training recordings; the models never trained on it
+    val = record["validation"]
+    assert val["train"] + val["val"] == 64 and val["val"] == metrics["val_samples"] > 0
+    (x_fit, _), (x_val, _), info = seen["split"][0]
+    assert info == val and len(x_fit) == metrics["train_samples"]
+    assert {n for n, _ in seen["trained"]} == {len(x_fit)}
+    trained = np.unique(np.concatenate([idx for _, idx in seen["trained"]]))
+    assert trained.tolist() == list(range(len(x_fit)))  # every fit sample, nothing else
+    fit_keys = {f.tobytes() for f in x_fit}
+    assert not fit_keys & {f.tobytes() for f in x_val}
+    # model files of the first seed, with the protocol on the card
     for name in ("events_tiny.net", "events_tiny.pt", "events_tiny.model_card.json"):
         assert (tmp_path / "models" / name).is_file()
+    card = json.loads((tmp_path / "models" / "events_tiny.model_card.json").read_text())
+    assert card["protocol"] == {"seeds": [0, 1], "val_fraction": 0.2, "val_seed": 0}
+    assert card["seed"] == 0 and card["validation"] == val and card["commit"]
+    assert card["metrics"]["deployed_accuracy"] == extra["per_seed"]["deployed_accuracy"][0]
     assert metrics["snn_spike_rate_3_d10"] > 0, "silent outputs would agree trivially"
     assert metrics["lava_agreement"] == 1.0 and metrics["lava_spike_match"] == 1.0
+    assert metrics["lava_accuracy"] == metrics["deployed_accuracy_lava_subset"]
     assert metrics["lava_samples"] == 4 and metrics["snn_epochs"] == 1
     assert metrics["gru_params"] == count_parameters(CnnGru(TINY, hidden=8))
     assert metrics["energy_ratio"] > 1 and any("Lava agreement" in s for s in lines)
+    assert record["config"]["protocol"]["seeds"] == [0, 1]
+    assert "max_train_seconds" not in record["config"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -13,11 +15,13 @@ from lava_thesis.experiments.lite_length import (
     add_filler,
     build_model,
     filler_vocab,
+    headline,
     run,
 )
 from lava_thesis.lite.attention import AttentionSNN, LastStepSNN, masked_softmax
 from lava_thesis.lite.sentiment import LiteSNN
 from lava_thesis.lite.text import Vocab, encode_sentences, tokenize
+from lava_thesis.protocol import Protocol
 
 SENTENCES = ["Good movie!", "bad, bad acting.", "I loved the plot and the cast", "meh"]
 
@@ -127,14 +131,39 @@ def test_build_model_kinds():
                      "lstm": "RecurrentClassifier"}
 
 
-def test_run_on_a_small_subset_writes_results(data_root, tmp_path):
+def test_headline_is_each_models_shortest_longest_and_control_then_the_pairs():
+    assert headline(LiteLengthConfig()) == [
+        "snn_accuracy_L0", "snn_accuracy_L100", "snn_accuracy_end_L100",
+        "snn_last_accuracy_L0", "snn_last_accuracy_L100", "snn_last_accuracy_end_L100",
+        "snn_attn_accuracy_L0", "snn_attn_accuracy_L100", "snn_attn_accuracy_end_L100",
+        "lstm_accuracy_L0", "lstm_accuracy_L100", "lstm_accuracy_end_L100",
+        "snn_minus_lstm_L100", "snn_attn_minus_snn_L100"]
+    cfg = LiteLengthConfig(lengths=(7,), control_lengths=(0,), models=("snn", "snn_attn"))
+    assert headline(cfg) == ["snn_accuracy_L7", "snn_attn_accuracy_L7", "snn_attn_minus_snn_L7"]
+
+
+def test_run_on_a_small_subset_with_two_seeds(data_root, tmp_path):
     cfg = LiteLengthConfig(subset=150, lengths=(0, 4), control_lengths=(4,), epochs=1,
                            embed_dim=8, hidden=16, attn_dim=4, data_dir=str(data_root),
                            out_dir=str(tmp_path))
-    metrics = run(cfg, log=lambda _: None, command="test")
+    metrics = run(cfg, log=lambda _: None, command="test",
+                  protocol=Protocol((0, 1), val_fraction=0.2))
     rec = assert_results_written(tmp_path, "lite_length", metrics)
     assert rec["command"] == "test"
     keys = [f"{m}_accuracy_{t}" for m in MODELS for t in ("L0", "L4", "end_L4")]
     assert all(0.0 <= metrics[k] <= 1.0 for k in keys)
-    assert metrics["train_samples"] + metrics["test_samples"] == 150
-    assert set(rec["headline"]) <= set(metrics) and rec["headline"]
+    assert metrics["train_samples"] + metrics["val_samples"] + metrics["test_samples"] == 150
+    assert (rec["validation"]["train"], rec["validation"]["val"]) == (
+        metrics["train_samples"], metrics["val_samples"])
+    assert rec["headline"] == headline(cfg) and rec["headline"][-2:] == [
+        "snn_minus_lstm_L4", "snn_attn_minus_snn_L4"]
+    per = rec["extra"]["per_seed"]
+    assert rec["extra"]["seeds"] == [0, 1] and rec["config"]["protocol"]["seeds"] == [0, 1]
+    for key, values in per.items():
+        assert len(values) == 2 and math.isclose(metrics[key], sum(values) / 2)
+    for tag in ("L0", "L4", "end_L4"):
+        for i in range(2):
+            assert per[f"snn_minus_lstm_{tag}"][i] == pytest.approx(
+                per[f"snn_accuracy_{tag}"][i] - per[f"lstm_accuracy_{tag}"][i])
+        assert per[f"snn_best_epoch_{tag}"] == [1, 1]
+        assert all(0.0 <= v <= 1.0 for v in per[f"lstm_val_accuracy_{tag}"])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
 from conftest import assert_results_written
 
+from lava_thesis.experiments import lite_length_smnist as smnist
 from lava_thesis.experiments.lite_length_smnist import (
     MODELS,
     LiteLengthSmnistConfig,
@@ -14,6 +17,7 @@ from lava_thesis.experiments.lite_length_smnist import (
     run,
 )
 from lava_thesis.lite.sequential import SeqAttentionSNN, SeqLSTM, SeqSNN, chunk_pixels
+from lava_thesis.protocol import Protocol
 
 
 @pytest.mark.parametrize("k", [28, 14, 7, 4, 1])
@@ -88,14 +92,48 @@ def test_build_model_kinds():
         build_model("gru", 7, cfg)
 
 
-def test_run_on_a_few_images_writes_results(data_root, tmp_path):
+def test_run_on_a_few_images_with_two_seeds(data_root, tmp_path, monkeypatch):
+    trained: list[int] = []  # images each model trained on
+    real_fit = smnist.fit
+
+    def spy(module, forward, labels, optimizer, **kw):
+        trained.append(len(labels))
+        return real_fit(module, forward, labels, optimizer, **kw)
+
+    monkeypatch.setattr(smnist, "fit", spy)
+    split = smnist.split_training
+    seen = {}
+
+    def spy_split(x, y, protocol):
+        out = split(x, y, protocol)
+        seen["train"], seen["val"] = out[0][0], out[1][0]
+        seen["all"] = x
+        return out
+
+    monkeypatch.setattr(smnist, "split_training", spy_split)
     cfg = LiteLengthSmnistConfig(chunks=(28, 14), train_samples=200, test_samples=100,
                                  hidden=16, attn_dim=4, epochs=1, data_dir=str(data_root),
                                  out_dir=str(tmp_path))
-    metrics = run(cfg, log=lambda _: None, command="test")
+    metrics = run(cfg, log=lambda _: None, command="test",
+                  protocol=Protocol((0, 1), val_fraction=0.2))
     rec = assert_results_written(tmp_path, "lite_length_smnist", metrics)
     assert rec["command"] == "test"
     keys = [f"{m}_accuracy_seq{t}" for m in MODELS for t in (28, 56)]
     assert all(0.0 <= metrics[k] <= 1.0 for k in keys)
-    assert metrics["train_samples"] == 200 and metrics["test_samples"] == 100
-    assert rec["headline"] == keys
+    val = rec["validation"]
+    assert val["train"] + val["val"] == 200 and val["val"] == 40  # 20% of each digit's images
+    assert (metrics["train_samples"], metrics["val_samples"]) == (val["train"], val["val"])
+    assert metrics["test_samples"] == 100
+    assert trained == [val["train"]] * 12  # 3 models x 2 lengths x 2 seeds, training part only
+    # the validation images are not among the training images
+    flat = {bytes(img) for img in seen["train"]}
+    assert not any(bytes(img) in flat for img in seen["val"])
+    assert rec["headline"] == keys + ["snn_minus_lstm_seq56", "snn_attn_minus_snn_seq56"]
+    assert rec["extra"]["seeds"] == [0, 1] and rec["config"]["protocol"]["seeds"] == [0, 1]
+    per = rec["extra"]["per_seed"]
+    for key, values in per.items():
+        assert len(values) == 2 and math.isclose(metrics[key], sum(values) / 2)
+    for i in range(2):
+        assert per["snn_attn_minus_snn_seq28"][i] == pytest.approx(
+            per["snn_attn_accuracy_seq28"][i] - per["snn_accuracy_seq28"][i])
+    assert all(0.0 <= v <= 1.0 for v in per["lstm_val_accuracy_seq56"])

@@ -1,5 +1,6 @@
 """LITE seq2seq: shapes, causal decoder, spikes and gradients, greedy decoding, BLEU, energy
-counts by hand, and a tiny end-to-end run on real Multi30k pairs."""
+counts by hand, best-epoch selection on validation, the CPU-budget option, and a tiny two-seed
+end-to-end run on real Multi30k pairs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import torch
 from conftest import assert_results_written
 
 from lava_thesis.energy import AC_PJ, MAC_PJ
-from lava_thesis.experiments.lite_seq2seq import LiteSeq2SeqConfig, run
+from lava_thesis.experiments.lite_seq2seq import LiteSeq2SeqConfig, run, train_epochs
 from lava_thesis.lite.seq2seq_decode import bleu, detokenize, greedy_decode, translate
 from lava_thesis.lite.seq2seq_models import (
     ConvSeq2Seq,
@@ -20,6 +21,7 @@ from lava_thesis.lite.seq2seq_models import (
     seq2seq_parameters,
 )
 from lava_thesis.lite.text import BOS, EOS, Vocab, tokenize
+from lava_thesis.protocol import Protocol
 
 SV, TV = 30, 20
 
@@ -155,22 +157,76 @@ def test_energy_and_parameters_of_a_tiny_model_by_hand():
     assert params["params"] == params["params_trunk"] + (10 + v) * e + c * v + v
 
 
-def test_tiny_run_writes_results(data_root, tmp_path):
+def _toy_data(n: int = 12) -> tuple[torch.Tensor, ...]:
+    gen = torch.Generator().manual_seed(2)
+    src, tgt = torch.randint(4, SV, (n, 5), generator=gen), torch.randint(4, TV, (n, 4),
+                                                                           generator=gen)
+    tgt[:, 0] = 2
+    return src, torch.full((n,), 5), tgt, torch.full((n,), 4)
+
+
+def test_training_keeps_the_best_validation_epoch():
+    model, data = _model("relu"), _toy_data()
+    cfg = LiteSeq2SeqConfig(epochs=4, batch_size=4, lr=1e-2)
+    scores, snapshots = iter([3.0, 8.0, 8.0, 1.0]), []
+
+    def validate() -> dict[str, float]:
+        snapshots.append(model.out.weight.detach().clone())
+        return {"bleu": next(scores), "loss": float(len(snapshots))}
+
+    stats, curve = train_epochs(model, data, cfg, validate, seed=0, log=lambda _: None)
+    assert [c["bleu"] for c in curve] == [3.0, 8.0, 8.0, 1.0]
+    assert [c["epoch"] for c in curve] == [1.0, 2.0, 3.0, 4.0]
+    assert stats["updates"] == 12 and stats["epochs"] == 4.0
+    assert stats["best_epoch"] == 2.0 and stats["val_bleu"] == 8.0 and stats["val_loss"] == 2.0
+    torch.testing.assert_close(model.out.weight, snapshots[1], rtol=0, atol=0)  # the earlier tie
+    assert not torch.equal(snapshots[1], snapshots[3])
+
+
+def test_cpu_budget_is_an_explicit_alternative_to_epochs():
+    model, data = _model("relu"), _toy_data()
+    cfg = LiteSeq2SeqConfig(epochs=1, budget_cpu_s=0.3, batch_size=4)
+    stats, curve = train_epochs(model, data, cfg, lambda: {"bleu": 0.0, "loss": 1.0}, seed=0,
+                                log=lambda _: None)
+    assert stats["train_cpu_s"] >= 0.3 and stats["epochs"] > 1  # epochs is not the limit
+    assert len(curve) == math.ceil(stats["epochs"]) and stats["best_epoch"] == 1.0
+
+
+def test_tiny_run_two_seeds_writes_results(data_root, tmp_path):
     torch.set_num_threads(1)
-    cfg = LiteSeq2SeqConfig(subset=200, test_subset=8, budget_cpu_s=0.5, embed_dim=16,
+    cfg = LiteSeq2SeqConfig(subset=200, test_subset=8, val_subset=6, epochs=1, embed_dim=16,
                             channels=16, lstm_hidden=16, steps=2, decode_max_len=10,
                             n_examples=2, data_dir=str(data_root), out_dir=str(tmp_path),
                             experiment="s2s_small")
     lines: list[str] = []
-    metrics = run(cfg, log=lines.append)
+    metrics = run(cfg, log=lines.append, protocol=Protocol(seeds=(0, 1), val_fraction=0.2))
     record = assert_results_written(tmp_path, "s2s_small", metrics)
     assert metrics["train_pairs"] == 200 and metrics["test_pairs"] == 8
+    assert metrics["val_pairs"] == 6 and "budget_cpu_s" not in metrics
+    extra = record["extra"]
+    assert extra["seeds"] == [0, 1]
     for kind in ("snn", "relu_cnn", "lstm"):
         assert math.isfinite(metrics[f"{kind}_bleu"]) and 0 <= metrics[f"{kind}_bleu"] <= 100
-        assert metrics[f"{kind}_updates"] >= 1 and metrics[f"{kind}_train_cpu_s"] >= 0.5
+        assert metrics[f"{kind}_updates"] == 4 and metrics[f"{kind}_epochs"] == 1.0
+        assert metrics[f"{kind}_best_epoch"] == 1.0 and 0 <= metrics[f"{kind}_val_bleu"] <= 100
         assert metrics[f"{kind}_energy_pj"] > 0 and metrics[f"{kind}_params"] > 0
+        for key in (f"{kind}_bleu", f"{kind}_val_bleu", f"{kind}_test_accuracy"):
+            assert len(extra["per_seed"][key]) == 2
+            assert metrics[key] == pytest.approx(sum(extra["per_seed"][key]) / 2)
+        assert len(extra["val_curves"]["1"][kind]) == 1
+    for other in ("relu_cnn", "lstm"):
+        diff = [a - b for a, b in zip(extra["per_seed"]["snn_bleu"],
+                                      extra["per_seed"][f"{other}_bleu"], strict=True)]
+        assert extra["per_seed"][f"snn_minus_{other}_bleu"] == pytest.approx(diff)
     assert metrics["snn_synops"] > 0 and metrics["lstm_synops"] == 0
-    assert "test_2016_flickr" in record["dataset"] and "0.5 s" in record["extra"]["budget"]
-    assert "signature" in record["extra"]["bleu"]
-    assert set(record["extra"]["examples"][0]) == {"src", "ref", "snn", "relu_cnn", "lstm"}
+    val = record["validation"]  # Multi30k's own validation split, not carved off training
+    assert (val["train"], val["val"]) == (200, 6) and val["fraction"] == pytest.approx(6 / 206)
+    assert "official" in val["split"]
+    config = record["config"]
+    assert config["budget"] is False and config["budget_cpu_s"] is None and config["epochs"] == 1
+    assert config["protocol"] == {"seeds": [0, 1], "val_fraction": 0.2, "val_seed": 0}
+    assert "test_2016_flickr" in record["dataset"] and "1 epochs" in extra["training"]
+    assert record["headline"][:3] == ["snn_bleu", "relu_cnn_bleu", "lstm_bleu"]
+    assert "signature" in extra["bleu"]
+    assert set(extra["examples"][0]) == {"src", "ref", "snn", "relu_cnn", "lstm"}
     assert any("vocabularies" in line for line in lines)

@@ -8,46 +8,108 @@ import numpy as np
 import pytest
 
 from lava_thesis.experiments import multimodal as mm
+from lava_thesis.multimodal.engine import MultimodalNetwork
 from lava_thesis.multimodal.model_io import load_pair_model
+from lava_thesis.protocol import Protocol, validation_split
+
+
+def split(n: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` class-dependent blobs (so the ensembles have something to learn), each marked by
+    a faint pixel code of its index ``offset + i`` so that every image is unique."""
+    y = np.arange(n) % 10
+    x = np.zeros((n, 28, 28), np.uint8)
+    for i, c in enumerate(y):
+        x[i, 2 * c:2 * c + 8, 4:24] = 200
+        x[i, 27, (offset + i) % 28] = 1 + (offset + i) // 28
+    return x, y
 
 
 @pytest.fixture
-def tiny_data(rng) -> mm.MultimodalData:
-    def split(n):
-        y = np.arange(n) % 10
-        # class-dependent blobs so the ensembles have something to learn
-        x = np.zeros((n, 28, 28), np.uint8)
-        for i, c in enumerate(y):
-            x[i, 2 * c:2 * c + 8, 4:24] = 200
-        return x, y
-
-    audio_test = split(20)
-    return mm.MultimodalData(split(60), split(30), split(40), audio_test,
+def tiny_data() -> mm.MultimodalData:
+    audio_test = split(20, 500)
+    return mm.MultimodalData(split(60), split(30, 100), split(40, 200), audio_test,
                              lambda snr: audio_test[0][:, ::-1].copy())
 
 
 def test_run_writes_results_model_and_plot(tiny_data, tmp_path):
     cfg = mm.MultimodalConfig(n_exc=8, assign_pairs=40, gaussian_sigmas=(100.0,),
                               salt_pepper=(0.2,), audio_snr_db=(5.0,), lava_pairs=2)
-    metrics = mm.run(tiny_data, tmp_path, dataset="tiny", config=cfg, experiment="mm")
+    protocol = Protocol(seeds=(0, 1), val_fraction=0.2)
+    metrics = mm.run(tiny_data, tmp_path, dataset="tiny", config=cfg, experiment="mm",
+                     protocol=protocol)
     for key in ("image_accuracy", "audio_accuracy", "multimodal_accuracy",
-                "multimodal_accuracy_no_cross", "lava_agreement"):
+                "multimodal_accuracy_no_cross", "lava_agreement", "val_image_accuracy",
+                "val_audio_accuracy", "val_multimodal_accuracy",
+                "val_multimodal_accuracy_no_cross"):
         assert 0.0 <= metrics[key] <= 1.0
     assert metrics["test_pairs"] == 20 and metrics["noise_conditions"] == 3
+    assert metrics["val_pairs"] == 10  # one utterance per class (4 per class x 0.2)
     assert metrics["lava_agreement"] == 1.0 and metrics["lava_spike_count_match"] == 1.0
     doc = json.loads((tmp_path / "mm.json").read_text())
+    assert doc["extra"]["seeds"] == [0, 1]
+    for key, values in doc["extra"]["per_seed"].items():
+        assert len(values) == 2 and metrics[key] == pytest.approx(np.mean(values))
+    assert "lava_agreement" not in doc["extra"]["per_seed"]  # the first seed's network only
+    assert doc["validation"] == {"fraction": 0.2, "seed": 0, "train": 50, "val": 10,
+                                 "audio_train": 30, "audio_val": 10}
+    assert doc["config"]["protocol"] == protocol.as_dict()
     rows = doc["extra"]["robustness"]["cross"]
     assert [(r["noise"], r["level"]) for r in rows] == [
         ("gaussian", None), ("salt_pepper", None), ("audio_snr_db", None), ("gaussian", 100.0),
         ("salt_pepper", 0.2), ("audio_snr_db", 5.0)]
-    clean = rows[0]
-    assert clean["noisy_modality_alone"] == metrics["image_accuracy"]
-    assert clean["multimodal"] == metrics["multimodal_accuracy"]
+    clean = rows[0]  # the clean rows are the seeds' mean test accuracies, with their spread
+    assert clean["noisy_modality_alone"] == pytest.approx(metrics["image_accuracy"])
+    assert clean["multimodal"] == pytest.approx(metrics["multimodal_accuracy"])
+    assert clean["multimodal_min"] == min(doc["extra"]["per_seed"]["multimodal_accuracy"])
+    assert len(doc["extra"]["robustness_per_seed"]) == 2
     assert (tmp_path / "mm_robustness.png").stat().st_size > 0
     net, labels, card = load_pair_model(tmp_path / "mm.h5")
     assert net.image.params.n_exc == 8 and card["metrics"]["test_pairs"] == 20
+    assert card["protocol"] == protocol.as_dict() and card["seed"] == 0
+    assert card["validation"] == doc["validation"]
     assert net.w_image_audio.max() > 0  # the cross-modal synapses learned
 
     again = mm.check_saved_model(tmp_path / "mm.h5", tiny_data, 2, tmp_path, dataset="tiny")
     assert again["lava_pairs"] == 2 and again["lava_agreement"] == 1.0
+    assert again["lava_accuracy"] == metrics["lava_accuracy"]  # the same model, same pairs
     assert json.loads((tmp_path / "mm_lava.json").read_text())["metrics"]["lava_pairs"] == 2
+
+
+def test_validation_pairs_are_never_trained_on_or_used_for_labels(tiny_data, tmp_path,
+                                                                   monkeypatch):
+    seen: list[np.ndarray] = []
+    train, responses = MultimodalNetwork.train, MultimodalNetwork.responses
+
+    def record_train(self, images, audio, **kw):
+        seen.extend([images, audio])
+        return train(self, images, audio, **kw)
+
+    calls = []
+
+    def record_responses(self, images, audio):
+        calls.append((images, audio))
+        return responses(self, images, audio)
+
+    monkeypatch.setattr(MultimodalNetwork, "train", record_train)
+    monkeypatch.setattr(MultimodalNetwork, "responses", record_responses)
+    cfg = mm.MultimodalConfig(n_exc=4, assign_pairs=40, gaussian_sigmas=(), salt_pepper=(),
+                              audio_snr_db=(), lava_pairs=0, ablation=False)
+    protocol = Protocol(seeds=(3,), val_fraction=0.2)
+    mm.run(tiny_data, tmp_path, dataset="tiny", config=cfg, write=False, protocol=protocol)
+    _, vi = validation_split(tiny_data.image_train[1], 0.2, 3)
+    _, va = validation_split(tiny_data.audio_train[1], 0.2, 3)
+    val_rows = {r.tobytes() for r in tiny_data.image_train[0][vi].reshape(len(vi), -1)}
+    val_rows |= {r.tobytes() for r in tiny_data.audio_train[0][va].reshape(len(va), -1)}
+    trained = {r.tobytes() for block in seen for r in block}
+    assert trained and not trained & val_rows
+    labelling = calls[:3]  # label_neurons: image alone, audio alone, both
+    used = {r.tobytes() for pair in labelling for block in pair if block is not None
+            for r in block}
+    assert used and not used & val_rows
+    validating = {r.tobytes() for block in calls[3] if block is not None for r in block}
+    assert validating <= val_rows  # the next call measures validation accuracy
+
+
+def test_too_small_a_validation_share_is_one_clear_error(tiny_data):
+    with pytest.raises(ValueError, match="val_fraction 0.05 leaves no validation utterance"):
+        mm.split_pairs(tiny_data, Protocol(seeds=(0,), val_fraction=0.05))

@@ -72,3 +72,96 @@ def test_load_model_after_export_folded_the_weight_norm(tmp_path):
     x = torch.rand(2, 784, 4)
     torch.testing.assert_close(loaded(x), net(x))
     assert cfg.num_steps == 4
+
+
+def _toy_images(n, seed):
+    """Two classes of unique 4x4 images: the top (0) or the bottom (1) half bright."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    images = rng.integers(0, 60, (n, 4, 4)).astype(np.uint8)
+    for i, y in enumerate(labels):
+        images[i, 2 * y:2 * y + 2] += 180
+    assert len({im.tobytes() for im in images}) == n
+    return images, labels
+
+
+def test_train_best_epoch_restores_the_best_validation_epoch(monkeypatch):
+    """A stand-in trainer leaves the network bad, good, bad after its three epochs (output
+    weights negated, restored, negated): the good epoch is chosen and its weights restored."""
+    from lava_thesis.experiments.quickstart import QuickstartConfig, train_best_epoch
+
+    images, labels = _toy_images(64, 3)
+    spikes = encode(images, 8, seed=0)
+    torch.manual_seed(0)
+    net = qs.DenseSNN(n_in=16, hidden=16, n_out=2)
+    qs.train(net, spikes[:48], labels[:48], epochs=6, batch_size=16, lr=1e-2)
+    weight = net.blocks[1].synapse.weight_v
+    good = weight.detach().clone()
+
+    def flip(net, spikes, labels, *, epochs, batch_size, lr, seed, on_epoch):
+        for epoch in range(epochs):
+            with torch.no_grad():
+                weight.copy_(good if epoch == 1 else -good)
+            on_epoch(epoch, 0.0)
+
+    monkeypatch.setattr(qs, "train", flip)
+    cfg = QuickstartConfig(num_steps=8, epochs=3)
+    history, best = train_best_epoch(net, spikes[:48], labels[:48], spikes[48:], labels[48:],
+                                     cfg, seed=0, log=lambda line: None)
+    assert best == 2 and history[1] == max(history) > history[0] == history[2]
+    torch.testing.assert_close(net.blocks[1].synapse.weight_v.detach(), good)
+    restored = float((qs.predict(qs.output_spikes(net, spikes[48:])) == labels[48:]).mean())
+    assert restored == history[1]
+    empty = spikes[:0], labels[:0]  # no validation data: the final epoch, no curve
+    assert train_best_epoch(net, spikes, labels, *empty, cfg, seed=0,
+                            log=lambda line: None) == ([], 3)
+
+
+def test_run_follows_the_protocol(tmp_path, monkeypatch):
+    """Two seeds, a 20% validation split: per-seed metrics and their means, the validation
+    field, the first seed's model card, validation images never trained on, and the
+    deployed accuracy reproduced from the saved (exported) network."""
+    import lava_thesis.experiments.quickstart as exp
+    from lava_thesis.protocol import Protocol
+
+    encoded: list[tuple[int, np.ndarray]] = []
+    real_encode = exp.encode
+
+    def spy(images, num_steps, seed):
+        encoded.append((seed, images.copy()))
+        return real_encode(images, num_steps, seed)
+
+    monkeypatch.setattr(exp, "encode", spy)
+    (x, y), (xt, yt) = _toy_images(60, 0), _toy_images(12, 1)
+    cfg = exp.QuickstartConfig(num_steps=6, hidden=8, epochs=2, batch_size=16, lava_samples=3)
+    protocol = Protocol(seeds=(0, 1), val_fraction=0.2)
+    metrics = exp.run((x, y), (xt, yt), tmp_path, dataset="toy", config=cfg, experiment="q",
+                      log=lambda line: None, protocol=protocol)
+    record = read_results(tmp_path / "q.json")
+    extra = record["extra"]
+    assert extra["seeds"] == [0, 1] and record["headline"][0] == "deployed_accuracy"
+    assert {"deployed_accuracy", "val_accuracy", "best_epoch", "torch_accuracy"} <= set(metrics)
+    for key, values in extra["per_seed"].items():
+        assert len(values) == 2 and metrics[key] == np.mean(values), key
+    assert metrics["agreement"] == 1.0 and metrics["spike_match"] == 1.0
+    assert record["validation"] == {"fraction": 0.2, "seed": 0, "train": 48, "val": 12}
+    assert record["config"]["protocol"] == protocol.as_dict()
+    for seed in ("0", "1"):
+        curve = extra["val_accuracy_per_epoch"][seed]
+        assert len(curve) == 2 and max(curve) in extra["per_seed"]["val_accuracy"]
+    card = json.loads((tmp_path / "q.model_card.json").read_text())
+    assert card["protocol"] == protocol.as_dict() and card["seed"] == 0
+    assert card["validation"] == record["validation"] and card["commit"] == record["commit"]
+    assert card["metrics"]["deployed_accuracy"] == extra["per_seed"]["deployed_accuracy"][0]
+    # seed 0 (the first three calls) encodes its training images with seed 1, the test
+    # images with 2 and the validation images with 3
+    assert [s for s, _ in encoded] == [1, 2, 3, 2, 3, 4]
+    trained = {im.tobytes() for im in encoded[0][1]}
+    held_out = {im.tobytes() for im in encoded[2][1]}
+    assert len(trained) == 48 and len(held_out) == 12 and not trained & held_out
+    assert trained | held_out == {im.tobytes() for im in x}
+    # the .pt is the exported network: its accuracy is seed 0's deployed accuracy
+    net, _ = load_model(tmp_path / "q.pt")
+    assert not net.blocks[0].synapse.weight_norm_enabled
+    out = qs.output_spikes(net, real_encode(xt, 6, seed=2))
+    assert float((qs.predict(out) == yt).mean()) == extra["per_seed"]["deployed_accuracy"][0]

@@ -11,6 +11,8 @@ from lava_thesis.report import (
     CLAIMS_BEGIN,
     CLAIMS_END,
     END,
+    TIMES_BEGIN,
+    TIMES_END,
     StaleReadmeError,
     format_value,
     render_table,
@@ -18,7 +20,7 @@ from lava_thesis.report import (
     update_readme,
 )
 from lava_thesis.report_compact import HEADLINES, Headline, Ref, measured, render_compact
-from lava_thesis.results import load_all
+from lava_thesis.results import load_all, write_results
 
 
 def record(experiment: str, **kw) -> dict:
@@ -175,6 +177,28 @@ def test_report_writes_then_check_passes(tmp_path, two_results):
         report(two_results, p, check=True)
 
 
+def test_report_renders_the_time_per_method_where_the_readme_asks(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    for name, seconds in (("a", 3000.0), ("b", 1000.0)):
+        path = write_results(results, name, dataset="d", metrics={"x": 1.0}, method="stdp")
+        rec = json.loads(path.read_text())
+        path.write_text(json.dumps({**rec, "elapsed_s": seconds}))
+    write_results(results, "old", dataset="d", metrics={"x": 1.0}, method="diet")
+    rec = json.loads((results / "old.json").read_text())
+    del rec["elapsed_s"]
+    (results / "old.json").write_text(json.dumps(rec))
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{BEGIN}\n{END}\n{TIMES_BEGIN}\nstale\n{TIMES_END}\n")
+    report(results, readme)
+    text = readme.read_text()
+    assert "| stdp | 2 | 1 h 07 min | — |" in text and "| diet | 1 | — | old |" in text
+    assert "stale" not in text
+    readme.write_text(f"{BEGIN}\n{END}\n")  # no times markers: no times table
+    report(results, readme)
+    assert "Time recorded" not in readme.read_text()
+
+
 def test_report_explicit_docs_page_and_its_markers(tmp_path, two_results):
     p = tmp_path / "README.md"
     p.write_text(README.format(begin=BEGIN, end=END))
@@ -209,8 +233,6 @@ def test_the_readme_table_matches_the_committed_results():
 
 
 def test_headline_limits_the_rows_and_must_name_real_metrics(tmp_path):
-    from lava_thesis.results import load_all, write_results
-
     write_results(tmp_path, "h", dataset="d", metrics={"acc_accuracy": 0.5, "noise": 3.0},
                   headline=["acc_accuracy"], command="lava-thesis x")
     table = render_table(load_all(tmp_path))
@@ -290,8 +312,6 @@ def test_measured_non_fraction_and_errors():
 
 
 def test_full_table_shows_per_seed_values(tmp_path):
-    from lava_thesis.results import write_results
-
     write_results(tmp_path, "s", dataset="d", metrics={"test_accuracy": 0.91},
                   extra={"per_seed": {"test_accuracy": [0.9, 0.92]}}, command="c")
     row = render_table(load_all(tmp_path)).splitlines()[2]
@@ -300,7 +320,6 @@ def test_full_table_shows_per_seed_values(tmp_path):
 
 def test_claims_render_ablation_files(tmp_path):
     from lava_thesis.report_compact import render_claims
-    from lava_thesis.results import write_results
 
     write_results(tmp_path, "ablation_leak", dataset="mnist", command="lava-thesis x",
                   metrics={"test_accuracy": 0.5, "gap": 0.02})

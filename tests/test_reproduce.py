@@ -88,6 +88,16 @@ def test_unreproducible_commands_are_refused(tmp_path, command, match):
     assert result.exit_code == 2 and "cannot be reproduced" in result.output
 
 
+def test_quick_mode_drops_resume_and_trains_two_seeds(tmp_path):
+    results = _records(tmp_path / "results", {
+        "h": ("hybrid", "lava-thesis train hybrid --out results --resume --seeds 3")})
+    with pytest.raises(ReproduceError, match="resumes from checkpoints"):
+        plan(results)  # full mode: a resumed run is no headline
+    (step,) = plan(results, quick=True, scratch=tmp_path / "s")
+    assert "--resume" not in step.argv
+    assert step.argv[step.argv.index("--seeds") + 1] == "2" and step.argv.count("--seeds") == 1
+
+
 def _git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd,
                    check=True, capture_output=True)
@@ -120,7 +130,7 @@ REPRESENTATIVE = {
     "lite:length": "train lite --task length --out results",
     "lite:length-smnist": "train lite --task length-smnist --out results",
     "lite:events": "train lite --task events --out results --model-dir m/e",
-    "lite:seq2seq": "train lite --task seq2seq --budget-cpu-s 300 --out results",
+    "lite:seq2seq": "train lite --task seq2seq --epochs 2 --out results",
     "run-lava": "run-lava m/d/d.net --direct --samples 500 --torch-model m/d/d.pt --out results",
     "check-multimodal": "check-multimodal m/mm/mm_n400.h5 --pairs 300 --out results",
     "energy": "energy m/d/d.pt --samples 500 --out results",
@@ -140,7 +150,7 @@ def test_tiny_overrides_parse_with_the_real_cli(kind, tmp_path):
         assert str(params[name.lstrip("-").replace("-", "_")]) in (value, f"{float(value)}")
     if args[0] == "train":
         assert Path(params["model_dir"]).is_relative_to(tmp_path)
-        assert params["resume"] is False
+        assert params["resume"] is False and params["seeds"] == 2
     else:
         model = Path(args[1])
         assert model.is_relative_to(tmp_path) and "n400" not in model.name

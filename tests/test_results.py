@@ -241,6 +241,21 @@ def test_dirty_and_validation_fields_are_checked_on_read(tmp_path):
             read_results(path)
 
 
+def test_elapsed_time_since_the_package_import_is_recorded(tmp_path, monkeypatch):
+    import lava_thesis
+
+    monkeypatch.setattr(lava_thesis, "STARTED", results.time.monotonic() - 12.34)
+    path = write_results(tmp_path, "e", dataset="d", metrics={"a": 1})
+    rec = json.loads(path.read_text())
+    assert 12.3 <= rec["elapsed_s"] < 60
+    for bad, match in [(-1, "must be >= 0"), ("1", "must be a number"), (True, "a number")]:
+        path.write_text(json.dumps({**rec, "elapsed_s": bad}))
+        with pytest.raises(ValueError, match=rf"e\.json: .*{match}"):
+            read_results(path)
+    path.write_text(json.dumps({k: v for k, v in rec.items() if k != "elapsed_s"}))
+    assert read_results(path)["elapsed_s"] is None  # files written before it was recorded
+
+
 def test_report_marks_dirty_rows_with_a_footnote(tmp_path):
     from lava_thesis.report import render_table
     from lava_thesis.report_compact import DIRTY_MARK, DIRTY_NOTE, render_compact

@@ -2,13 +2,16 @@
 to netx and NIR, and the Lava fixed-point run with prediction agreement.
 
 ``lava-thesis train diet`` calls :func:`run`; the demo calls it on the shipped MNIST subset.
+It follows the evaluation protocol (:mod:`lava_thesis.protocol`): a validation split carved
+off the training images picks the best DIET epoch, and one network is trained per seed.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +34,8 @@ from lava_thesis.diet.train import (
     threshold_init,
     train_snn,
 )
-from lava_thesis.plots import plot_accuracy_vs_steps
+from lava_thesis.plots import new_figure, save_figure
+from lava_thesis.protocol import Protocol, split_training
 from lava_thesis.results import current_command, git_commit, write_results
 from lava_thesis.slayer_ext import INPUT_BITS
 
@@ -42,14 +46,17 @@ DEFAULT_SPEC = ("c8k3s2", "c32k3s1", "c64k3s2", "f", "d256", "d10")
 VGG9_SPEC = ("c64k3s1", "c64k3s2", "c128k3s1", "c128k3s2", "c256k3s1", "c256k3s1", "c256k3s2",
              "f", "d1024", "d10")
 SPECS = {"small": DEFAULT_SPEC, "vgg9": VGG9_SPEC}
-HEADLINE = ("ann_accuracy", "snn_accuracy", "snn_accuracy_T1", "snn_accuracy_T10",
-            "lava_accuracy", "agreement", "readout_match", "energy_ratio", "snn_energy_uj",
-            "ann_energy_uj")
+#: the metrics the README table shows, the deployed (Lava-exact) accuracy first
+HEADLINE = ("deployed_accuracy", "lava_accuracy", "agreement", "readout_match", "spike_match",
+            "snn_accuracy", "ann_accuracy", "val_accuracy", "snn_accuracy_T1",
+            "snn_accuracy_T10", "energy_ratio", "snn_energy_uj", "ann_energy_uj")
 
 
 @dataclass
 class DietConfig:
-    """Settings of one DIET run (stored in the results and the model card)."""
+    """Settings of one DIET run (stored in the results and the model card). ``train.seed`` is
+    the seed of a run without an explicit :class:`~lava_thesis.protocol.Protocol`, and
+    ``val_fraction`` the share of each training class it holds out for validation."""
 
     spec: tuple[str, ...] = DEFAULT_SPEC
     num_steps: int = 5
@@ -62,6 +69,58 @@ class DietConfig:
     sweep_steps: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 8, 10)
     lava_samples: int = 500
     energy_samples: int = 500
+    val_fraction: float = 0.1
+
+
+def _accuracy(net: DietSNN, images: np.ndarray, labels: np.ndarray, steps: int) -> float:
+    return float((predict_output(net, snn_output(net, images, steps)) == labels).mean())
+
+
+def train_best_epoch(net: DietSNN, train: tuple[np.ndarray, np.ndarray],
+                     val: tuple[np.ndarray, np.ndarray], num_steps: int, cfg: TrainConfig,
+                     log=print) -> tuple[list[float], int]:
+    """:func:`~lava_thesis.diet.train.train_snn` for ``cfg.epochs``, keeping the weights,
+    thresholds and leaks of the epoch with the best validation accuracy (the latest on ties;
+    the final epoch when ``val`` is empty). Returns the validation accuracy per epoch (empty
+    without validation data) and the chosen epoch (1-based)."""
+    (x_va, y_va), history = val, []
+    best: dict = {"epoch": cfg.epochs, "acc": -1.0, "state": None}
+
+    def on_epoch(epoch: int, train_acc: float) -> None:
+        line = f"  DIET epoch {epoch + 1}: train accuracy {train_acc:.3f}"
+        if len(y_va):
+            history.append(_accuracy(net, x_va, y_va, num_steps))
+            line += f", validation {history[-1]:.3f}"
+            if history[-1] >= best["acc"]:
+                best.update(epoch=epoch + 1, acc=history[-1],
+                            state={k: v.detach().clone() for k, v in net.state_dict().items()})
+        log(line)
+
+    train_snn(net, *train, num_steps, cfg, on_epoch=on_epoch)
+    if best["state"] is not None:
+        net.load_state_dict(best["state"])
+    return history, int(best["epoch"])
+
+
+def plot_sweep(per_seed: dict[str, list[float]], steps: list[int], ann: list[float],
+               path: str | Path, title: str) -> Path:
+    """Accuracy (in %) against T: the mean over seeds with its min-max band, and the ANN's
+    mean accuracy (band: its min-max over seeds) as a horizontal reference."""
+    acc = 100.0 * np.asarray(list(per_seed.values()), dtype=np.float64)  # (seeds, steps)
+    fig = new_figure()
+    ax = fig.add_subplot()
+    label = f"DIET-SNN (mean of {len(acc)} seeds)" if len(acc) > 1 else "DIET-SNN"
+    ax.plot(steps, acc.mean(0), marker="o", label=label)
+    if len(acc) > 1:
+        ax.fill_between(steps, acc.min(0), acc.max(0), alpha=0.25, label="min-max over seeds")
+    a = 100.0 * np.asarray(ann)
+    ax.axhline(a.mean(), color="gray", linestyle="--", label="ANN twin")
+    if len(a) > 1:
+        ax.axhspan(a.min(), a.max(), color="gray", alpha=0.15)
+    ax.set(xlabel="time steps T", ylabel="accuracy (%)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return save_figure(fig, path)
 
 
 def run(
@@ -75,90 +134,140 @@ def run(
     model_dir: str | Path | None = None,
     log=print,
     allow_dirty: bool = False,
+    protocol: Protocol | None = None,
 ) -> dict[str, float]:
-    """Run the whole DIET pipeline; write ``<out_dir>/<experiment>.json`` + plots, and the
-    model (``.net``, ``.nir``, ``.pt``, model card) to ``model_dir`` (default ``out_dir``)."""
+    """Run the whole DIET pipeline once per seed; write ``<out_dir>/<experiment>.json`` + plots,
+    and the first seed's model (``.net``, ``.nir``, ``.pt``, model card) to ``model_dir``
+    (default ``out_dir``).
+
+    ``protocol`` gives the seeds and the validation split carved off ``train`` (None: one seed,
+    ``config.train.seed``, and ``config.val_fraction``). The ANN, the threshold initialisation
+    and DIET train on the rest; the validation split picks the best DIET epoch
+    (:func:`train_best_epoch`); the test set is evaluated after that.
+
+    Returns the metrics, each the mean over the seeds (per-seed values in ``extra.per_seed``):
+
+    * ``deployed_accuracy`` (the headline): the accuracy on ALL test images of the exported
+      network with its readout (the integrator's final voltage, or spike counts), computed by
+      SLAYER's forward of the network after export. That forward is Lava's ``fixed_pt``
+      computation bit for bit: 8-bit weights with the learned threshold folded in (what netx
+      writes), direct input floored to the fixed-point grid, CUBA dynamics in fixed point
+      (tests/test_diet.py; ``readout_match``/``spike_match`` check it on the Lava subset).
+    * ``lava_accuracy``, ``agreement`` (Lava vs the deployed twin) and ``readout_match``
+      (integrator: identical final voltages) or ``spike_match`` (identical output spikes) on
+      the first ``lava_samples`` test images, run in Lava.
+    * ``snn_accuracy`` (the trained network's SLAYER forward at ``num_steps``, before export;
+      it equals ``deployed_accuracy`` since export changes nothing), ``snn_accuracy_T<t>`` (the
+      sweep), ``snn_accuracy_after_init``, ``ann_accuracy`` (the ANN twin), ``val_accuracy``
+      and ``best_epoch`` (absent without validation data), energy, learned thresholds/leaks.
+    """
     cfg = config or DietConfig()
+    if protocol is None:
+        protocol = Protocol(seeds=(cfg.train.seed,), val_fraction=cfg.val_fraction)
+    cfg = replace(cfg, train=replace(cfg.train, seed=protocol.seeds[0]),
+                  val_fraction=protocol.val_fraction)
     out_dir = Path(out_dir)
     model_dir = out_dir if model_dir is None else Path(model_dir)
-    (x_tr, y_tr), (x_te, y_te) = train, test
+    (x_tr, y_tr), (x_va, y_va), info = split_training(*train, protocol)
+    x_te, y_te = test
     input_shape = as_images(x_tr[:1]).shape[1:]
-    torch.manual_seed(cfg.train.seed)
     commit = git_commit()  # the code this run started from
+    log(f"  validation split: {info['train']} training, {info['val']} validation images")
+    sweeps: dict[str, list[float]] = {}
+    curves: dict[str, list[float]] = {}
+    first: dict = {}
 
-    t0 = time.perf_counter()
-    ann = build_ann(cfg.spec, input_shape)
-    train_ann(ann, x_tr, y_tr, epochs=cfg.ann_epochs, seed=cfg.train.seed,
-              on_epoch=lambda e, a: log(f"  ANN epoch {e + 1}: train accuracy {a:.3f}"))
-    ann_acc = float((ann_predict(ann, x_te) == y_te).mean())
-    thetas = threshold_init(ann, x_tr[:1000], cfg.threshold_percentile, cfg.threshold_scale)
-    net = DietSNN(cfg.spec, input_shape, readout=cfg.readout)
-    load_ann_weights(net, ann, thetas)
-    init_acc = float((predict_output(net, snn_output(net, x_te, cfg.num_steps)) == y_te).mean())
-    log(f"  ANN test accuracy {ann_acc:.4f}; SNN after threshold init {init_acc:.4f}")
-    train_snn(net, x_tr, y_tr, cfg.num_steps, cfg.train,
-              on_epoch=lambda e, a: log(f"  DIET epoch {e + 1}: train accuracy {a:.3f}"))
-    train_s = time.perf_counter() - t0
+    def one_seed(seed: int) -> dict[str, float]:
+        torch.manual_seed(seed)
+        tcfg = replace(cfg.train, seed=seed)
+        t0 = time.perf_counter()
+        ann = build_ann(cfg.spec, input_shape)
+        train_ann(ann, x_tr, y_tr, epochs=cfg.ann_epochs, seed=seed,
+                  on_epoch=lambda e, a: log(f"  ANN epoch {e + 1}: train accuracy {a:.3f}"))
+        ann_acc = float((ann_predict(ann, x_te) == y_te).mean())
+        thetas = threshold_init(ann, x_tr[:1000], cfg.threshold_percentile, cfg.threshold_scale)
+        net = DietSNN(cfg.spec, input_shape, readout=cfg.readout)
+        load_ann_weights(net, ann, thetas)
+        init_acc = _accuracy(net, x_te, y_te, cfg.num_steps)
+        log(f"  ANN test accuracy {ann_acc:.4f}; SNN after threshold init {init_acc:.4f}")
+        curve, best_epoch = train_best_epoch(net, (x_tr, y_tr), (x_va, y_va), cfg.num_steps,
+                                             tcfg, log)
+        train_s = time.perf_counter() - t0
+        curves[str(seed)] = curve
 
-    out_torch = snn_output(net, x_te, cfg.num_steps)
-    pred_torch = predict_output(net, out_torch)
-    sweep = {t: float((predict_output(net, snn_output(net, x_te, t)) == y_te).mean())
-             for t in cfg.sweep_steps}
-    log(f"  accuracy vs T (trained at T={cfg.num_steps}): {sweep}")
-    report = energy_report(net, x_te[:cfg.energy_samples], cfg.num_steps)
+        pred_torch = predict_output(net, snn_output(net, x_te, cfg.num_steps))
+        sweep = {t: (float((pred_torch == y_te).mean()) if t == cfg.num_steps
+                     else _accuracy(net, x_te, y_te, t)) for t in cfg.sweep_steps}
+        sweeps[str(seed)] = list(sweep.values())
+        log(f"  accuracy vs T (trained at T={cfg.num_steps}): {sweep}")
+        report = energy_report(net, x_te[:cfg.energy_samples], cfg.num_steps)
+        with tempfile.TemporaryDirectory() as scratch:
+            folder = model_dir if seed == protocol.seeds[0] else Path(scratch)
+            net_path = net.export_hdf5(folder / f"{experiment}.net")
+            out_dep = snn_output(net, x_te, cfg.num_steps)  # the exported network's twin
+            pred_dep = predict_output(net, out_dep)
+            n = min(cfg.lava_samples, len(y_te))
+            log(f"  running {n} test samples in Lava (fixed_pt, 8-bit direct input)...")
+            t0 = time.perf_counter()
+            payload = lava_payload(x_te[:n], cfg.num_steps, net.delay)
+            if cfg.readout == "integrator":  # compare the final voltage (torch's last step)
+                out_lava = netx_output_voltage(net_path, payload, input_bits=INPUT_BITS)[..., None]
+                ref = out_dep[:n, :, -1:]
+            else:
+                out_lava = netx_output_spikes(net_path, payload, input_bits=INPUT_BITS)
+                ref = out_dep[:n]
+            lava_s = time.perf_counter() - t0
+        pred_lava = predict_output(net, out_lava)
+        metrics = {
+            "deployed_accuracy": float((pred_dep == y_te).mean()),
+            "ann_accuracy": ann_acc,
+            "snn_accuracy": float((pred_torch == y_te).mean()),
+            "snn_accuracy_after_init": init_acc,
+            "lava_accuracy": float((pred_lava == y_te[:n]).mean()),
+            "agreement": float((pred_lava == pred_dep[:n]).mean()),
+            # identical output values: the readout's final voltages, or the output spikes
+            ("readout_match" if cfg.readout == "integrator" else "spike_match"):
+                float((out_lava == ref).mean()),
+            "lava_samples": n,
+            "train_seconds": round(train_s, 1),
+            "lava_seconds": round(lava_s, 1),
+            **{f"snn_accuracy_T{t}": acc for t, acc in sweep.items()},
+            **energy.report_dict(report),
+        }
+        if curve:
+            metrics.update(val_accuracy=max(curve), best_epoch=best_epoch)
+        learned = {"thresholds": net.thresholds(), "leaks": net.leaks(),
+                   "init_thresholds": thetas}
+        for i, (theta, leak) in enumerate(zip(learned["thresholds"], learned["leaks"],
+                                              strict=True)):
+            metrics[f"threshold_layer{i + 1}"] = theta
+            metrics[f"leak_layer{i + 1}"] = leak
+        log(f"  seed {seed}: deployed accuracy {metrics['deployed_accuracy']:.4f}, Lava "
+            f"agreement {metrics['agreement']:.4f} on {n} images")
+        if seed == protocol.seeds[0]:
+            _save_model(net, cfg, model_dir, experiment, input_shape)
+            first.update(metrics=metrics, learned=learned, report=report, net=net,
+                         files=[net_path.name, f"{experiment}.nir", f"{experiment}.pt"])
+        return metrics
 
-    with atomic_path(model_dir / f"{experiment}.pt") as tmp:
-        torch.save({"spec": list(cfg.spec), "input_shape": list(input_shape),
-                    "num_steps": cfg.num_steps, "readout": cfg.readout,
-                    "state_dict": net.state_dict()}, tmp)
-    net_path = net.export_hdf5(model_dir / f"{experiment}.net")
-    net.export_nir(model_dir / f"{experiment}.nir", dt=NIR_DT)
-    n = min(cfg.lava_samples, len(y_te))
-    log(f"  running {n} test samples in Lava (fixed_pt, 8-bit direct input)...")
-    t0 = time.perf_counter()
-    payload = lava_payload(x_te[:n], cfg.num_steps, net.delay)
-    if cfg.readout == "integrator":  # compare the final voltage (torch's last step)
-        out_lava = netx_output_voltage(net_path, payload, input_bits=INPUT_BITS)[..., None]
-        ref = out_torch[:n, :, -1:]
-    else:
-        out_lava = netx_output_spikes(net_path, payload, input_bits=INPUT_BITS)
-        ref = out_torch[:n]
-    lava_s = time.perf_counter() - t0
-    pred_lava = predict_output(net, out_lava)
-
-    metrics = {
-        "ann_accuracy": ann_acc,
-        "snn_accuracy": float((pred_torch == y_te).mean()),
-        "snn_accuracy_after_init": init_acc,
-        "lava_accuracy": float((pred_lava == y_te[:n]).mean()),
-        "agreement": float((pred_lava == pred_torch[:n]).mean()),
-        # identical output values: the readout's final voltages, or the output spikes
-        ("readout_match" if cfg.readout == "integrator" else "spike_match"):
-            float((out_lava == ref).mean()),
-        "lava_samples": n,
-        "train_seconds": round(train_s, 1),
-        "lava_seconds": round(lava_s, 1),
-        **{f"snn_accuracy_T{t}": acc for t, acc in sweep.items()},
-        **energy.report_dict(report),
-    }
-    learned = {"thresholds": net.thresholds(), "leaks": net.leaks(),
-               "init_thresholds": thetas}
-    for i, (theta, leak) in enumerate(zip(learned["thresholds"], learned["leaks"],
-                                          strict=True)):
-        metrics[f"threshold_layer{i + 1}"] = theta
-        metrics[f"leak_layer{i + 1}"] = leak
-    plot_accuracy_vs_steps({"DIET-SNN": (list(sweep), list(sweep.values())),
-                            "ANN": ([min(sweep), max(sweep)], [ann_acc, ann_acc])},
-                           out_dir / f"{experiment}_accuracy_vs_steps.png",
-                           title=f"DIET-SNN on {dataset} (trained at T={cfg.num_steps})")
-    energy.plot_report(report, out_dir / f"{experiment}_energy.png")
+    metrics, extra = protocol.run(one_seed, log)
+    ann_per_seed = extra["per_seed"]["ann_accuracy"]
+    plot_sweep(sweeps, list(cfg.sweep_steps), ann_per_seed,
+               out_dir / f"{experiment}_accuracy_vs_steps.png",
+               title=f"DIET-SNN on {dataset} (trained at T={cfg.num_steps})")
+    energy.plot_report(first["report"], out_dir / f"{experiment}_energy.png")
     write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="diet",
-                  config=asdict(cfg), commit=commit, extra={"learned": learned,
-                                             "energy_table": energy.report_table(report)},
-                  headline=[k for k in HEADLINE if k in metrics],
+                  config={**asdict(cfg), "protocol": protocol.as_dict()}, commit=commit,
+                  extra={**extra, "learned": first["learned"],
+                         "energy_table": energy.report_table(first["report"]),
+                         "accuracy_vs_steps": {"steps": list(cfg.sweep_steps),
+                                               "per_seed": sweeps},
+                         "val_accuracy_per_epoch": curves},
+                  validation=info, headline=[k for k in HEADLINE if k in metrics],
                   paper={"snn_accuracy": "CIFAR-10 VGG16 92.70% at T=5",
                          "energy_ratio": "12x (ImageNet); 6-18x across tasks"},
                   allow_dirty=allow_dirty)
+    net = first["net"]
     card = {"model": "DIET-SNN (SLAYER CUBA, learnable leak and threshold)",
             "dataset": dataset, "time_steps": cfg.num_steps, "delay_steps": net.delay,
             "input": "direct: 8-bit pixels p, x = p/256, repeated T steps + delay silent steps",
@@ -167,13 +276,24 @@ def run(
             # the graph's output current, summed over time by the caller
             "nir": {"dt": NIR_DT, "dt_unit": "s",
                     "readout": "affine" if cfg.readout == "integrator" else "spikes"},
-            "config": asdict(cfg), "metrics": metrics, "learned": learned,
-            "files": [net_path.name, f"{experiment}.nir", f"{experiment}.pt"],
-            "results": str(out_dir / f"{experiment}.json"), "command": current_command(),
-            "commit": commit}
+            "config": asdict(cfg), "seed": protocol.seeds[0], "protocol": protocol.as_dict(),
+            "validation": info, "metrics": first["metrics"], "learned": first["learned"],
+            "files": first["files"], "results": str(out_dir / f"{experiment}.json"),
+            "command": current_command(), "commit": commit}
     with atomic_open(model_dir / f"{experiment}.model_card.json") as handle:
         json.dump(card, handle, indent=2)
     return metrics
+
+
+def _save_model(net: DietSNN, cfg: DietConfig, model_dir: Path, experiment: str,
+                input_shape: tuple[int, ...]) -> None:
+    """The checkpoint (``.pt``, read by :func:`lava_thesis.diet.model.load_checkpoint`) and
+    the NIR graph of the first seed's network, beside its ``.net``."""
+    with atomic_path(model_dir / f"{experiment}.pt") as tmp:
+        torch.save({"spec": list(cfg.spec), "input_shape": list(input_shape),
+                    "num_steps": cfg.num_steps, "readout": cfg.readout,
+                    "state_dict": net.state_dict()}, tmp)
+    net.export_nir(model_dir / f"{experiment}.nir", dt=NIR_DT)
 
 
 def measure_saved_energy(

@@ -1,54 +1,68 @@
 """LITE-SNN accuracy vs. sequence length (method 5): does a vanilla SNN lose a
 label that must be carried across ``L`` tokens, and does attention over time fix it?
 
-Data: the UCI Sentiment Labelled Sentences, the same stratified 80/20 split and training-split
-vocabulary as :mod:`lava_thesis.experiments.lite_sentiment`. The vocabulary is extended by
-``n_filler`` tokens ``"<filler0>" ...`` that the tokenizer can never produce (``<`` is a token
-of its own), and each sentence (its first ``max_len`` tokens, ``n`` of them) becomes a sequence
-of ``n + L`` tokens::
+Data: the UCI Sentiment Labelled Sentences, the same stratified 80/20 train/test split, the
+same validation split carved off the training part and the same vocabulary (from the remaining
+training sentences) as :mod:`lava_thesis.experiments.lite_sentiment`. The vocabulary is
+extended by ``n_filler`` tokens ``"<filler0>" ...`` that the tokenizer can never produce (``<``
+is a token of its own), and each sentence (its first ``max_len`` tokens, ``n`` of them) becomes
+a sequence of ``n + L`` tokens::
 
     place="start":  w_1 ... w_n f_1 ... f_L   (the label must be carried across L tokens)
     place="end":    f_1 ... f_L w_1 ... w_n   (control: the same length, nothing to carry)
 
-with the fillers ``f`` drawn uniformly at random (seeded, the same draws for every model).
+with the fillers ``f`` drawn uniformly at random (seeded by the model seed, ``L`` and the
+place: the same draws for every model of a seed).
 
 Models, all with the same 100-d embedding, hidden size 256 and head ``Linear(256->1)``:
 ``snn`` the vanilla LiteSNN (mean of the integrator over all valid steps), ``snn_last`` the
 same trunk read out at the last step, ``snn_attn`` the same trunk with attention pooling over
 time (:mod:`lava_thesis.lite.attention`), ``lstm`` an LSTM(100->256) read at the last token.
-Each model is trained from the same initialisation (seed) with Adam and BCE for ``epochs``
-epochs at every ``(place, L)``; the test accuracy is the last epoch's (no model selection).
+For every seed of the :class:`~lava_thesis.protocol.Protocol` each model is trained from the
+same initialisation (that seed) with Adam and BCE for ``epochs`` epochs at every ``(place, L)``;
+it keeps the weights of its best validation epoch and is tested once. The per-seed paired
+differences ``snn_minus_lstm_L<L>``, ``snn_attn_minus_snn_L<L>`` (and ``..._end_L<L>``) compare
+the models on the same seed and data.
 
 ``run(LiteLengthConfig(...))`` writes ``<out_dir>/<experiment>.json`` (rewritten after every
-``(place, L)``, so an interrupted run keeps what it finished) and ``<out_dir>/<experiment>.png``
-and returns the metrics: ``<model>_accuracy_L<L>`` (sentence at the start) and
+seed, so an interrupted run keeps the seeds it finished) and ``<out_dir>/<experiment>.png`` and
+returns the metrics (seed means): ``<model>_accuracy_L<L>`` (sentence at the start) and
 ``<model>_accuracy_end_L<L>`` (the control), both test accuracies in [0, 1].
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
-from lava_thesis.data.sentiment import SOURCES, load_sentiment
-from lava_thesis.data.splits import stratified_split
+from lava_thesis.data.sentiment import SOURCES
 from lava_thesis.experiments import lite_sentiment
-from lava_thesis.experiments.lite_sentiment import predict, train
+from lava_thesis.experiments.lite_sentiment import (
+    load_split,
+    paired_differences,
+    predict,
+    protocol_of,
+    train,
+)
 from lava_thesis.lite.attention import AttentionSNN, LastStepSNN
 from lava_thesis.lite.sentiment import count_parameters
 from lava_thesis.lite.text import Vocab, encode_sentences, tokenize
 from lava_thesis.plots import new_figure, save_figure
-from lava_thesis.results import write_results
+from lava_thesis.protocol import Protocol, seed_results
+from lava_thesis.results import git_commit, write_results
 
 MODELS = ("snn", "snn_last", "snn_attn", "lstm")
 NAMES = {"snn": "SNN (mean readout)", "snn_last": "SNN (last-step readout)",
          "snn_attn": "SNN + attention", "lstm": "LSTM", "rnn": "RNN", "gru": "GRU"}
 PLACES = ("start", "end")
-HEADLINE = tuple(f"{m}_accuracy_{t}" for m in MODELS for t in ("L0", "L100", "end_L100"))
+#: the paired comparisons: ``<a>_minus_<b>_L<L>`` per seed
+PAIRS = (("snn", "lstm"), ("snn_attn", "snn"))
 
 
 @dataclass
@@ -58,7 +72,8 @@ class LiteLengthConfig:
     sources: tuple[str, ...] = SOURCES
     subset: int | None = None  #: a seeded stratified sample of this many sentences (tests)
     test_fraction: float = 0.2
-    split_seed: int = 0
+    split_seed: int = 0  #: seed of the train/test split (fixed; not one of the model seeds)
+    val_fraction: float = 0.1  #: validation share of the training part when run without protocol
     max_len: int = 40  #: sentence tokens kept (99% of the sentences are shorter)
     min_count: int = 1
     max_vocab: int | None = None
@@ -77,6 +92,21 @@ class LiteLengthConfig:
     data_dir: str | None = None
     out_dir: str = "results"
     experiment: str = "lite_length"
+
+
+def headline(cfg: LiteLengthConfig) -> list[str]:
+    """The metrics the results table shows: per model the test accuracy at the shortest and
+    the longest ``L`` with the sentence at the start and at the longest control ``L``; then the
+    paired differences (:data:`PAIRS`) at the longest ``L``."""
+    starts = sorted(set(cfg.lengths))
+    ends = sorted(n for n in set(cfg.control_lengths) if n > 0)
+    tags = ([f"L{n}" for n in dict.fromkeys((starts[0], starts[-1]))] if starts else [])
+    tags += [f"end_L{ends[-1]}"] if ends else []
+    keys = [f"{m}_accuracy_{t}" for m in cfg.models for t in tags]
+    if starts:
+        keys += [f"{a}_minus_{b}_L{starts[-1]}" for a, b in PAIRS
+                 if a in cfg.models and b in cfg.models]
+    return keys
 
 
 def filler_vocab(vocab: Vocab, n_filler: int) -> tuple[Vocab, np.ndarray]:
@@ -134,87 +164,144 @@ def build_model(kind: str, vocab_size: int, cfg: LiteLengthConfig) -> torch.nn.M
     return lite_sentiment.build_model(kind, vocab_size, cfg)
 
 
-def plot_length(metrics: dict[str, float], cfg: LiteLengthConfig, path: str | Path) -> Path:
+def plot_curves(ax, curves: Sequence[tuple[str, Sequence[tuple[float, str]], dict[str, Any]]],
+                metrics: Mapping[str, float],
+                per_seed: Mapping[str, Sequence[float]] | None = None) -> None:
+    """Draw each ``(label, [(x, metric key)], plot style)`` curve in percent: the mean over the
+    seeds (``metrics``) with a band from the smallest to the largest seed's value
+    (``per_seed``, where it has more than one; not for a style with ``"band": False``).
+    Missing keys are left out."""
+    for label, points, style in curves:
+        style = dict(style)
+        band = style.pop("band", True)
+        pts = [(x, metrics[k], (per_seed or {}).get(k)) for x, k in points if k in metrics]
+        if not pts:
+            continue
+        xs = [x for x, _, _ in pts]
+        ax.plot(xs, [100 * y for _, y, _ in pts], label=label, **style)
+        if band and all(v is not None and len(v) > 1 for _, _, v in pts):
+            ax.fill_between(xs, [100 * min(v) for _, _, v in pts],
+                            [100 * max(v) for _, _, v in pts], color=style.get("color"),
+                            alpha=0.15, lw=0)
+
+
+def plot_length(metrics: Mapping[str, float], cfg: LiteLengthConfig, path: str | Path,
+                per_seed: Mapping[str, Sequence[float]] | None = None) -> Path:
     """Test accuracy (%) vs. L, one colour per model: solid = sentence at the start, dashed =
-    sentence at the end (control; its L = 0 point is the start run's)."""
+    sentence at the end (control; its L = 0 point is the start run's); the mean over the
+    seeds, the solid curves with their min-max band."""
     fig = new_figure((6.4, 4.2))
     ax = fig.add_subplot()
+    curves = []
     for i, kind in enumerate(cfg.models):
-        start = [(x, metrics.get(f"{kind}_accuracy_L{x}")) for x in cfg.lengths]
-        end = [(x, metrics.get(f"{kind}_accuracy_end_L{x}" if x else f"{kind}_accuracy_L0"))
-               for x in sorted({0, *cfg.control_lengths})]
-        for points, style, suffix in ((start, "o-", ""), (end, "s--", " (sentence at end)")):
-            points = [(x, 100 * y) for x, y in points if y is not None]
-            if points and (suffix == "" or any(x for x, _ in points)):  # control: L > 0
-                ax.plot(*zip(*points, strict=True), style, color=f"C{i}",
-                        label=NAMES.get(kind, kind) + suffix)
+        curves.append((NAMES.get(kind, kind), [(x, f"{kind}_accuracy_L{x}") for x in cfg.lengths],
+                       {"marker": "o", "ls": "-", "color": f"C{i}"}))
+        if any(x for x in cfg.control_lengths):
+            end = [(x, f"{kind}_accuracy_end_L{x}" if x else f"{kind}_accuracy_L0")
+                   for x in sorted({0, *cfg.control_lengths})]
+            curves.append((NAMES.get(kind, kind) + " (sentence at end)", end,
+                           {"marker": "s", "ls": "--", "color": f"C{i}", "band": False}))
+    plot_curves(ax, curves, metrics, per_seed)
     ax.axhline(50, color="grey", lw=0.8, ls=":")
     ax.set_xlabel("filler tokens L between the sentence and the readout (solid)")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"UCI sentiment: accuracy vs. distance ({cfg.steps_per_token} step/token)")
+    n = len(next(iter(per_seed.values()))) if per_seed else 1
+    ax.set_title(f"UCI sentiment: accuracy vs. distance ({cfg.steps_per_token} step/token, "
+                 f"{n} seed{'s' if n > 1 else ''})")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return save_figure(fig, path)
 
 
 def run(config: LiteLengthConfig | None = None, *, log=print,
-        command: str | None = None, allow_dirty: bool = False) -> dict[str, float]:
-    """Train and evaluate ``config.models`` at every length and placement; write the results
-    JSON and plot. ``command`` is recorded in the results (default: this command line)."""
-    cfg = config or LiteLengthConfig()
-    sentences, labels, source_ids = load_sentiment(cfg.data_dir, cfg.sources)
-    groups = source_ids * 2 + labels
-    if cfg.subset is not None and cfg.subset < len(labels):
-        keep = stratified_split(groups, cfg.subset / len(labels), cfg.split_seed + 1)[1]
-        sentences, labels, groups = [sentences[i] for i in keep], labels[keep], groups[keep]
-    tr, te = stratified_split(groups, cfg.test_fraction, cfg.split_seed)
-    base = Vocab.build((tokenize(sentences[i]) for i in tr), min_count=cfg.min_count,
+        command: str | None = None, allow_dirty: bool = False,
+        protocol: Protocol | None = None) -> dict[str, float]:
+    """Train and evaluate ``config.models`` at every length and placement, one model of each
+    per seed of ``protocol`` (default: one seed, ``config.seed``, validation share
+    ``config.val_fraction``); write the results JSON and plot. ``command`` is recorded in the
+    results (default: this command line). Returns the metrics (seed means)."""
+    protocol = protocol_of(config or LiteLengthConfig(), protocol)
+    cfg = replace(config or LiteLengthConfig(), seed=protocol.seeds[0],
+                  val_fraction=protocol.val_fraction)
+    commit = git_commit()  # the code the run started from
+    data = load_split(cfg, protocol)
+    tr, va, te, labels = data.train, data.val, data.test, data.labels
+    base = Vocab.build((tokenize(data.sentences[i]) for i in tr), min_count=cfg.min_count,
                        max_size=cfg.max_vocab)
     vocab, filler_ids = filler_vocab(base, cfg.n_filler)
-    ids_np, len_np = encode_sentences(sentences, vocab, cfg.max_len)
-    log(f"LITE length: {len(tr)} train / {len(te)} test sentences, vocabulary {len(base)} + "
-        f"{cfg.n_filler} fillers, mean sentence {len_np.mean():.1f} tokens")
-    metrics: dict[str, float] = {"train_samples": len(tr), "test_samples": len(te),
-                                 "vocab_size": len(vocab),
-                                 "mean_sentence_tokens": float(len_np.mean())}
+    ids_np, len_np = encode_sentences(data.sentences, vocab, cfg.max_len)
+    log(f"LITE length: {len(tr)} train / {len(va)} validation / {len(te)} test sentences, "
+        f"vocabulary {len(base)} + {cfg.n_filler} fillers, mean sentence "
+        f"{len_np.mean():.1f} tokens")
+    fixed: dict[str, float] = {"train_samples": len(tr), "val_samples": len(va),
+                               "test_samples": len(te), "vocab_size": len(vocab),
+                               "mean_sentence_tokens": float(len_np.mean())}
     runs = ([("start", n) for n in cfg.lengths]
             + [("end", n) for n in cfg.control_lengths if n > 0])
+    done: dict[str, list[float]] = {}
+
+    def one_seed(seed: int) -> dict[str, float]:
+        metrics: dict[str, float] = {}
+        for place, n_fill in runs:
+            rng = np.random.default_rng([seed, n_fill, PLACES.index(place)])
+            x_np, n_np = add_filler(ids_np, len_np, n_fill, filler_ids, rng, place)
+            ids, lengths = torch.from_numpy(x_np), torch.from_numpy(n_np)
+            tag = f"end_L{n_fill}" if place == "end" else f"L{n_fill}"
+            for kind in cfg.models:
+                torch.manual_seed(seed)
+                model = build_model(kind, len(vocab), cfg)
+                t0 = time.perf_counter()
+                best = train(model, ids[tr], lengths[tr], labels[tr], cfg, lambda _: None,
+                             f"{kind} {tag}", seed=seed, val=(ids[va], lengths[va], labels[va]))
+                metrics[f"{kind}_seconds_{tag}"] = round(time.perf_counter() - t0, 1)
+                metrics[f"{kind}_best_epoch_{tag}"] = best.best_epoch
+                metrics[f"{kind}_train_accuracy_{tag}"] = best.train_history[best.best_epoch - 1]
+                if best.best_val_accuracy is not None:
+                    metrics[f"{kind}_val_accuracy_{tag}"] = best.best_val_accuracy
+                acc = float((predict(model, ids[te], lengths[te]) == labels[te]).mean())
+                metrics[f"{kind}_accuracy_{tag}"] = acc
+                metrics[f"{kind}_params_trunk"] = count_parameters(model, embedding=False)
+                if kind.startswith("snn"):
+                    metrics[f"{kind}_leak_integrator_{tag}"] = model.out.leak.clamp(0, 1).item()
+                log(f"  seed {seed} {place:5s} L={n_fill:3d} {kind:8s}: test accuracy {acc:.4f} "
+                    f"(epoch {best.best_epoch}, {metrics[f'{kind}_seconds_{tag}']:.0f} s)")
+        tags = [f"_L{n}" for n in cfg.lengths] + [f"_end_L{n}" for n in cfg.control_lengths]
+        metrics.update(paired_differences(metrics, PAIRS, tuple(tags),
+                                          lambda m, t: f"{m}_accuracy{t}"))
+        for key, value in metrics.items():  # an interrupted run keeps the seeds it finished
+            done.setdefault(key, []).append(value)
+        n_done = len(next(iter(done.values())))
+        partial, extra = seed_results(protocol.seeds[:n_done], done)
+        _write({**fixed, **partial}, extra, cfg, protocol, data.validation, command, commit,
+               allow_dirty)
+        return metrics
+
+    if runs:  # the last seed's file is the final one
+        return {**fixed, **protocol.run(one_seed, log)[0]}
+    _write(fixed, {"seeds": list(protocol.seeds)}, cfg, protocol, data.validation, command,
+           commit, allow_dirty)
+    return fixed
+
+
+def _write(metrics: dict[str, float], seed_extra: dict[str, Any], cfg: LiteLengthConfig,
+           protocol: Protocol, validation: dict[str, Any], command: str | None, commit: str,
+           allow_dirty: bool = False) -> None:
     out_dir = Path(cfg.out_dir)
-    for place, n_fill in runs:
-        rng = np.random.default_rng([cfg.seed, n_fill, PLACES.index(place)])
-        x_np, n_np = add_filler(ids_np, len_np, n_fill, filler_ids, rng, place)
-        ids, lengths = torch.from_numpy(x_np), torch.from_numpy(n_np)
-        tag = f"end_L{n_fill}" if place == "end" else f"L{n_fill}"
-        for kind in cfg.models:
-            torch.manual_seed(cfg.seed)
-            model = build_model(kind, len(vocab), cfg)
-            t0 = time.perf_counter()
-            hist = train(model, ids[tr], lengths[tr], labels[tr], cfg, lambda _: None,
-                         f"{kind} {tag}")
-            metrics[f"{kind}_seconds_{tag}"] = round(time.perf_counter() - t0, 1)
-            metrics[f"{kind}_train_accuracy_{tag}"] = hist[-1]  # running, last epoch
-            acc = float((predict(model, ids[te], lengths[te]) == labels[te]).mean())
-            metrics[f"{kind}_accuracy_{tag}"] = acc
-            metrics[f"{kind}_params_trunk"] = count_parameters(model, embedding=False)
-            if kind.startswith("snn"):
-                metrics[f"{kind}_leak_integrator_{tag}"] = model.out.leak.clamp(0, 1).item()
-            log(f"  {place:5s} L={n_fill:3d} {kind:8s}: test accuracy {acc:.4f} "
-                f"(train {hist[-1]:.3f}, {metrics[f'{kind}_seconds_{tag}']:.0f} s)")
-        _write(metrics, cfg, out_dir, command, allow_dirty)
-    if not runs:
-        _write(metrics, cfg, out_dir, command, allow_dirty)
-    return metrics
-
-
-def _write(metrics: dict[str, float], cfg: LiteLengthConfig, out_dir: Path,
-           command: str | None, allow_dirty: bool = False) -> None:
-    plot_length(metrics, cfg, out_dir / f"{cfg.experiment}.png")
+    plot_length(metrics, cfg, out_dir / f"{cfg.experiment}.png", seed_extra.get("per_seed"))
     write_results(
         out_dir, cfg.experiment, dataset="UCI sentiment (" + "+".join(cfg.sources) + ")",
-        metrics=metrics, method="lite", config=asdict(cfg), command=command,
-        headline=[k for k in HEADLINE if k in metrics],
-        extra={"split": f"stratified by (source, label), test fraction {cfg.test_fraction}, "
-                        f"seed {cfg.split_seed}",
+        metrics=metrics, method="lite", config={**asdict(cfg), "protocol": protocol.as_dict()},
+        command=command, commit=commit, validation=validation,
+        headline=[k for k in headline(cfg) if k in metrics],
+        extra={**seed_extra,
+               "split": f"test: stratified by (source, label), fraction {cfg.test_fraction}, "
+                        f"seed {cfg.split_seed}; validation: {protocol.val_fraction} of the "
+                        f"training part, stratified the same way, seed {protocol.val_seed}",
+               "selection": "each model keeps the weights of its epoch with the best validation "
+                            "accuracy (earliest on ties); the test set is evaluated once per "
+                            "model",
+               "paired": "<a>_minus_<b>_L<L>: test accuracy of a minus b per seed (same seed, "
+                         "data, fillers and split), then the mean over seeds",
                "sequences": f"sentence (<= {cfg.max_len} tokens) then L random filler tokens "
                             f"of {cfg.n_filler} ('_L<L>'), or the fillers first ('_end_L<L>', "
                             f"control); {cfg.steps_per_token} time step(s) per token",

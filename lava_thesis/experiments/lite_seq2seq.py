@@ -3,31 +3,39 @@
 Models (:mod:`lava_thesis.lite.seq2seq_models`): the convolutional encoder-decoder with
 attention and LIF neurons (``snn``), the same network with ReLU (``relu_cnn``) and an LSTM
 encoder-decoder with the same dot attention (``lstm``). Data: Multi30k task 1, train (29,000
-pairs) for training, test = ``test_2016_flickr`` (1,000 pairs) for BLEU; the validation split is
-not used (no model selection, no early stopping). Vocabularies from the training split
-(``min_count``), sentences lowercased and tokenized by :func:`~lava_thesis.lite.text.tokenize`,
-truncated to ``max_len`` tokens.
+pairs) for training, the official validation split ``val`` (1,014 pairs, held out from the
+training data by the dataset's authors) for model selection, test = ``test_2016_flickr``
+(1,000 pairs) for BLEU. Vocabularies from the training split only (``min_count``), sentences
+lowercased and tokenized by :func:`~lava_thesis.lite.text.tokenize`, truncated to ``max_len``
+tokens.
 
-Equal budget: every model trains with Adam (cross-entropy, padding ignored, gradient norm
-clipped) on shuffled mini-batches until it has used ``budget_cpu_s`` seconds of *process* CPU
-time (``time.process_time``, one torch thread), so a busy shared machine does not favour any
-model; updates, epochs seen, CPU and wall seconds are recorded. Then the test sources are
-greedy-decoded (:func:`~lava_thesis.lite.seq2seq_decode.greedy_decode`, at most
-``decode_max_len`` tokens) and scored with sacrebleu corpus BLEU (13a, lowercase) against the raw
-references; ``<m>_test_accuracy`` is the teacher-forced next-token accuracy on the test pairs.
+Equal training: per seed of the :class:`~lava_thesis.protocol.Protocol` (all models share the
+seed: a paired comparison), every model trains with Adam (cross-entropy, padding ignored,
+gradient norm clipped) on shuffled mini-batches for the same ``epochs`` epochs. After each epoch
+the validation sources are greedy-decoded and scored (validation BLEU; the teacher-forced
+validation loss is recorded too); the weights of the epoch with the best validation BLEU (ties:
+the earlier epoch) are kept. Only then are the test sources greedy-decoded
+(:func:`~lava_thesis.lite.seq2seq_decode.greedy_decode`, at most ``decode_max_len`` tokens) and
+scored with sacrebleu corpus BLEU (13a, lowercase) against the raw references;
+``<m>_test_accuracy`` is the teacher-forced next-token accuracy on the test pairs and
+``snn_minus_<m>_bleu`` the per-seed BLEU difference. ``budget_cpu_s`` (an explicit option, off
+by default) instead trains each model until it has used that many seconds of *process* CPU
+time (``time.process_time``, one torch thread), validating at each epoch's end and at the
+budget's; the results file's config then says ``"budget": true``.
 Energy per translated sentence: mean over the test pairs of one encoder pass over the source and
 one decoder pass over ``<bos>`` + reference (each position once, as an incremental decoder),
 :func:`~lava_thesis.lite.seq2seq_models.conv_energy` /
 :func:`~lava_thesis.lite.seq2seq_models.lstm_energy`.
 
 ``run(LiteSeq2SeqConfig(...))`` writes ``<out_dir>/<experiment>.json`` and
-``<out_dir>/<experiment>.png`` and returns the metrics.
+``<out_dir>/<experiment>.png`` and returns the metrics (means over the seeds).
 """
 
 from __future__ import annotations
 
+import copy
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -45,12 +53,14 @@ from lava_thesis.lite.seq2seq_models import (
 )
 from lava_thesis.lite.text import BOS, EOS, PAD_ID, Vocab, encode_sentences, pad_sequences, tokenize
 from lava_thesis.plots import plot_model_bars
+from lava_thesis.protocol import Protocol
 from lava_thesis.results import write_results
 
 MODELS = ("snn", "relu_cnn", "lstm")
 NAMES = {"snn": "conv SNN (LIF)", "relu_cnn": "CNN (ReLU)", "lstm": "LSTM"}
-HEADLINE = ("snn_bleu", "relu_cnn_bleu", "lstm_bleu", "snn_params", "relu_cnn_params",
-            "lstm_params", "snn_energy_pj", "relu_cnn_energy_pj", "lstm_energy_pj")
+HEADLINE = ("snn_bleu", "relu_cnn_bleu", "lstm_bleu", "snn_minus_relu_cnn_bleu",
+            "snn_minus_lstm_bleu", "snn_params", "relu_cnn_params", "lstm_params",
+            "snn_energy_pj", "relu_cnn_energy_pj", "lstm_energy_pj")
 
 
 @dataclass
@@ -61,6 +71,7 @@ class LiteSeq2SeqConfig:
     tgt: str = "en"
     subset: int | None = None  #: a seeded sample of this many training pairs (tests)
     test_subset: int | None = None  #: the first this many test pairs (tests)
+    val_subset: int | None = None  #: the first this many validation pairs (tests)
     min_count: int = 2
     max_len: int = 40  #: tokens kept per sentence (longer training/test sentences truncated)
     decode_max_len: int = 50
@@ -74,7 +85,8 @@ class LiteSeq2SeqConfig:
     leak: float = 0.95  #: initial LIF leak (trainable)
     lstm_hidden: int = 224  #: ~ the conv trunk's parameter count
     models: tuple[str, ...] = MODELS
-    budget_cpu_s: float = 600.0  #: process CPU seconds of training per model
+    epochs: int = 2  #: training epochs per model, the same for every model
+    budget_cpu_s: float | None = None  #: instead of epochs: process CPU seconds per model
     batch_size: int = 64
     lr: float = 1e-3
     clip: float = 1.0
@@ -122,19 +134,34 @@ def _batch(data: tuple[torch.Tensor, ...], idx: np.ndarray) -> tuple[torch.Tenso
     return src[:, :int(src_len.max())], src_len, tgt[:, :n_t - 1], tgt[:, 1:n_t]
 
 
-def train_budget(model: torch.nn.Module, data: tuple[torch.Tensor, ...],
-                 cfg: LiteSeq2SeqConfig, log=print, name: str = "") -> dict[str, float]:
-    """Train until ``cfg.budget_cpu_s`` process CPU seconds are used (checked before each
-    update); returns updates, epochs, CPU and wall seconds and the mean loss of the last 100."""
+def train_epochs(model: torch.nn.Module, data: tuple[torch.Tensor, ...],
+                 cfg: LiteSeq2SeqConfig, validate: Callable[[], dict[str, float]], *,
+                 seed: int, log=print, name: str = ""
+                 ) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """Train ``model`` for ``cfg.epochs`` epochs (or, with ``cfg.budget_cpu_s``, until that
+    many process CPU seconds are used, checked before each update) and keep the best epoch.
+
+    After each epoch (and at the budget's end) ``validate()`` returns ``{"bleu", "loss"}`` on
+    the validation pairs; the weights with the highest validation BLEU (ties: the earlier
+    epoch) are restored at the end. Returns the training statistics (updates, epochs seen,
+    CPU and wall seconds, mean loss of the last 100 updates, best epoch and its validation
+    BLEU and loss) and the validation scores after each epoch."""
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    gen = torch.Generator().manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(seed)
+    budget = cfg.budget_cpu_s
     n, cpu0, wall0 = len(data[0]), time.process_time(), time.perf_counter()
-    updates, seen, losses = 0, 0, []
-    model.train()
-    while time.process_time() - cpu0 < cfg.budget_cpu_s:
-        order = torch.randperm(n, generator=gen).numpy()
+    updates, seen, losses, curve = 0, 0, [], []
+    best: dict = {"bleu": -1.0}
+
+    def out_of_budget() -> bool:
+        return budget is not None and time.process_time() - cpu0 >= budget
+
+    epoch = 0
+    while (epoch < cfg.epochs if budget is None else not out_of_budget()):
+        model.train()
+        order, before = torch.randperm(n, generator=gen).numpy(), updates
         for start in range(0, n, cfg.batch_size):
-            if time.process_time() - cpu0 >= cfg.budget_cpu_s:
+            if out_of_budget():
                 break
             idx = order[start:start + cfg.batch_size]
             src, src_len, tgt_in, tgt_out = _batch(data, idx)
@@ -150,24 +177,49 @@ def train_budget(model: torch.nn.Module, data: tuple[torch.Tensor, ...],
             if updates % 200 == 0:
                 log(f"  {name} update {updates} (epoch {seen / n:.2f}): loss "
                     f"{np.mean(losses[-200:]):.3f}, {time.process_time() - cpu0:.0f} CPU s")
-    return {"updates": updates, "epochs": seen / n, "train_cpu_s": time.process_time() - cpu0,
-            "train_wall_s": time.perf_counter() - wall0,
-            "train_loss_last": float(np.mean(losses[-100:])) if losses else float("nan")}
+        if updates == before:  # the budget ran out before this epoch began
+            break
+        epoch += 1
+        scores = validate()
+        curve.append({"epoch": seen / n, **scores})
+        log(f"  {name} epoch {seen / n:.2f}: validation BLEU {scores['bleu']:.2f}, loss "
+            f"{scores['loss']:.3f}")
+        if scores["bleu"] > best["bleu"]:
+            best = {**scores, "epoch": seen / n, "state": copy.deepcopy(model.state_dict())}
+    if "state" in best:
+        model.load_state_dict(best["state"])
+    stats = {"updates": updates, "epochs": seen / n, "train_cpu_s": time.process_time() - cpu0,
+             "train_wall_s": time.perf_counter() - wall0,
+             "train_loss_last": float(np.mean(losses[-100:])) if losses else float("nan"),
+             "best_epoch": best.get("epoch", 0.0), "val_bleu": best.get("bleu", 0.0),
+             "val_loss": best.get("loss", float("nan"))}
+    return stats, curve
 
 
 @torch.no_grad()
-def token_accuracy(model: torch.nn.Module, data: tuple[torch.Tensor, ...],
-                   batch_size: int = 200) -> float:
-    """Teacher-forced next-token accuracy over the non-padding target positions (``<eos>`` in)."""
+def teacher_forced(model: torch.nn.Module, data: tuple[torch.Tensor, ...],
+                   batch_size: int = 200) -> tuple[float, float]:
+    """Teacher-forced mean cross-entropy and next-token accuracy over the non-padding target
+    positions (``<eos>`` included): ``(loss, accuracy)``."""
     model.eval()
     correct = total = 0
+    loss = 0.0
     for s in range(0, len(data[0]), batch_size):
         src, src_len, tgt_in, tgt_out = _batch(data, np.arange(s, min(s + batch_size,
                                                                       len(data[0]))))
+        logits = model(src, src_len, tgt_in)
         valid = tgt_out != PAD_ID
-        correct += int(((model(src, src_len, tgt_in).argmax(-1) == tgt_out) & valid).sum())
+        loss += float(torch.nn.functional.cross_entropy(
+            logits.flatten(0, 1), tgt_out.flatten(), ignore_index=PAD_ID, reduction="sum"))
+        correct += int(((logits.argmax(-1) == tgt_out) & valid).sum())
         total += int(valid.sum())
-    return correct / total
+    return loss / total, correct / total
+
+
+def token_accuracy(model: torch.nn.Module, data: tuple[torch.Tensor, ...],
+                   batch_size: int = 200) -> float:
+    """Teacher-forced next-token accuracy over the non-padding target positions (``<eos>`` in)."""
+    return teacher_forced(model, data, batch_size)[1]
 
 
 def sentence_energy(model: torch.nn.Module, data: tuple[torch.Tensor, ...]) -> dict[str, float]:
@@ -181,80 +233,142 @@ def sentence_energy(model: torch.nn.Module, data: tuple[torch.Tensor, ...]) -> d
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
 
 
-def run(config: LiteSeq2SeqConfig | None = None, *, log=print,
-        command: str | None = None, allow_dirty: bool = False) -> dict[str, float]:
-    """Train and evaluate ``config.models`` at an equal CPU budget; write the JSON and plot."""
-    cfg = config or LiteSeq2SeqConfig()
-    torch.set_num_threads(1)
-    train_pairs = load_multi30k("train", cfg.src, cfg.tgt, cfg.data_dir)
-    test_pairs = load_multi30k("test", cfg.src, cfg.tgt, cfg.data_dir)
-    if cfg.subset is not None and cfg.subset < len(train_pairs):
-        keep = np.sort(np.random.default_rng(cfg.seed).choice(len(train_pairs), cfg.subset,
+
+def _pairs(cfg: LiteSeq2SeqConfig) -> dict[str, list[tuple[str, str]]]:
+    """The train (``subset``: a sample seeded with ``cfg.seed``), val and test pairs."""
+    pairs = {split: load_multi30k(split, cfg.src, cfg.tgt, cfg.data_dir)
+             for split in ("train", "val", "test")}
+    if cfg.subset is not None and cfg.subset < len(pairs["train"]):
+        keep = np.sort(np.random.default_rng(cfg.seed).choice(len(pairs["train"]), cfg.subset,
                                                               replace=False))
-        train_pairs = [train_pairs[i] for i in keep]
-    test_pairs = test_pairs[:cfg.test_subset]
-    src_vocab = Vocab.build((tokenize(s) for s, _ in train_pairs), min_count=cfg.min_count)
-    tgt_vocab = Vocab.build((tokenize(t) for _, t in train_pairs), min_count=cfg.min_count,
+        pairs["train"] = [pairs["train"][i] for i in keep]
+    pairs["val"], pairs["test"] = pairs["val"][:cfg.val_subset], pairs["test"][:cfg.test_subset]
+    if not pairs["val"] or not pairs["test"]:
+        raise ValueError(f"val_subset and test_subset must be >= 1, got {cfg.val_subset} and "
+                         f"{cfg.test_subset}")
+    return pairs
+
+
+def official_validation(n_train: int, n_val: int, protocol: Protocol) -> dict:
+    """The results file's ``validation`` field for Multi30k's own held-out split:
+    ``fraction = n_val / (n_train + n_val)`` (not :attr:`Protocol.val_fraction`)."""
+    return {"fraction": n_val / (n_train + n_val), "seed": protocol.val_seed, "train": n_train,
+            "val": n_val, "split": "Multi30k's official validation split (val), held out from "
+                                   "the training data by the dataset's authors; not carved by "
+                                   "the protocol (its val_fraction and seed are unused)"}
+
+
+def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | None = None,
+        allow_dirty: bool = False, protocol: Protocol | None = None) -> dict[str, float]:
+    """Train ``config.models`` for equal epochs once per seed of ``protocol`` (default: the
+    config's seed), keep each model's best epoch on the validation split, evaluate it once on
+    the test pairs; write the JSON and plot, return the metrics (means over the seeds)."""
+    cfg = config or LiteSeq2SeqConfig()
+    protocol = protocol or Protocol(seeds=(cfg.seed,))
+    torch.set_num_threads(1)
+    pairs = _pairs(cfg)
+    src_vocab = Vocab.build((tokenize(s) for s, _ in pairs["train"]), min_count=cfg.min_count)
+    tgt_vocab = Vocab.build((tokenize(t) for _, t in pairs["train"]), min_count=cfg.min_count,
                             specials=(BOS, EOS))
 
-    def tensors(pairs: list[tuple[str, str]]) -> tuple[torch.Tensor, ...]:
-        ids, lengths = encode_sentences([s for s, _ in pairs], src_vocab, cfg.max_len)
+    def tensors(split: str) -> tuple[torch.Tensor, ...]:
+        ids, lengths = encode_sentences([s for s, _ in pairs[split]], src_vocab, cfg.max_len)
         return (torch.from_numpy(ids), torch.from_numpy(lengths),
-                *encode_targets([t for _, t in pairs], tgt_vocab, cfg.max_len))
+                *encode_targets([t for _, t in pairs[split]], tgt_vocab, cfg.max_len))
 
-    train_data, test_data = tensors(train_pairs), tensors(test_pairs)
-    sources, references = [s for s, _ in test_pairs], [t for _, t in test_pairs]
-    log(f"LITE seq2seq {cfg.src}->{cfg.tgt}: {len(train_pairs)} train / {len(test_pairs)} test "
-        f"pairs, vocabularies {len(src_vocab)} / {len(tgt_vocab)}, budget {cfg.budget_cpu_s:g} "
-        f"CPU s per model")
-    metrics: dict[str, float] = {
-        "train_pairs": len(train_pairs), "test_pairs": len(test_pairs),
+    data = {split: tensors(split) for split in pairs}
+    text = {split: ([s for s, _ in p], [t for _, t in p]) for split, p in pairs.items()}
+    length = (f"{cfg.budget_cpu_s:g} CPU s" if cfg.budget_cpu_s is not None
+              else f"{cfg.epochs} epochs")
+    log(f"LITE seq2seq {cfg.src}->{cfg.tgt}: {len(pairs['train'])} train / {len(pairs['val'])} "
+        f"validation / {len(pairs['test'])} test pairs, vocabularies {len(src_vocab)} / "
+        f"{len(tgt_vocab)}, {length} per model, seeds {list(protocol.seeds)}")
+    shared: dict[str, float] = {
+        "train_pairs": len(pairs["train"]), "val_pairs": len(pairs["val"]),
+        "test_pairs": len(pairs["test"]),
         "src_vocab_size": len(src_vocab), "tgt_vocab_size": len(tgt_vocab),
-        "unk_rate_test_src": float((test_data[0] == 1).sum() / test_data[1].sum()),
-        "budget_cpu_s": cfg.budget_cpu_s}
+        "unk_rate_test_src": float((data["test"][0] == 1).sum() / data["test"][1].sum())}
+    if cfg.budget_cpu_s is not None:
+        shared["budget_cpu_s"] = cfg.budget_cpu_s
     examples: list[dict[str, str]] = [{"src": s, "ref": r} for s, r in
-                                      zip(sources[:cfg.n_examples], references, strict=False)]
-    signature = ""
-    for kind in cfg.models:
-        torch.manual_seed(cfg.seed)
-        model = build_model(kind, len(src_vocab), len(tgt_vocab), cfg)
-        stats = train_budget(model, train_data, cfg, log, kind)
-        metrics.update({f"{kind}_{k}": v for k, v in stats.items()})
-        t0 = time.process_time()
+                                      zip(*text["test"], strict=True)][:cfg.n_examples]
+    curves: dict[str, dict[str, list[dict[str, float]]]] = {}
+    signature = [""]
+
+    def score(model: torch.nn.Module, split: str) -> tuple[dict[str, float], list[str]]:
+        sources, references = text[split]
         hyps = translate(model, sources, src_vocab, tgt_vocab, max_src_len=cfg.max_len,
                          max_len=cfg.decode_max_len)
-        metrics[f"{kind}_decode_cpu_s"] = time.process_time() - t0
-        score = bleu(references, hyps)
-        signature = str(score["signature"])
-        metrics[f"{kind}_bleu"] = float(score["bleu"])
-        metrics[f"{kind}_test_accuracy"] = token_accuracy(model, test_data)
-        metrics[f"{kind}_mean_hyp_tokens"] = float(np.mean([len(tokenize(h.replace("<unk>", "unk")))
-                                                             for h in hyps]))
-        metrics.update({f"{kind}_{k}": v for k, v in seq2seq_parameters(model).items()})
-        metrics.update({f"{kind}_{k}": v for k, v in sentence_energy(model, test_data).items()})
-        if kind == "snn":
-            for i, lif in enumerate(model.lifs):
-                metrics[f"snn_threshold_{i + 1}"] = lif.threshold.item()
-                metrics[f"snn_leak_{i + 1}"] = lif.leak.clamp(0, 1).item()
-        for ex, h in zip(examples, hyps, strict=False):
-            ex[kind] = h
-        log(f"  {kind}: BLEU {metrics[f'{kind}_bleu']:.2f}, {stats['updates']} updates "
-            f"({stats['epochs']:.2f} epochs), {metrics[f'{kind}_params']} parameters, "
-            f"{metrics[f'{kind}_energy_pj'] / 1e6:.3g} µJ per sentence")
+        result = bleu(references, hyps)
+        signature[0] = str(result["signature"])
+        loss, acc = teacher_forced(model, data[split])
+        return {"bleu": float(result["bleu"]), "loss": loss, "accuracy": acc}, hyps
+
+    def one_seed(seed: int) -> dict[str, float]:
+        m: dict[str, float] = {}
+        for kind in cfg.models:
+            torch.manual_seed(seed)
+            model = build_model(kind, len(src_vocab), len(tgt_vocab), cfg)
+            stats, curve = train_epochs(
+                model, data["train"], cfg,
+                lambda model=model: {k: v for k, v in score(model, "val")[0].items()
+                                     if k != "accuracy"},
+                seed=seed, log=log, name=kind)
+            curves.setdefault(str(seed), {})[kind] = curve
+            m.update({f"{kind}_{k}": v for k, v in stats.items()})
+            t0 = time.process_time()
+            test, hyps = score(model, "test")
+            m[f"{kind}_decode_cpu_s"] = time.process_time() - t0
+            m[f"{kind}_bleu"], m[f"{kind}_test_accuracy"] = test["bleu"], test["accuracy"]
+            m[f"{kind}_mean_hyp_tokens"] = float(np.mean(
+                [len(tokenize(h.replace("<unk>", "unk"))) for h in hyps]))
+            m.update({f"{kind}_{k}": v for k, v in seq2seq_parameters(model).items()})
+            m.update({f"{kind}_{k}": v for k, v in sentence_energy(model, data["test"]).items()})
+            if kind == "snn":
+                for i, lif in enumerate(model.lifs):
+                    m[f"snn_threshold_{i + 1}"] = lif.threshold.item()
+                    m[f"snn_leak_{i + 1}"] = lif.leak.clamp(0, 1).item()
+            if seed == protocol.seeds[0]:
+                for ex, h in zip(examples, hyps, strict=False):
+                    ex[kind] = h
+            log(f"  seed {seed} {kind}: BLEU {m[f'{kind}_bleu']:.2f} (best epoch "
+                f"{stats['best_epoch']:.2f}, validation BLEU {stats['val_bleu']:.2f}), "
+                f"{stats['updates']} updates, {m[f'{kind}_params']} parameters, "
+                f"{m[f'{kind}_energy_pj'] / 1e6:.3g} µJ per sentence")
+        if "snn" in cfg.models:
+            for other in cfg.models:
+                if other != "snn":
+                    m[f"snn_minus_{other}_bleu"] = m["snn_bleu"] - m[f"{other}_bleu"]
+        return m
+
+    metrics, extra = protocol.run(one_seed, log)
+    metrics = {**shared, **metrics}
+    validation = official_validation(len(pairs["train"]), len(pairs["val"]), protocol)
     out_dir = Path(cfg.out_dir)
     plot_model_bars(metrics, cfg.models, [NAMES[m] for m in cfg.models],
                     out_dir / f"{cfg.experiment}.png", params_key="params_trunk",
-                    score=("bleu", "test BLEU (greedy)"),
-                    title=f"Multi30k {cfg.src}-{cfg.tgt}, {cfg.budget_cpu_s:g} CPU s per model")
+                    score=("bleu", "test BLEU (greedy)"), per_seed=extra["per_seed"],
+                    title=f"Multi30k {cfg.src}-{cfg.tgt}, {length} per model, "
+                          f"{len(protocol.seeds)} seed(s)")
+    training = (f"{cfg.budget_cpu_s:g} s of process CPU time (time.process_time, one torch "
+                f"thread) of training per model; decoding not included"
+                if cfg.budget_cpu_s is not None else
+                f"{cfg.epochs} epochs per model (the same for every model)")
     write_results(
-        out_dir, cfg.experiment, method="lite", config=asdict(cfg), command=command,
-        dataset=f"Multi30k task 1 {cfg.src}->{cfg.tgt}: train ({len(train_pairs)} pairs), "
-                f"test_2016_flickr ({len(test_pairs)} pairs)",
+        out_dir, cfg.experiment, method="lite", command=command, validation=validation,
+        config={**asdict(cfg), "budget": cfg.budget_cpu_s is not None,
+                "protocol": protocol.as_dict()},
+        dataset=f"Multi30k task 1 {cfg.src}->{cfg.tgt}: train ({len(pairs['train'])} pairs), "
+                f"val ({len(pairs['val'])} pairs, model selection), test_2016_flickr "
+                f"({len(pairs['test'])} pairs)",
         metrics=metrics, headline=[k for k in HEADLINE if k in metrics],
-        extra={"bleu": f"sacrebleu corpus BLEU on the test_2016_flickr references, greedy "
-                       f"decoding, detokenized lowercased hypotheses; signature {signature}",
-               "budget": f"{cfg.budget_cpu_s:g} s of process CPU time (time.process_time, one "
-                         f"torch thread) of training per model; decoding not included",
+        extra={**extra, "val_curves": curves,
+               "bleu": f"sacrebleu corpus BLEU on the test_2016_flickr references, greedy "
+                       f"decoding, detokenized lowercased hypotheses; signature {signature[0]}",
+               "training": training,
+               "model_selection": "per model and seed, the epoch with the best validation "
+                                  "BLEU (greedy decoding of the val split; ties: the earlier "
+                                  "epoch); the test pairs are decoded once, after training",
                "test_accuracy": "teacher-forced next-token accuracy on the test pairs",
                "energy": "45 nm: MAC 4.6 pJ, AC 0.9 pJ, per sentence (encoder over the source, "
                          "decoder once per <bos>+reference position). ReLU CNN and LSTM: all "

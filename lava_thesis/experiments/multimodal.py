@@ -3,6 +3,11 @@ class-matched (MNIST image, FSDD utterance) pairs, label the neurons, test each 
 and both together, with noise in one modality, and the same network without cross-modal
 synapses (the ablation).
 
+The evaluation follows :mod:`lava_thesis.protocol`: a validation split is carved off each
+modality's training set (the networks train on the rest, and their neurons are labelled from
+training pairs only); one network pair (with and without cross-modal synapses) is trained per
+seed; the test pairs are evaluated once per trained network, always the same pairs.
+
 ``lava-thesis train multimodal`` and the demo call :func:`run`. FSDD stands in for the paper's
 TI46 and is labelled as FSDD everywhere.
 """
@@ -11,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +25,7 @@ from lava_thesis.multimodal.engine import MultimodalNetwork
 from lava_thesis.multimodal.pairing import gaussian_noise, pair_by_class, salt_and_pepper
 from lava_thesis.multimodal.params import CrossParams
 from lava_thesis.multimodal.readout import fused_predict
+from lava_thesis.protocol import Protocol, summarize, validation_info, validation_split
 from lava_thesis.results import git_commit, write_results
 from lava_thesis.stdp import STDPParams, assign_labels, predict
 
@@ -45,7 +51,12 @@ class MultimodalData:
 
 @dataclass
 class MultimodalConfig:
-    """One run. Every test utterance is paired with a random test image of its class."""
+    """One run. Every test utterance is paired with a random test image of its class (and
+    every validation utterance with a random validation image of its class).
+    ``val_fraction`` is the validation share when :func:`run` is given no
+    :class:`~lava_thesis.protocol.Protocol`. The cross-modal constants (``cross``), the rates
+    and the audio front end's dynamic range are fixed settings, not chosen by the run; the
+    noise levels are test conditions."""
 
     n_exc: int = 400  # per ensemble
     epochs: int = 1
@@ -60,6 +71,7 @@ class MultimodalConfig:
     ablation: bool = True
     lava_pairs: int = 100
     seed: int = 0
+    val_fraction: float = 0.1
     overrides: dict = field(default_factory=lambda: dict(TUNED))
 
     def params(self, rate_hz: float) -> STDPParams:
@@ -180,6 +192,54 @@ def robustness(net: MultimodalNetwork, labels: Labels, cfg: MultimodalConfig,
     return rows
 
 
+def split_pairs(data: MultimodalData, protocol: Protocol
+                ) -> tuple[MultimodalData, tuple[np.ndarray, np.ndarray, np.ndarray], dict]:
+    """Carve ``protocol``'s validation split off both modalities' training sets
+    (:func:`~lava_thesis.protocol.validation_split` on each one's labels).
+
+    Returns the data with only the training parts left for training, the validation pairs
+    ``(images, audio, labels)`` (flat; every validation utterance with a random validation
+    image of its class, seeded with ``protocol.val_seed``) and the results file's
+    ``validation`` field (``train``/``val``: images; ``audio_train``/``audio_val``:
+    utterances). Raises ValueError when a class with validation utterances has no validation
+    image, or there is no validation utterance at all.
+    """
+    (xi, yi), (xa, ya) = data.image_train, data.audio_train
+    yi, ya = np.asarray(yi), np.asarray(ya)
+    fi, vi = validation_split(yi, protocol.val_fraction, protocol.val_seed)
+    fa, va = validation_split(ya, protocol.val_fraction, protocol.val_seed)
+    missing = sorted(set(ya[va].tolist()) - set(yi[vi].tolist()))
+    if len(va) == 0 or missing:
+        raise ValueError(f"val_fraction {protocol.val_fraction} leaves "
+                         + (f"no validation image of classes {missing}" if len(va) else
+                            "no validation utterance")
+                         + f" ({len(yi)} training images, {len(ya)} training utterances): "
+                           "the multimodal experiment needs validation pairs of every class")
+    idx = pair_by_class(ya[va], yi[vi], seed=protocol.val_seed + 5)
+    val = (_flat(xi[vi][idx]), _flat(xa[va]), ya[va])
+    info = {**validation_info(fi, vi, protocol.val_fraction, protocol.val_seed),
+            "audio_train": int(len(fa)), "audio_val": int(len(va))}
+    fit = replace(data, image_train=(xi[fi], yi[fi]), audio_train=(xa[fa], ya[fa]))
+    return fit, val, info
+
+
+def mean_tables(per_seed: list[dict[str, list[dict]]]) -> dict[str, list[dict]]:
+    """The robustness tables averaged over seeds: each row's accuracies are the mean over the
+    seeds' rows (:func:`~lava_thesis.protocol.summarize`), with ``<key>_min``/``<key>_max``
+    for the spread."""
+    out: dict[str, list[dict]] = {}
+    for name, rows in per_seed[0].items():
+        out[name] = []
+        for i, row in enumerate(rows):
+            merged = {"noise": row["noise"], "level": row["level"]}
+            for key in ("noisy_modality_alone", "clean_modality_alone", "multimodal"):
+                values = [tables[name][i][key] for tables in per_seed]
+                merged.update({key: summarize(values)["mean"], f"{key}_min": min(values),
+                               f"{key}_max": max(values)})
+            out[name].append(merged)
+    return out
+
+
 def run(
     data: MultimodalData,
     out_dir: str | Path,
@@ -191,65 +251,102 @@ def run(
     log=print,
     write: bool = True,
     allow_dirty: bool = False,
+    protocol: Protocol | None = None,
 ) -> dict[str, float]:
-    """Train (with and, for the ablation, without cross-modal synapses), label, test, add
-    noise, check in Lava; write ``<out_dir>/<experiment>.json``, the robustness plot and the
-    model ``<model_dir>/<experiment>.h5`` unless ``write`` is False."""
+    """Carve validation pairs off the training data (:func:`split_pairs`); per seed of
+    ``protocol``, train (with and, for the ablation, without cross-modal synapses), label,
+    validate, test, add noise; check the first seed's network in Lava; write
+    ``<out_dir>/<experiment>.json``, the robustness plot (mean over seeds, min-max band) and
+    the first seed's model ``<model_dir>/<experiment>.h5`` unless ``write`` is False.
+
+    ``protocol`` None: one seed, ``config.seed``, and ``config.val_fraction``. The returned
+    metrics are means over the seeds (test: ``image_accuracy``, ``audio_accuracy``,
+    ``multimodal_accuracy``, ...; validation: ``val_image_accuracy``, ...), plus the Lava
+    check of the first seed's network (``lava_accuracy``, ``lava_agreement``, ...).
+    """
     from lava_thesis.multimodal.lava_check import lava_check
     from lava_thesis.multimodal.model_io import save_pair_model
     from lava_thesis.multimodal.plots import plot_robustness
 
     cfg = config or MultimodalConfig()
+    protocol = protocol or Protocol(seeds=(cfg.seed,), val_fraction=cfg.val_fraction)
+    cfg = replace(cfg, seed=protocol.seeds[0])
     out_dir = Path(out_dir)
     model_dir = out_dir if model_dir is None else Path(model_dir)
     commit = git_commit()
-    img, aud, y = paired_test_set(data, cfg.seed + 2)
-    metrics: dict[str, float] = {"test_pairs": len(y)}
-    tables: dict[str, list[dict]] = {}
-    for cross in (True, False) if cfg.ablation else (True,):
-        tag = "" if cross else "_no_cross"
-        net, seconds = train_network(cfg, data, cross, log)
-        labels = label_neurons(net, cfg, data)
-        clean = accuracies(net, labels, img, aud, y)
-        metrics.update({f"image_accuracy{tag}": clean["image"],
-                        f"audio_accuracy{tag}": clean["audio"],
-                        f"multimodal_accuracy{tag}": clean["both"],
-                        f"image_ensemble_accuracy_with_audio{tag}": clean["both_image_ensemble"],
-                        f"audio_ensemble_accuracy_with_image{tag}": clean["both_audio_ensemble"],
-                        f"train_seconds{tag}": round(seconds, 1)})
-        log(f"  {'cross-modal' if cross else 'no cross-modal (ablation)'}: image "
-            f"{clean['image']:.3f}, audio {clean['audio']:.3f}, both {clean['both']:.3f}")
-        tables["cross" if cross else "no_cross"] = robustness(net, labels, cfg, data, img, aud,
-                                                              y, clean)
-        if cross:
-            trained, trained_labels = net, labels
-    rows = [r for r in tables["cross"] if r["level"] is not None]
-    metrics["noise_conditions"] = len(rows)
-    metrics["noise_multimodal_above_best_unimodal"] = float(np.mean(
-        [r["multimodal"] >= max(r["noisy_modality_alone"], r["clean_modality_alone"])
-         for r in rows]))
-    n_train = len(data.image_train[0]) if cfg.train_pairs is None else min(
-        cfg.train_pairs, len(data.image_train[0]))
-    metrics["train_pairs"] = n_train * cfg.epochs
-    metrics["train_pairs_per_s"] = n_train * cfg.epochs / metrics["train_seconds"]
+    fit, (vimg, vaud, vy), info = split_pairs(data, protocol)
+    img, aud, y = paired_test_set(data, cfg.seed + 2)  # the same test pairs for every seed
+    n_train = len(fit.image_train[0]) if cfg.train_pairs is None else min(
+        cfg.train_pairs, len(fit.image_train[0]))
+    first: dict = {}
+    seed_tables: list[dict[str, list[dict]]] = []
+
+    def one_seed(seed: int) -> dict[str, float]:
+        scfg = replace(cfg, seed=seed)
+        metrics: dict[str, float] = {"test_pairs": len(y), "val_pairs": len(vy)}
+        tables: dict[str, list[dict]] = {}
+        for cross in (True, False) if cfg.ablation else (True,):
+            tag = "" if cross else "_no_cross"
+            net, seconds = train_network(scfg, fit, cross, log)
+            labels = label_neurons(net, scfg, fit)
+            valid = accuracies(net, labels, vimg, vaud, vy, ("image", "audio", "both"))
+            clean = accuracies(net, labels, img, aud, y)
+            metrics.update({f"image_accuracy{tag}": clean["image"],
+                            f"audio_accuracy{tag}": clean["audio"],
+                            f"multimodal_accuracy{tag}": clean["both"],
+                            f"image_ensemble_accuracy_with_audio{tag}":
+                                clean["both_image_ensemble"],
+                            f"audio_ensemble_accuracy_with_image{tag}":
+                                clean["both_audio_ensemble"],
+                            f"val_image_accuracy{tag}": valid["image"],
+                            f"val_audio_accuracy{tag}": valid["audio"],
+                            f"val_multimodal_accuracy{tag}": valid["both"],
+                            f"train_seconds{tag}": round(seconds, 1)})
+            if cross:
+                metrics["train_pairs_per_s"] = n_train * cfg.epochs / max(seconds, 1e-9)
+            log(f"  seed {seed}, {'cross-modal' if cross else 'no cross-modal (ablation)'}: "
+                f"image {clean['image']:.3f}, audio {clean['audio']:.3f}, both "
+                f"{clean['both']:.3f} (validation: both {valid['both']:.3f})")
+            tables["cross" if cross else "no_cross"] = robustness(net, labels, cfg, data, img,
+                                                                  aud, y, clean)
+            if cross and not first:
+                first.update(net=net, labels=labels, metrics=metrics)
+        rows = [r for r in tables["cross"] if r["level"] is not None]
+        metrics["noise_conditions"] = len(rows)
+        if rows:  # the share of noise conditions where fusing beats the better modality
+            metrics["noise_multimodal_above_best_unimodal"] = float(np.mean(
+                [r["multimodal"] >= max(r["noisy_modality_alone"], r["clean_modality_alone"])
+                 for r in rows]))
+        metrics["train_pairs"] = n_train * cfg.epochs
+        seed_tables.append(tables)
+        return metrics
+
+    metrics, extra = protocol.run(one_seed, log)
+    trained, trained_labels = first["net"], first["labels"]
     label_dict = {k: getattr(trained_labels, k) for k in
                   ("image_alone", "audio_alone", "image_both", "audio_both")}
     if cfg.lava_pairs:
         n = min(cfg.lava_pairs, len(y))
         metrics.update(lava_check(trained, label_dict, img[:n], aud[:n], y[:n], cfg.seed + 4,
                                   log=log))
-        log(f"  Lava: accuracy {metrics['lava_accuracy']:.3f}, agreement "
-            f"{metrics['lava_agreement']:.3f} on {n} pairs")
+        log(f"  Lava (seed {cfg.seed}'s network): accuracy {metrics['lava_accuracy']:.3f}, "
+            f"agreement {metrics['lava_agreement']:.3f} on {n} pairs")
     if write:
+        tables = mean_tables(seed_tables)
         card = {"model": "multimodal STDP ensembles (image + audio, cross-modal STDP)",
-                "dataset": dataset, "config": asdict(cfg), "metrics": metrics,
+                "dataset": dataset, "config": asdict(cfg), "metrics": first["metrics"],
+                "seed": cfg.seed, "protocol": protocol.as_dict(), "validation": info,
                 "commit": commit}
         save_pair_model(model_dir / f"{experiment}.h5", trained, label_dict, card)
         plot_robustness(tables, out_dir / f"{experiment}_robustness.png", title=dataset)
         write_results(out_dir, experiment, dataset=dataset, metrics=metrics,
-                      method="multimodal", config=asdict(cfg), commit=commit, paper=PAPER,
-                      extra={"robustness": tables},
-                      headline=[k for k in HEADLINE if k in metrics], allow_dirty=allow_dirty)
+                      method="multimodal", config={**asdict(cfg),
+                                                   "protocol": protocol.as_dict()},
+                      commit=commit, paper=PAPER,
+                      extra={**extra, "robustness": tables,
+                             "robustness_per_seed": seed_tables, "lava_check_seed": cfg.seed},
+                      validation=info, headline=[k for k in HEADLINE if k in metrics],
+                      allow_dirty=allow_dirty)
     return metrics
 
 

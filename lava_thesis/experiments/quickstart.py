@@ -1,14 +1,17 @@
 """The quickstart experiment: SLAYER dense SNN -> netx -> Lava, with accuracy and agreement.
 
 Used by ``lava-thesis demo`` (shipped MNIST subset, offline) and ``lava-thesis train quickstart``
-(full MNIST or Fashion-MNIST from the data directory).
+(full MNIST or Fashion-MNIST from the data directory). It follows the evaluation protocol
+(:mod:`lava_thesis.protocol`): a validation split carved off the training images picks the
+best epoch, and one network is trained per seed.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +30,22 @@ from lava_thesis.model_check import (
     require_state_dict,
     require_steps,
 )
+from lava_thesis.protocol import Protocol, split_training
 from lava_thesis.results import current_command, git_commit, write_results
+
+#: the metrics the README table shows, the deployed (Lava-exact) accuracy first
+HEADLINE = ("deployed_accuracy", "lava_accuracy", "agreement", "spike_match", "torch_accuracy",
+            "val_accuracy")
 
 
 @dataclass
 class QuickstartConfig:
-    """Settings of one quickstart run (stored in the results and the model card)."""
+    """Settings of one quickstart run (stored in the results and the model card).
+
+    ``seed`` is the seed of a run without an explicit :class:`~lava_thesis.protocol.Protocol`
+    (and of the model whose files are written); ``val_fraction`` the share of each training
+    class held out for validation in such a run.
+    """
 
     num_steps: int = 16
     hidden: int = 128
@@ -42,6 +55,7 @@ class QuickstartConfig:
     lava_samples: int = 500
     lava_tag: str = "fixed_pt"
     seed: int = 0
+    val_fraction: float = 0.1
 
 
 def encode(images: np.ndarray, num_steps: int, seed: int) -> np.ndarray:
@@ -49,6 +63,40 @@ def encode(images: np.ndarray, num_steps: int, seed: int) -> np.ndarray:
     flat = images.reshape(len(images), -1).astype(np.float32) / 255.0
     spikes = poisson_spikes(flat, num_steps, seed=seed).astype(np.float32)
     return qs.pad_steps(spikes, 2)
+
+
+def _accuracy(out_spikes: np.ndarray, labels: np.ndarray) -> float:
+    return float((qs.predict(out_spikes) == labels).mean())
+
+
+def train_best_epoch(net: qs.DenseSNN, s_tr: np.ndarray, y_tr: np.ndarray, s_va: np.ndarray,
+                     y_va: np.ndarray, cfg: QuickstartConfig, seed: int, log=print
+                     ) -> tuple[list[float], int]:
+    """Train ``net`` for ``cfg.epochs`` and keep the weights of its best validation epoch.
+
+    After every epoch the network predicts the validation spikes ``s_va``; the state of the
+    epoch with the highest validation accuracy (the latest one on ties) is restored at the end.
+    With an empty validation set the final epoch is kept. Returns the validation accuracy per
+    epoch (empty without validation data) and the chosen epoch (1-based).
+    """
+    history: list[float] = []
+    best: dict = {"epoch": cfg.epochs, "acc": -1.0, "state": None}
+
+    def on_epoch(epoch: int, train_acc: float) -> None:
+        line = f"  epoch {epoch + 1}/{cfg.epochs}: train accuracy {train_acc:.3f}"
+        if len(y_va):
+            history.append(_accuracy(qs.output_spikes(net, s_va), y_va))
+            line += f", validation {history[-1]:.3f}"
+            if history[-1] >= best["acc"]:
+                best.update(epoch=epoch + 1, acc=history[-1],
+                            state={k: v.detach().clone() for k, v in net.state_dict().items()})
+        log(line)
+
+    qs.train(net, s_tr, y_tr, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
+             seed=seed, on_epoch=on_epoch)
+    if best["state"] is not None:
+        net.load_state_dict(best["state"])
+    return history, int(best["epoch"])
 
 
 def run(
@@ -62,60 +110,102 @@ def run(
     model_dir: str | Path | None = None,
     log=print,
     allow_dirty: bool = False,
+    protocol: Protocol | None = None,
 ) -> dict[str, float]:
-    """Train, export, run in Lava; write ``<out_dir>/<experiment>.json`` and the model files
-    (``.net``, ``.pt``, ``.model_card.json``) to ``model_dir`` (default: ``out_dir``).
+    """Train one network per seed, export it, run it in Lava; write ``<out_dir>/<experiment>.json``
+    and the first seed's model files (``.net``, ``.pt``, ``.model_card.json``) to ``model_dir``
+    (default: ``out_dir``).
 
-    Returns the metrics: ``torch_accuracy`` (all test images), ``lava_accuracy`` and
-    ``agreement`` (prediction agreement torch vs Lava on the first ``lava_samples`` images),
-    ``spike_match`` (fraction of identical output spikes), timings.
+    ``protocol`` gives the seeds and the validation split carved off ``train`` (None: one seed,
+    ``config.seed``, and ``config.val_fraction``). The validation split picks the best epoch
+    (:func:`train_best_epoch`); the test set is evaluated once per trained network, after that.
+
+    Returns the metrics, each the mean over the seeds (per-seed values in the results file's
+    ``extra.per_seed``):
+
+    * ``deployed_accuracy`` (the headline): the accuracy on ALL test images of the network as
+      exported, i.e. SLAYER's forward of the network after :meth:`DenseSNN.export_hdf5` folded
+      the weight norm into the weights netx writes. SLAYER's forward quantizes the weights to
+      Loihi's 8-bit grid and runs the CUBA-LIF dynamics in the same fixed-point arithmetic as
+      Lava's ``fixed_pt`` models, so its output spikes are Lava's, bit for bit (checked on the
+      Lava subset by ``spike_match``, 1.0 in every shipped run).
+    * ``lava_accuracy``, ``agreement`` (prediction agreement Lava vs the deployed twin) and
+      ``spike_match`` (fraction of identical output spikes) on the first ``lava_samples`` test
+      images, run in Lava; ``torch_accuracy_lava_subset`` the torch accuracy on those images.
+    * ``torch_accuracy``: the trained network's forward before the export (weight norm active).
+    * ``val_accuracy`` and ``best_epoch`` (absent with an empty validation split); timings.
     """
     cfg = config or QuickstartConfig()
+    if protocol is None:
+        protocol = Protocol(seeds=(cfg.seed,), val_fraction=cfg.val_fraction)
+    cfg = replace(cfg, seed=protocol.seeds[0], val_fraction=protocol.val_fraction)
     out_dir = Path(out_dir)
     model_dir = out_dir if model_dir is None else Path(model_dir)
-    torch.manual_seed(cfg.seed)
     commit = git_commit()  # the code this run started from
-    (x_tr, y_tr), (x_te, y_te) = train, test
-    s_tr = encode(x_tr, cfg.num_steps, seed=cfg.seed + 1)
-    s_te = encode(x_te, cfg.num_steps, seed=cfg.seed + 2)
-    net = qs.DenseSNN(n_in=s_tr.shape[1], hidden=cfg.hidden, n_out=int(y_tr.max()) + 1)
+    (x_all, y_all), (x_te, y_te) = train, test
+    (x_tr, y_tr), (x_va, y_va), info = split_training(x_all, y_all, protocol)
+    n_out = int(max(np.max(y_all), np.max(y_te))) + 1
+    log(f"  validation split: {info['train']} training, {info['val']} validation images")
+    curves: dict[str, list[float]] = {}
+    cards: dict[int, dict] = {}
 
-    t0 = time.perf_counter()
-    qs.train(net, s_tr, y_tr, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
-             seed=cfg.seed,
-             on_epoch=lambda e, acc: log(f"  epoch {e + 1}/{cfg.epochs}: train accuracy {acc:.3f}"))
-    train_s = time.perf_counter() - t0
-    out_torch = qs.output_spikes(net, s_te)
-    pred_torch = qs.predict(out_torch)
+    def one_seed(seed: int) -> dict[str, float]:
+        torch.manual_seed(seed)
+        s_tr = encode(x_tr, cfg.num_steps, seed=seed + 1)
+        s_te = encode(x_te, cfg.num_steps, seed=seed + 2)
+        s_va = encode(x_va, cfg.num_steps, seed=seed + 3)
+        net = qs.DenseSNN(n_in=s_tr.shape[1], hidden=cfg.hidden, n_out=n_out)
+        t0 = time.perf_counter()
+        val_curve, best_epoch = train_best_epoch(net, s_tr, y_tr, s_va, y_va, cfg, seed, log)
+        train_s = time.perf_counter() - t0
+        curves[str(seed)] = val_curve
+        out_torch = qs.output_spikes(net, s_te)
+        pred_torch = qs.predict(out_torch)
+        first = seed == protocol.seeds[0]
+        with tempfile.TemporaryDirectory() as scratch:
+            folder = model_dir if first else Path(scratch)
+            net_path = net.export_hdf5(folder / f"{experiment}.net")  # folds the weight norm
+            if first:  # the .pt holds exactly the exported weights
+                with atomic_path(model_dir / f"{experiment}.pt") as tmp:
+                    torch.save(net.state_dict(), tmp)
+            out_deployed = qs.output_spikes(net, s_te)  # SLAYER's twin of the exported net
+            pred_deployed = qs.predict(out_deployed)
+            n = min(cfg.lava_samples, len(s_te))
+            log(f"  running {n} test samples in Lava ({cfg.lava_tag}, Loihi2SimCfg)...")
+            t0 = time.perf_counter()
+            out_lava = netx_output_spikes(net_path, s_te[:n], tag=cfg.lava_tag)
+            lava_s = time.perf_counter() - t0
+        pred_lava = qs.predict(out_lava)
+        metrics = {
+            "deployed_accuracy": float((pred_deployed == y_te).mean()),
+            "torch_accuracy": float((pred_torch == y_te).mean()),
+            "torch_accuracy_lava_subset": float((pred_torch[:n] == y_te[:n]).mean()),
+            "lava_accuracy": float((pred_lava == y_te[:n]).mean()),
+            "agreement": float((pred_lava == pred_deployed[:n]).mean()),
+            "spike_match": float((out_lava == out_deployed[:n]).mean()),
+            "lava_samples": n,
+            "train_seconds": round(train_s, 2),
+            "lava_seconds": round(lava_s, 2),
+            "lava_steps_per_second": round(n * s_te.shape[-1] / max(lava_s, 1e-9), 1),
+        }
+        if val_curve:
+            metrics.update(val_accuracy=max(val_curve), best_epoch=best_epoch)
+        log(f"  seed {seed}: deployed accuracy {metrics['deployed_accuracy']:.4f}, Lava "
+            f"agreement {metrics['agreement']:.4f} on {n} images")
+        if first:
+            cards[seed] = {"metrics": metrics, "files": [net_path.name, f"{experiment}.pt"]}
+        return metrics
 
-    with atomic_path(model_dir / f"{experiment}.pt") as tmp:
-        torch.save(net.state_dict(), tmp)
-    net_path = net.export_hdf5(model_dir / f"{experiment}.net")  # folds SLAYER's weight norm
-    n = min(cfg.lava_samples, len(s_te))
-    log(f"  running {n} test samples in Lava ({cfg.lava_tag}, Loihi2SimCfg)...")
-    t0 = time.perf_counter()
-    out_lava = netx_output_spikes(net_path, s_te[:n], tag=cfg.lava_tag)
-    lava_s = time.perf_counter() - t0
-    pred_lava = qs.predict(out_lava)
-
-    metrics = {
-        "torch_accuracy": float((pred_torch == y_te).mean()),
-        "torch_accuracy_lava_subset": float((pred_torch[:n] == y_te[:n]).mean()),
-        "lava_accuracy": float((pred_lava == y_te[:n]).mean()),
-        "agreement": float((pred_lava == pred_torch[:n]).mean()),
-        "spike_match": float((out_lava == out_torch[:n]).mean()),
-        "lava_samples": n,
-        "train_seconds": round(train_s, 2),
-        "lava_seconds": round(lava_s, 2),
-        "lava_steps_per_second": round(n * s_te.shape[-1] / lava_s, 1),
-    }
+    metrics, extra = protocol.run(one_seed, log)
     write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="quickstart",
-                  config=asdict(cfg), commit=commit,
-                  headline=["torch_accuracy", "lava_accuracy", "agreement", "spike_match"],
-                  allow_dirty=allow_dirty)
+                  config={**asdict(cfg), "protocol": protocol.as_dict()}, commit=commit,
+                  extra={**extra, "val_accuracy_per_epoch": curves}, validation=info,
+                  headline=[k for k in HEADLINE if k in metrics], allow_dirty=allow_dirty)
+    seed = protocol.seeds[0]
     card = {"model": "quickstart DenseSNN (SLAYER CUBA-LIF)", "dataset": dataset,
             "input": f"Poisson spikes, {cfg.num_steps} steps + 2 silent", "config": asdict(cfg),
-            "metrics": metrics, "files": [net_path.name, f"{experiment}.pt"],
+            "seed": seed, "protocol": protocol.as_dict(), "validation": info,
+            "metrics": cards[seed]["metrics"], "files": cards[seed]["files"],
             "results": str(out_dir / f"{experiment}.json"), "command": current_command(),
             "commit": commit}
     with atomic_open(model_dir / f"{experiment}.model_card.json") as handle:

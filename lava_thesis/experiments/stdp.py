@@ -1,8 +1,13 @@
 """Method 1 experiment: train the Diehl & Cook network with power-law STDP (optionally pruned
-and quantized during training), label its neurons, test, check the model in Lava.
+and quantized during training), label its neurons, validate, test, check the model in Lava.
 
-``lava-thesis train stdp`` calls :func:`run` (one configuration) or :func:`sweep` (pruning
-fractions x quantization levels); the demo calls :func:`run` on the shipped MNIST subset.
+The evaluation follows :mod:`lava_thesis.protocol`: a validation split is carved off the
+training images (the network trains on the rest, and its neurons are labelled from those
+training images, never from validation or test images); one network is trained per seed; the
+test set is evaluated once per trained network. ``lava-thesis train stdp`` calls :func:`run`
+(one configuration) or :func:`lava_thesis.experiments.stdp_sweep.sweep` (pruning fractions x
+quantization levels, whose operating point is chosen on validation accuracy); the demo calls
+:func:`run` on the shipped MNIST subset.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_thesis.plots import new_figure, plot_receptive_fields, save_figure
+from lava_thesis.plots import plot_receptive_fields
+from lava_thesis.protocol import Protocol, split_training
 from lava_thesis.results import git_commit, write_results
 from lava_thesis.stdp import STDPNetwork, STDPParams, assign_labels, predict
 from lava_thesis.stdp.cost import synapse_cost
@@ -28,13 +34,17 @@ PAPER = {"accuracy": "90.1% MNIST, pruned + quantized (Rathi et al. 2019); "
          "energy_ratio": "3.1x", "area_ratio": "4x"}
 HEADLINE = ("accuracy", "lava_accuracy", "agreement", "pruned_fraction", "bits_per_weight",
             "energy_ratio", "area_ratio", "train_samples_per_s")
+Data = tuple[np.ndarray, np.ndarray]
 
 
 @dataclass
 class STDPConfig:
     """One STDP run. ``prune_fraction``/``levels`` are reached by a ramp over the first half
     of training (an event every ``prune_interval`` presentations) and applied once more at the
-    end, so the saved weights are exactly pruned and on the levels."""
+    end, so the saved weights are exactly pruned and on the levels. ``assign_samples``
+    training images label the neurons; ``val_samples`` validation images (None: all) measure
+    ``val_accuracy``; ``val_fraction`` is the validation share when :func:`run` is given no
+    :class:`~lava_thesis.protocol.Protocol`."""
 
     n_exc: int = 400
     epochs: int = 1
@@ -44,8 +54,10 @@ class STDPConfig:
     prune_fraction: float = 0.0
     levels: int = 0
     prune_interval: int = 1000
+    val_samples: int | None = None
     lava_samples: int = 100
     seed: int = 0
+    val_fraction: float = 0.1
     overrides: dict = field(default_factory=lambda: dict(TUNED))
 
     def params(self, n_input: int) -> STDPParams:
@@ -121,34 +133,29 @@ def lava_check(net: STDPNetwork, images: np.ndarray, labels: np.ndarray,
             "lava_steps_per_s": steps / seconds}
 
 
-def run(
-    train: tuple[np.ndarray, np.ndarray],
-    test: tuple[np.ndarray, np.ndarray],
-    out_dir: str | Path,
-    *,
-    dataset: str,
-    config: STDPConfig | None = None,
-    experiment: str = "stdp",
-    model_dir: str | Path | None = None,
-    log=print,
-    write: bool = True,
-    allow_dirty: bool = False,
-) -> dict[str, float]:
-    """Train, label, test; write ``<out_dir>/<experiment>.json``, receptive-field plots and
-    the model (``<model_dir>/<experiment>.h5``) unless ``write`` is False."""
-    cfg = config or STDPConfig()
-    out_dir = Path(out_dir)
-    model_dir = out_dir if model_dir is None else Path(model_dir)
-    (x_tr, y_tr), (x_te, y_te) = train, test
-    x_tr, x_te = _flat(x_tr), _flat(x_te)
+def train_and_test(cfg: STDPConfig, train: Data, val: Data, test: Data, seed: int,
+                   log=print) -> tuple[dict[str, float], STDPNetwork, np.ndarray]:
+    """Train one network with ``seed`` on ``train`` (flat images), label its neurons from
+    ``cfg.assign_samples`` of those training images, then measure accuracy on the first
+    ``cfg.val_samples`` validation images and on the first ``cfg.test_samples`` test images.
+
+    A neuron's label is the class of highest mean response on the labelling images; a test
+    image's class is the label with the highest mean spike count (:func:`predict`).
+
+    Returns
+    -------
+    metrics, network, assignments
+        ``metrics`` holds numbers only (``accuracy``, ``val_accuracy``, the cost estimate, ...).
+    """
+    (x_tr, y_tr), (x_val, y_val), (x_te, y_te) = train, val, test
     n_train = len(x_tr) if cfg.train_samples is None else min(cfg.train_samples, len(x_tr))
+    n_val = len(x_val) if cfg.val_samples is None else min(cfg.val_samples, len(x_val))
     n_test = len(x_te) if cfg.test_samples is None else min(cfg.test_samples, len(x_te))
-    commit = git_commit()
     params = cfg.params(x_tr.shape[1])
     pruning = cfg.prune_fraction > 0 or cfg.levels > 0
-    net = STDPNetwork(params, seed=cfg.seed, prune_every=cfg.prune_interval if pruning else 0)
+    net = STDPNetwork(params, seed=seed, prune_every=cfg.prune_interval if pruning else 0)
     ramp = schedule(cfg, n_train * cfg.epochs) if pruning else None
-    rng = np.random.default_rng(cfg.seed)
+    rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     used = 0
     every = max(n_train // 10, 1)
@@ -170,99 +177,111 @@ def run(
     n_assign = min(cfg.assign_samples, len(x_tr))
     assign_idx = rng.permutation(len(x_tr))[:n_assign]
     assignments = assign_labels(net.responses(x_tr[assign_idx]), y_tr[assign_idx], 10)
+    val_pred = predict(net.responses(x_val[:n_val]), assignments, 10)
     counts = net.responses(x_te[:n_test])
     pred = predict(counts, assignments, 10)
     eval_s = time.perf_counter() - t0
     cost = synapse_cost(net.mask, cfg.levels, x_te[:n_test].mean(0))
     metrics = {
         "accuracy": float((pred == y_te[:n_test]).mean()),
+        "val_accuracy": float((val_pred == y_val[:n_val]).mean()),
+        "val_samples": n_val,
         "test_samples": n_test,
         "train_samples": n_train * cfg.epochs,
         "presentations": used,
         "train_seconds": round(train_s, 1),
         "train_samples_per_s": n_train * cfg.epochs / train_s,
-        "eval_samples_per_s": (n_assign + n_test) / eval_s,
+        "eval_samples_per_s": (n_assign + n_val + n_test) / eval_s,
         "labelled_neurons": int((assignments >= 0).sum()),
         "mean_test_spikes": float(counts.sum(1).mean()),
         **cost,
     }
-    log(f"  accuracy {metrics['accuracy']:.4f} ({n_test} test images), "
+    log(f"  seed {seed}: accuracy {metrics['accuracy']:.4f} ({n_test} test images), "
+        f"validation {metrics['val_accuracy']:.4f} ({n_val}), "
         f"{metrics['train_samples_per_s']:.0f} training images/s")
+    return metrics, net, assignments
+
+
+def split_images(train: Data, test: Data, protocol: Protocol
+                 ) -> tuple[Data, Data, Data, dict]:
+    """Flatten the images and carve ``protocol``'s validation split off the training set:
+    ``(train, val, test, validation_info)``. The validation set must not be empty."""
+    (x_tr, y_tr), (x_te, y_te) = train, test
+    fit, val, info = split_training(_flat(x_tr), np.asarray(y_tr), protocol)
+    if info["val"] == 0:
+        raise ValueError(f"val_fraction {protocol.val_fraction} leaves no validation image "
+                         f"out of {len(y_tr)} training images: STDP needs a validation set")
+    return fit, val, (_flat(x_te), np.asarray(y_te)), info
+
+
+def run(
+    train: Data,
+    test: Data,
+    out_dir: str | Path,
+    *,
+    dataset: str,
+    config: STDPConfig | None = None,
+    experiment: str = "stdp",
+    model_dir: str | Path | None = None,
+    log=print,
+    write: bool = True,
+    allow_dirty: bool = False,
+    protocol: Protocol | None = None,
+) -> dict[str, float]:
+    """Carve the validation split off ``train``, train one network per seed of ``protocol``
+    (:func:`train_and_test`), run the first seed's network in Lava on the first
+    ``lava_samples`` test images (:func:`lava_check`); write ``<out_dir>/<experiment>.json``,
+    the first seed's receptive-field plot and model (``<model_dir>/<experiment>.h5``) unless
+    ``write`` is False.
+
+    ``protocol`` None: one seed, ``config.seed``, and ``config.val_fraction``. The returned
+    metrics are the means over the seeds (``accuracy``: engine, the full test set or its first
+    ``test_samples``; ``val_accuracy``: validation), plus the Lava check of the first seed's
+    network (``lava_accuracy``, ``agreement``, ...).
+    """
+    cfg = config or STDPConfig()
+    protocol = protocol or Protocol(seeds=(cfg.seed,), val_fraction=cfg.val_fraction)
+    cfg = replace(cfg, seed=protocol.seeds[0])
+    out_dir = Path(out_dir)
+    model_dir = out_dir if model_dir is None else Path(model_dir)
+    commit = git_commit()
+    fit, val, test_set, info = split_images(train, test, protocol)
+    first: dict = {}
+
+    def one_seed(seed: int) -> dict[str, float]:
+        metrics, net, assignments = train_and_test(cfg, fit, val, test_set, seed, log)
+        if not first:
+            first.update(net=net, assignments=assignments, metrics=metrics)
+        return metrics
+
+    metrics, extra = protocol.run(one_seed, log)
+    net, assignments = first["net"], first["assignments"]
+    if len(protocol.seeds) > 1:
+        log(f"  mean over {len(protocol.seeds)} seeds: accuracy {metrics['accuracy']:.4f}, "
+            f"validation {metrics['val_accuracy']:.4f}")
     if cfg.lava_samples:
-        n = min(cfg.lava_samples, n_test)
+        x_te, y_te = test_set
+        n = min(cfg.lava_samples, int(first["metrics"]["test_samples"]))
         metrics.update(lava_check(net, x_te[:n], y_te[:n], assignments, cfg.seed + 1, log=log))
-        log(f"  Lava: accuracy {metrics['lava_accuracy']:.3f}, agreement "
-            f"{metrics['agreement']:.3f} on {n} images")
+        log(f"  Lava (seed {cfg.seed}'s network): accuracy {metrics['lava_accuracy']:.3f}, "
+            f"agreement {metrics['agreement']:.3f} on {n} images")
     if write:
+        params = net.params
         card = {"model": "Diehl & Cook STDP network (power-law STDP)", "dataset": dataset,
                 "epochs": cfg.epochs, "config": asdict(cfg), "params": params.to_dict(),
-                "metrics": metrics, "commit": commit}
+                "metrics": first["metrics"], "seed": cfg.seed,
+                "protocol": protocol.as_dict(), "validation": info, "commit": commit}
         save_model(model_dir / f"{experiment}.h5", net, assignments, card)
         side = int(round(np.sqrt(params.n_input)))
         weights = f"{cfg.levels} levels" if cfg.levels else "float weights"
+        pruned = first["metrics"]["pruned_fraction"]
         plot_receptive_fields(net.weights, out_dir / f"{experiment}_receptive_fields.png",
                               shape=(side, side),
                               title=f"{experiment}: {params.n_exc} neurons, "
-                                    f"{100 * cost['pruned_fraction']:.0f}% pruned, {weights}")
+                                    f"{100 * pruned:.0f}% pruned, {weights} (seed {cfg.seed})")
         write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="stdp",
-                      config=asdict(cfg), commit=commit, paper=PAPER,
-                      headline=[k for k in HEADLINE if k in metrics], allow_dirty=allow_dirty)
+                      config={**asdict(cfg), "protocol": protocol.as_dict()}, commit=commit,
+                      paper=PAPER, extra={**extra, "lava_check_seed": cfg.seed},
+                      validation=info, headline=[k for k in HEADLINE if k in metrics],
+                      allow_dirty=allow_dirty)
     return metrics
-
-
-SWEEP_FRACTIONS = (0.0, 0.5, 0.75, 0.9)
-SWEEP_LEVELS = (2, 4, 8, 16, 0)
-
-
-def sweep(train, test, out_dir: str | Path, *, dataset: str, config: STDPConfig,
-          experiment: str = "stdp_sweep", log=print,
-          allow_dirty: bool = False) -> dict[str, float]:
-    """Accuracy vs. pruned fraction (float weights), then vs. levels at ``config``'s pruning
-    fraction; one JSON with every point and two plots."""
-    points: dict[str, float] = {}
-    for frac in SWEEP_FRACTIONS:
-        log(f"sweep: pruned {frac:.0%}, float weights")
-        m = run(train, test, out_dir, dataset=dataset, write=False, log=log,
-                config=replace(config, prune_fraction=frac, levels=0, lava_samples=0))
-        points[f"accuracy_pruned{int(frac * 100)}_float"] = m["accuracy"]
-        points[f"energy_ratio_pruned{int(frac * 100)}_float"] = m["energy_ratio"]
-    frac = config.prune_fraction
-    for levels in SWEEP_LEVELS[:-1]:
-        log(f"sweep: pruned {frac:.0%}, {levels} levels")
-        m = run(train, test, out_dir, dataset=dataset, write=False, log=log,
-                config=replace(config, prune_fraction=frac, levels=levels, lava_samples=0))
-        points[f"accuracy_pruned{int(frac * 100)}_levels{levels}"] = m["accuracy"]
-        points[f"energy_ratio_pruned{int(frac * 100)}_levels{levels}"] = m["energy_ratio"]
-        points[f"area_ratio_pruned{int(frac * 100)}_levels{levels}"] = m["area_ratio"]
-    out_dir = Path(out_dir)
-    plot_sweep(points, frac, out_dir / f"{experiment}.png")
-    write_results(out_dir, experiment, dataset=dataset, metrics=points, method="stdp",
-                  config=asdict(config),
-                  headline=[k for k in points if k.startswith("accuracy")],
-                  allow_dirty=allow_dirty)
-    return points
-
-
-def plot_sweep(points: dict[str, float], frac: float, path: str | Path) -> Path:
-    """Accuracy vs. pruned fraction (float) and vs. levels (at ``frac``) from sweep points."""
-    from matplotlib.ticker import NullFormatter
-
-    fig = new_figure((9.0, 3.6))
-    ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-    fr = [f for f in SWEEP_FRACTIONS if f"accuracy_pruned{int(f * 100)}_float" in points]
-    ax1.plot([100 * f for f in fr],
-             [100 * points[f"accuracy_pruned{int(f * 100)}_float"] for f in fr], marker="o")
-    ax1.set(xlabel="synapses pruned (%)", ylabel="test accuracy (%)", title="float weights")
-    key = f"accuracy_pruned{int(frac * 100)}"
-    lv = [n for n in SWEEP_LEVELS[:-1] if f"{key}_levels{n}" in points]
-    ax2.plot(lv, [100 * points[f"{key}_levels{n}"] for n in lv], marker="o", label="quantized")
-    if f"{key}_float" in points:
-        ax2.axhline(100 * points[f"{key}_float"], ls="--", color="gray", label="float")
-    ax2.set(xscale="log", xlabel="weight levels", ylabel="test accuracy (%)",
-            title=f"{frac:.0%} pruned")
-    ax2.set_xticks(lv, [str(n) for n in lv])
-    ax2.xaxis.set_minor_formatter(NullFormatter())
-    ax2.legend()
-    for ax in (ax1, ax2):
-        ax.grid(alpha=0.3)
-    return save_figure(fig, path)

@@ -25,7 +25,9 @@ def plot_robustness(tables: dict[str, list[dict]], path: str | Path, *,
     """Accuracy vs noise level, one panel per noise kind: the noisy modality alone, the clean
     one alone, multimodal, and multimodal without cross-modal synapses (``tables["no_cross"]``,
     if present). ``tables[name]`` are the rows of
-    :func:`lava_thesis.experiments.multimodal.robustness` (level None: no noise)."""
+    :func:`lava_thesis.experiments.multimodal.robustness` (level None: no noise), or their
+    means over seeds (:func:`lava_thesis.experiments.multimodal.mean_tables`), whose
+    ``<key>_min``/``<key>_max`` are drawn as a band."""
     fig = new_figure((12.0, 3.6))
     for k, (kind, xlabel) in enumerate(PANELS):
         ax = fig.add_subplot(1, len(PANELS), k + 1)
@@ -34,7 +36,11 @@ def plot_robustness(tables: dict[str, list[dict]], path: str | Path, *,
         for key, label in (("noisy_modality_alone", "noisy modality alone"),
                            ("clean_modality_alone", "clean modality alone"),
                            ("multimodal", "multimodal")):
-            ax.plot(x, [100 * r[key] for r in rows], marker="o", label=label)
+            line, = ax.plot(x, [100 * r[key] for r in rows], marker="o", label=label)
+            if all(f"{key}_min" in r for r in rows):  # spread over seeds
+                ax.fill_between(x, [100 * r[f"{key}_min"] for r in rows],
+                                [100 * r[f"{key}_max"] for r in rows],
+                                color=line.get_color(), alpha=0.15, lw=0)
         if "no_cross" in tables:
             ab = [r for r in tables["no_cross"] if r["noise"] == kind]
             ax.plot(x, [100 * r["multimodal"] for r in ab], marker="x", ls="--",
