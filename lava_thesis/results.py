@@ -61,6 +61,7 @@ from lava_thesis.atomic import atomic_open
 from lava_thesis.protocol import check_seed_fields, check_validation_field
 
 __all__ = [
+    "EVIDENCE_DIRS",
     "DirtyTreeError",
     "check_provenance",
     "current_command",
@@ -74,6 +75,9 @@ __all__ = [
 REQUIRED_KEYS = ("experiment", "command", "commit", "date", "dataset", "metrics")
 OPTIONAL_KEYS = ("method", "paper", "config", "extra", "headline", "validation", "dirty",
                  "elapsed_s")
+#: top-level directories whose tracked files are evidence that runs write (results files,
+#: trained models), not code: changes there do not make :func:`git_commit` dirty
+EVIDENCE_DIRS = ("results", "netx_models")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -109,7 +113,10 @@ def git_commit(path: str | Path | None = None) -> str:
     """Short commit hash of the git repository holding ``path`` (default: this package).
 
     ``-dirty`` is appended when tracked files differ from HEAD (untracked files are ignored, as
-    in ``git describe --dirty``). ``"unknown"`` when git, the repository or a commit is missing.
+    in ``git describe --dirty``), except those under the top-level :data:`EVIDENCE_DIRS`: the
+    results files and models that runs write are outputs, not code, so one run's outputs do not
+    make the next run's commit dirty (``make reproduce`` runs many in one tree). ``"unknown"``
+    when git, the repository or a commit is missing.
 
     Examples
     --------
@@ -123,7 +130,10 @@ def git_commit(path: str | Path | None = None) -> str:
     head = _git("rev-parse", "--short", "HEAD", cwd=cwd)
     if not head:
         return "unknown"
-    status = _git("status", "--porcelain", "--untracked-files=no", cwd=cwd)
+    top = _git("rev-parse", "--show-toplevel", cwd=cwd)
+    excluded = [f":(top,exclude){d}" for d in EVIDENCE_DIRS] if top else []
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ":(top)", *excluded,
+                  cwd=cwd)
     return f"{head}-dirty" if status else head
 
 

@@ -18,6 +18,7 @@ from lava_thesis.reproduce import (
     plan,
     quick_argv,
     reproduce,
+    require_clean,
 )
 from lava_thesis.results import write_results
 
@@ -106,13 +107,16 @@ def _git(cwd: Path, *args: str) -> None:
 def test_full_run_refuses_a_dirty_tree(tmp_path):
     repo = tmp_path / "repo"
     results = _records(repo / "results", {"s": ("stdp", TRAIN)})
+    (repo / "code.py").write_text("x = 1\n")
     try:
         _git(repo, "init", "-q")
-        _git(repo, "add", "results")
+        _git(repo, "add", "results", "code.py")
         _git(repo, "commit", "-q", "-m", "results")
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("git not usable here")
-    (results / "s.json").write_text((results / "s.json").read_text() + " ")  # tracked edit
+    (results / "s.json").write_text((results / "s.json").read_text() + " ")  # evidence: fine
+    require_clean(repo)
+    (repo / "code.py").write_text("x = 2\n")  # a tracked code edit
     with pytest.raises(ReproduceError, match="uncommitted changes.*--allow-dirty"):
         reproduce(results, log=lambda _: None)
     reproduce(results, dry_run=True, log=lambda _: None)  # a dry run only prints

@@ -159,6 +159,27 @@ def test_commit_clean_and_dirty(tmp_path):
     assert re.fullmatch(r"[0-9a-f]{4,40}-dirty", git_commit(tmp_path / "f.txt"))
 
 
+def test_changed_evidence_files_do_not_make_the_commit_dirty(repo):
+    """A run's outputs (results files, models) are not code: the next run's commit stays clean,
+    whichever directory git is asked from; a changed code file still makes it dirty."""
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo,
+                       check=True, capture_output=True)
+
+    for rel in ("results/a.json", "netx_models/m/m.net", "pkg/results/x.py"):
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text("0")
+    git("add", "-A")
+    git("commit", "-q", "-m", "evidence")
+    (repo / "results" / "a.json").write_text("1")
+    (repo / "netx_models" / "m" / "m.net").write_text("1")
+    for where in (repo, repo / "pkg", repo / "results"):
+        assert not git_commit(where).endswith("-dirty")
+    write_results(repo / "results", "e", dataset="d", metrics={"a": 1})  # not refused
+    (repo / "pkg" / "results" / "x.py").write_text("1")  # code, though named results
+    assert git_commit(repo / "results").endswith("-dirty")
+
+
 def test_commit_without_git_binary(monkeypatch):
     def boom(*a, **k):
         raise FileNotFoundError("git")
