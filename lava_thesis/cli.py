@@ -15,24 +15,34 @@ from typing import Annotated
 import typer
 
 from lava_thesis.cli_common import (
+    AllowDirty,
     DataDir,
     Dataset,
     Method,
     Readout,
     Reset,
     Seed,
-    Tag,
     Task,
     UserErrorGroup,
-    check_input_shape,
-    check_net_input,
+    check_clean_out,
     check_paths,
     fail,
     load_split,
-    load_torch_model,
+)
+from lava_thesis.cli_deploy import (
+    check_multimodal,
+    energy_cmd,
+    evaluate,
+    export,
+    import_nir_cmd,
+    run_lava_cmd,
 )
 from lava_thesis.cli_train import (
-    paired_data,
+    AmpOpt,
+    DeterministicOpt,
+    DeviceOpt,
+    DistributedOpt,
+    check_device_options,
     train_diet,
     train_hybrid,
     train_lite,
@@ -41,21 +51,6 @@ from lava_thesis.cli_train import (
     train_stdp,
 )
 from lava_thesis.protocol import Protocol
-from lava_thesis.results import DirtyTreeError, check_provenance
-
-AllowDirty = Annotated[bool, typer.Option(
-    "--allow-dirty", help="Write into the repository's results/ although the working tree has "
-                          "uncommitted changes (the file records \"dirty\": true).")]
-
-def check_clean_out(out: Path | None, allow_dirty: bool) -> None:
-    """Refuse, before any work, results for the repository's results/ from a dirty tree."""
-    if out is None:
-        return
-    try:
-        check_provenance(out, allow_dirty=allow_dirty)
-    except DirtyTreeError as err:
-        fail(str(err))
-
 
 app = typer.Typer(cls=UserErrorGroup, add_completion=False, no_args_is_help=True,
                   help="Energy-efficient, low-latency SNNs on Lava and lava-dl.")
@@ -139,7 +134,13 @@ def train(
                     "test samples (default: all; seq2seq: also caps the validation pairs).")
     ] = None,
     resume: Annotated[bool, typer.Option(
-        help="hybrid: reuse this experiment's finished ANN / STDB checkpoints.")] = False,
+        help="hybrid: reuse this experiment's finished ANN / STDB checkpoints; stdp: "
+             "continue each seed from its --checkpoint-every checkpoint (the same weights "
+             "as an uninterrupted run; the results config says resumed).")] = False,
+    checkpoint_every: Annotated[int, typer.Option(
+        "--checkpoint-every", min=0, help="STDP: every N training images, save each seed's "
+        "training state to <model-dir>/<experiment>.seed<S>.ckpt (0: off); --resume "
+        "continues from it.")] = 0,
     reset: Annotated[Reset, typer.Option(
         help="hybrid: reset of the torch SNN, hard (deployable) or soft (the paper).")
     ] = Reset.hard,
@@ -152,10 +153,15 @@ def train(
                       "instead of --epochs (off by default; the results file records it).")
     ] = None,
     allow_dirty: AllowDirty = False,
+    device: DeviceOpt = "cpu",
+    amp: AmpOpt = "off",
+    deterministic: DeterministicOpt = False,
+    distributed: DistributedOpt = False,
 ) -> None:
     """Train a method on real data and write <out>/<experiment>.json (+ plots, model files)."""
     check_paths(out_dirs={"--out": out, "--model-dir": model_dir}, data_dir=data_dir)
     check_clean_out(out, allow_dirty)
+    device = check_device_options(method, device, amp, deterministic, distributed)
     protocol = Protocol.from_options(seed, seeds, val_fraction)
     if method is Method.lite:
         metrics = train_lite(task, data_dir, out, model_dir, epochs=epochs, protocol=protocol,
@@ -170,6 +176,10 @@ def train(
               "networks are 784-input)")
     if method is Method.stdp and levels == 1:
         fail("--levels must be 0 (float) or >= 2")
+    if checkpoint_every and (method is not Method.stdp or sweep):
+        fail("--checkpoint-every applies to stdp training without --sweep")
+    if resume and method is Method.stdp and sweep:
+        fail("--resume: the STDP --sweep has no checkpoints")
     train_data = load_split(dataset, "train", data_dir)
     test_data = load_split(dataset, "test", data_dir)
     if method in (Method.quickstart, Method.diet, Method.hybrid):  # the first N images
@@ -185,7 +195,8 @@ def train(
     elif method is Method.stdp:
         metrics = train_stdp(train_data, test_data, dataset, n_exc=n_exc,
                              prune_fraction=prune_fraction, levels=levels, sweep=sweep,
-                             train_samples=train_samples, test_samples=test_samples, **common)
+                             train_samples=train_samples, test_samples=test_samples,
+                             checkpoint_every=checkpoint_every, resume=resume, **common)
     elif method is Method.multimodal:
         metrics = train_multimodal(train_data, test_data, dataset, data_dir, out, model_dir,
                                     n_exc=n_exc, epochs=epochs or 1, protocol=protocol,
@@ -194,7 +205,8 @@ def train(
     elif method is Method.diet:
         metrics = train_diet(train_data, test_data, dataset, spec=spec, num_steps=num_steps,
                              readout=readout, rate_penalty=rate_penalty,
-                             rate_target=rate_target, **common)
+                             rate_target=rate_target, device=device, amp=amp,
+                             deterministic=deterministic, parallel=distributed, **common)
     else:
         metrics = train_quickstart(train_data, test_data, dataset, num_steps=num_steps,
                                    **common)
@@ -202,155 +214,13 @@ def train(
         typer.echo(f"{key}: {value}")
 
 
-@app.command("eval")
-def evaluate(
-    model: Annotated[Path, typer.Argument(help="A trained model's .pt (quickstart or diet).")],
-    dataset: Annotated[Dataset, typer.Option()] = Dataset.mnist,
-    data_dir: DataDir = None,
-) -> None:
-    """Accuracy of a trained model (SLAYER, torch) on the test split."""
-    check_paths(files={"model file": model}, data_dir=data_dir)
-    net, predict = load_torch_model(model)
-    images, labels = load_split(dataset, "test", data_dir)
-    check_input_shape(model, net, images, dataset)
-    pred = predict(images)
-    typer.echo(f"accuracy: {(pred == labels).mean():.4f} on {len(labels)} images")
-
-
-@app.command()
-def export(
-    model: Annotated[Path, typer.Argument(help="A trained model's .pt (quickstart or diet).")],
-    out: Annotated[Path, typer.Option(
-        help="The file to write: a netx .net, or (DIET models) a NIR .nir graph.")],
-) -> None:
-    """Export a trained model to a netx .net file or, for a DIET model, a NIR graph."""
-    check_paths(files={"model file": model}, out_files={"--out": out})
-    net, _ = load_torch_model(model)
-    if out.suffix == ".nir":
-        if not hasattr(net, "export_nir"):
-            fail(f"--out {out}: NIR export is for DIET checkpoints; {model} is not one")
-        typer.echo(f"wrote {net.export_nir(out)}")
-    else:
-        typer.echo(f"wrote {net.export_hdf5(out)}")
-
-
-@app.command("energy")
-def energy_cmd(
-    model: Annotated[Path, typer.Argument(help="A trained DIET model's .pt (train diet).")],
-    dataset: Annotated[Dataset, typer.Option()] = Dataset.mnist,
-    data_dir: DataDir = None,
-    samples: Annotated[int, typer.Option(min=1, help="Test images measured.")] = 500,
-    out: Annotated[Path, typer.Option(help="Directory for the results JSON.")] = Path("out"),
-    allow_dirty: AllowDirty = False,
-) -> None:
-    """Per-layer compute energy (45 nm) of a saved DIET-SNN vs its ANN on test images."""
-    check_paths(files={"model file": model}, out_dirs={"--out": out}, data_dir=data_dir)
-    check_clean_out(out, allow_dirty)
-    from lava_thesis.diet.model import load_checkpoint
-    from lava_thesis.experiments.diet import measure_saved_energy
-
-    net, _ = load_checkpoint(model)  # a bad file fails here, before the data are read
-    test = load_split(dataset, "test", data_dir)
-    check_input_shape(model, net, test[0], dataset)
-    metrics = measure_saved_energy(model, test, out, dataset=dataset.value, samples=samples,
-                                   allow_dirty=allow_dirty)
-    for key, value in metrics.items():
-        typer.echo(f"{key}: {value}")
-
-
-@app.command("run-lava")
-def run_lava_cmd(
-    net: Annotated[Path, typer.Argument(help="A netx .net file taking MNIST-sized input.")],
-    dataset: Annotated[Dataset, typer.Option()] = Dataset.mnist,
-    data_dir: DataDir = None,
-    samples: Annotated[int, typer.Option(min=1)] = 100,
-    num_steps: Annotated[int | None, typer.Option(
-        min=1, help="Input steps per sample (default: 16 Poisson, 5 direct).")] = None,
-    direct: Annotated[bool, typer.Option(
-        help="Direct 8-bit input into a (1, 28, 28) first layer (DIET models).")] = False,
-    tag: Annotated[Tag, typer.Option(
-        help="Lava models: fixed_pt (bit-accurate) or floating_pt (netx's parameters "
-             "converted to float)")] = Tag.fixed_pt,
-    readout: Annotated[Readout, typer.Option(
-        help="Class scores: output spike counts, or the last layer's final voltage (DIET "
-             "models trained with --readout integrator).")] = Readout.spikes,
-    seed: Seed = 2,
-    torch_model: Annotated[Path | None, typer.Option(
-        help="The trained .pt the .net came from: also print prediction agreement with "
-             "it (direct-input DIET models).")] = None,
-    out: Annotated[Path | None, typer.Option(
-        help="Also write <out>/<net stem>_lava_<tag>.json (for the results table).")] = None,
-    allow_dirty: AllowDirty = False,
-) -> None:
-    """Run a netx network in Lava's CPU simulator on test images (Poisson or direct input)."""
-    check_paths(files={"netx file": net, "--torch-model": torch_model}, out_dirs={"--out": out},
-                data_dir=data_dir)
-    check_clean_out(out, allow_dirty)
-    from lava_thesis.deploy.netx_check import check_netx_file
-    from lava_thesis.deploy.netx_run import (
-        netx_output_spikes,
-        netx_output_voltage,
-        synaptic_delay,
-    )
-    from lava_thesis.diet.train import lava_payload, predict_spikes
-    from lava_thesis.experiments.quickstart import encode
-
-    check_netx_file(net)  # the model files are read before the data and the run
-    predict = None if torch_model is None else load_torch_model(torch_model)[1]
-    images, labels = load_split(dataset, "test", data_dir)
-    images, labels = images[:samples], labels[:samples]
-    check_net_input(net, images, direct, dataset)
-    if direct:
-        spikes = lava_payload(images, num_steps or 5, synaptic_delay(net))
-    else:
-        spikes = encode(images, num_steps or 16, seed)
-    bits = 8 if direct else 0
-    if readout is Readout.integrator:
-        pred = netx_output_voltage(net, spikes, input_bits=bits, tag=tag.value).argmax(1)
-    else:
-        pred = predict_spikes(netx_output_spikes(net, spikes, tag=tag.value, input_bits=bits))
-    metrics = {"lava_accuracy": float((pred == labels).mean()), "lava_samples": len(labels)}
-    typer.echo(f"Lava {tag.value} accuracy: {metrics['lava_accuracy']:.4f} on {len(labels)} "
-               "images")
-    if predict is not None:
-        metrics["agreement"] = float((predict(images) == pred).mean())
-        typer.echo(f"agreement with {torch_model.name}: {metrics['agreement']:.4f}")
-    if out is not None:
-        from lava_thesis.results import write_results
-
-        path = write_results(out, f"{net.stem}_lava_{tag.value}", dataset=dataset.value,
-                             metrics=metrics, method="diet" if direct else "quickstart",
-                             config={"net": str(net), "tag": tag.value,
-                                     "readout": readout.value, "direct": direct,
-                                     "num_steps": num_steps,
-                                     "torch_model": torch_model and str(torch_model)},
-                             allow_dirty=allow_dirty)
-        typer.echo(f"wrote {path}")
-
-
-@app.command("check-multimodal")
-def check_multimodal(
-    model: Annotated[Path, typer.Argument(help="A multimodal .h5 model (train multimodal).")],
-    dataset: Annotated[Dataset, typer.Option(help="Its image data set.")] = Dataset.mnist,
-    data_dir: DataDir = None,
-    pairs: Annotated[int, typer.Option(min=1, help="Test pairs run in Lava.")] = 300,
-    out: Annotated[Path, typer.Option(help="Directory for the results JSON.")] = Path("out"),
-    allow_dirty: AllowDirty = False,
-) -> None:
-    """Run a trained multimodal model in Lava on FSDD test pairs, against the engine."""
-    check_paths(files={"model file": model}, out_dirs={"--out": out}, data_dir=data_dir)
-    check_clean_out(out, allow_dirty)
-    from lava_thesis.experiments import multimodal as mm
-    from lava_thesis.multimodal.model_io import load_pair_model
-
-    load_pair_model(model)  # a bad file fails here, before the data are read
-    data = paired_data(load_split(dataset, "train", data_dir),
-                       load_split(dataset, "test", data_dir), data_dir)
-    metrics = mm.check_saved_model(model, data, pairs, out, log=typer.echo,
-                                   dataset=f"{dataset.value} + FSDD (stand-in for TI46)",
-                                   allow_dirty=allow_dirty)
-    for key, value in metrics.items():
-        typer.echo(f"{key}: {value}")
+# deployment and evaluation commands (lava_thesis.cli_deploy)
+app.command("eval")(evaluate)
+app.command("export")(export)
+app.command("import-nir")(import_nir_cmd)
+app.command("energy")(energy_cmd)
+app.command("run-lava")(run_lava_cmd)
+app.command("check-multimodal")(check_multimodal)
 
 
 @app.command()
@@ -396,3 +266,7 @@ def reproduce_cmd(
 
 def main() -> None:  # pragma: no cover - console entry point
     app(prog_name="lava-thesis", args=sys.argv[1:])
+
+
+if __name__ == "__main__":  # python -m lava_thesis.cli (e.g. under torchrun)
+    main()

@@ -18,11 +18,26 @@ from typer.core import TyperGroup
 
 from lava_thesis.errors import USER_ERRORS
 from lava_thesis.lava_run import LavaRunError
-from lava_thesis.results import DirtyTreeError
+from lava_thesis.results import DirtyTreeError, check_provenance
 
 DataDir = Annotated[Path | None, typer.Option(
     "--data-dir", help="Data root (else $LAVA_THESIS_DATA, else ~/.cache/lava-thesis/data).")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
+AllowDirty = Annotated[bool, typer.Option(
+    "--allow-dirty", help="Write into the repository's results/ although the working tree has "
+                          "uncommitted changes (the file records \"dirty\": true).")]
+
+
+def check_clean_out(out: Path | None, allow_dirty: bool) -> None:
+    """Refuse, before any work, results for the repository's results/ from a dirty tree."""
+    if out is None:
+        return
+    try:
+        check_provenance(out, allow_dirty=allow_dirty)
+    except DirtyTreeError as err:
+        fail(str(err))
+
+
 
 #: Errors that bad input causes (not bugs): reported as one line, exit code 2. OSError covers
 #: paths given on the command line (missing, unreadable, a directory for a file, ...);

@@ -5,12 +5,23 @@ the image methods: quickstart, STDP, hybrid, DIET)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import typer
 
-from lava_thesis.cli_common import Dataset, Readout, Reset, Task, fail
+from lava_thesis.cli_common import Dataset, Method, Readout, Reset, Task, fail
 from lava_thesis.protocol import Protocol
+
+DeviceOpt = Annotated[str, typer.Option(
+    "--device", help="DIET: where to train: cpu, cuda, cuda:N or auto (cuda when available).")]
+AmpOpt = Annotated[str, typer.Option(
+    "--amp", help="DIET on CUDA: mixed precision, off, bf16 or fp16.")]
+DeterministicOpt = Annotated[bool, typer.Option(
+    "--deterministic", help="DIET: torch.use_deterministic_algorithms(True).")]
+DistributedOpt = Annotated[bool, typer.Option(
+    "--distributed", help="DIET: data-parallel over the processes torchrun starts (also on "
+                          "when torchrun's RANK and WORLD_SIZE are set).")]
 
 
 def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | None, *,
@@ -154,8 +165,10 @@ def train_hybrid(train_data, test_data, dataset: Dataset, *, out: Path, model_di
 def train_stdp(train_data, test_data, dataset: Dataset, *, out: Path, model_dir: Path | None,
                protocol: Protocol, epochs: int | None, lava_samples: int | None, n_exc: int,
                prune_fraction: float, levels: int, sweep: bool, train_samples: int | None,
-               test_samples: int | None, allow_dirty: bool = False) -> dict:
-    """Method 1: the pruned, quantized power-law STDP network (or its pruning/levels sweep)."""
+               test_samples: int | None, allow_dirty: bool = False,
+               checkpoint_every: int = 0, resume: bool = False) -> dict:
+    """Method 1: the pruned, quantized power-law STDP network (or its pruning/levels sweep).
+    ``checkpoint_every`` / ``resume``: per-seed training checkpoints (not for the sweep)."""
     from lava_thesis.experiments import stdp as exp
 
     _need_validation(protocol, "stdp")
@@ -177,15 +190,49 @@ def train_stdp(train_data, test_data, dataset: Dataset, *, out: Path, model_dir:
         tag += f"_p{int(round(prune_fraction * 100))}_l{levels}"
     return exp.run(train_data, test_data, out, dataset=dataset.value, config=cfg,
                    experiment=tag, model_dir=model_dir, log=typer.echo, allow_dirty=allow_dirty,
+                   checkpoint_every=checkpoint_every, resume=resume,
                    protocol=protocol)
+
+
+def check_device_options(method: Method, device: str, amp: str, deterministic: bool,
+                         parallel: bool) -> str:
+    """Check ``--device``, ``--amp``, ``--deterministic`` and ``--distributed`` before any work
+    (exit code 2 with one line on a bad value); return the device to record (``auto``
+    resolved to ``cpu`` or ``cuda``). They apply to DIET only."""
+    from lava_thesis import distributed
+    from lava_thesis.device import DeviceError, check_amp, resolve_device
+
+    if method is not Method.diet:
+        if (device, amp, deterministic, parallel) != ("cpu", "off", False, False):
+            fail(f"--device, --amp, --deterministic and --distributed apply to diet only, "
+                 f"not {method.value}")
+        return "cpu"
+    try:
+        resolved = resolve_device(device, distributed.local_rank())
+        check_amp(amp, resolved)
+    except DeviceError as err:
+        fail(str(err))
+    if parallel and not distributed.launched_by_torchrun():
+        fail("--distributed needs the environment that torchrun sets (RANK, WORLD_SIZE): run "
+             "torchrun --nproc_per_node N -m lava_thesis.cli train diet ... --distributed")
+    return resolved.type if device.strip().lower() == "auto" else device
 
 
 def train_diet(train_data, test_data, dataset: Dataset, *, out: Path, model_dir: Path | None,
                protocol: Protocol, epochs: int | None, lava_samples: int | None,
                spec: str | None,
                num_steps: int | None, readout: Readout, rate_penalty: float,
-               rate_target: float, allow_dirty: bool = False) -> dict:
-    """Method 4: DIET-SNN (direct input, learned leak and threshold) and its ANN twin."""
+               rate_target: float, allow_dirty: bool = False, device: str = "cpu",
+               amp: str = "off", deterministic: bool = False,
+               parallel: bool = False) -> dict:
+    """Method 4: DIET-SNN (direct input, learned leak and threshold) and its ANN twin.
+
+    ``device``/``amp``/``deterministic``: :class:`~lava_thesis.diet.train.TrainConfig`.
+    ``parallel`` (or torchrun's ``RANK``/``WORLD_SIZE`` in the environment): data-parallel
+    training over the ranks (:mod:`lava_thesis.distributed`); only rank 0 logs, writes files
+    and returns the metrics (the other ranks return ``{}``)."""
+    from lava_thesis import distributed
+    from lava_thesis.device import resolve_device
     from lava_thesis.diet.train import TrainConfig
     from lava_thesis.experiments.diet import SPECS, DietConfig
     from lava_thesis.experiments.diet import run as run_diet
@@ -195,10 +242,20 @@ def train_diet(train_data, test_data, dataset: Dataset, *, out: Path, model_dir:
     cfg = DietConfig(spec=layers, num_steps=num_steps or 5, lava_samples=lava_samples or 1000,
                      readout=readout.value,
                      train=TrainConfig(epochs=epochs or 4, seed=protocol.seeds[0],
-                                       rate_penalty=rate_penalty, rate_target=rate_target))
-    return run_diet(train_data, test_data, out, dataset=dataset.value, config=cfg,
-                    experiment=f"diet_{_name(dataset)}", model_dir=model_dir, log=typer.echo,
-                    allow_dirty=allow_dirty, protocol=protocol)
+                                       rate_penalty=rate_penalty, rate_target=rate_target,
+                                       device=device, amp=amp, deterministic=deterministic))
+    joined = (parallel or distributed.launched_by_torchrun()) and not distributed.is_initialized()
+    if joined:
+        distributed.init(resolve_device(device, distributed.local_rank()))
+    try:
+        log = typer.echo if distributed.is_main() else (lambda line: None)
+        metrics = run_diet(train_data, test_data, out, dataset=dataset.value, config=cfg,
+                           experiment=f"diet_{_name(dataset)}", model_dir=model_dir, log=log,
+                           allow_dirty=allow_dirty, protocol=protocol)
+        return metrics if distributed.is_main() else {}
+    finally:
+        if joined:
+            distributed.cleanup()
 
 
 def train_quickstart(train_data, test_data, dataset: Dataset, *, out: Path,

@@ -1,5 +1,6 @@
-"""The shared supervised training loop (DIET-SNN, STDB): shuffled mini-batches, cross-entropy,
-one optimiser step per batch, training accuracy per epoch."""
+"""The shared supervised training loop (DIET-SNN, STDB, LITE): shuffled mini-batches,
+cross-entropy, one optimiser step per batch, training accuracy per epoch; on any device, with
+optional mixed precision, and per rank under data-parallel training."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from collections.abc import Callable
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+
+from lava_thesis import distributed
+from lava_thesis.device import autocast
 
 
 def fit(
@@ -22,29 +26,56 @@ def fit(
     after_step: Callable[[], None] | None = None,
     on_epoch: Callable[[int, float], None] | None = None,
     desc: str = "train",
+    device: torch.device | None = None,
+    batches: Callable[[int], list[np.ndarray]] | None = None,
+    amp_dtype: torch.dtype | None = None,
 ) -> list[float]:
     """Train for ``epochs``; ``forward(idx)`` returns ``(logits, extra_loss)`` for the samples
     ``idx`` (extra_loss is added to the cross-entropy, e.g. a spike-rate penalty);
     ``after_step()`` runs after every optimiser step (schedulers, clamps). Returns the training
-    accuracy of each epoch. The order of samples comes from ``generator`` (reproducible)."""
-    y_all = torch.as_tensor(labels, dtype=torch.long)
+    accuracy of each epoch. The order of samples comes from ``generator`` (reproducible).
+
+    ``device``: where the logits are (the labels move there once; None: the CPU). The correct
+    count stays on the device during the epoch and is read once at its end. ``batches(epoch)``,
+    when given, returns that epoch's index batches instead (e.g. this rank's share under
+    ``DistributedSampler``). ``amp_dtype``: run ``forward`` and the loss under
+    ``torch.autocast`` in that dtype (float16 also scales the loss, ``torch.amp.GradScaler``).
+    Under a process group (:mod:`lava_thesis.distributed`) the epoch's accuracy is the sum of
+    correct over the sum of samples of all ranks."""
+    device = torch.device("cpu") if device is None else device
+    y_all = torch.as_tensor(labels, dtype=torch.long).to(device)
+    scaler = (torch.amp.GradScaler(device.type) if amp_dtype == torch.float16 else None)
     history = []
     for epoch in range(epochs):
         module.train()
-        order = torch.randperm(len(y_all), generator=generator).numpy()
-        correct = 0
-        for start in tqdm(range(0, len(order), batch_size), desc=f"{desc} epoch {epoch + 1}",
-                          leave=False, disable=None):
-            idx = order[start:start + batch_size]
-            out, extra = forward(idx)
-            loss = torch.nn.functional.cross_entropy(out, y_all[idx]) + extra
+        if batches is None:
+            order = torch.randperm(len(y_all), generator=generator).numpy()
+            epoch_batches = [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
+        else:
+            epoch_batches = batches(epoch)
+        correct = torch.zeros((), dtype=torch.long, device=device)
+        seen = 0
+        for idx in tqdm(epoch_batches, desc=f"{desc} epoch {epoch + 1}", leave=False,
+                        disable=None):
+            y = y_all[torch.as_tensor(idx, device=device)]
+            with autocast(device, amp_dtype):
+                out, extra = forward(idx)
+                loss = torch.nn.functional.cross_entropy(out, y) + extra
             optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            if scaler is None:
+                loss.backward()
+                optimizer.step()
+            else:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
             if after_step is not None:
                 after_step()
-            correct += int((out.argmax(1) == y_all[idx]).sum())
-        history.append(correct / len(y_all))
+            correct += (out.detach().argmax(1) == y).sum()
+            seen += len(idx)
+        totals = distributed.all_reduce_sum(torch.stack([correct, correct.new_tensor(seen)]))
+        right, count = totals.tolist()  # the epoch's one read back from the device
+        history.append(right / count)
         if on_epoch is not None:
             on_epoch(epoch, history[-1])
     return history

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import lava_thesis.cli as cli
+import lava_thesis.cli_deploy as cli_deploy
 from lava_thesis.cli import app
 from lava_thesis.errors import DataFormatError, DataNotFoundError, ModelFileError
 from lava_thesis.lava_run import LavaRunError, LavaTimeoutError
@@ -177,7 +177,7 @@ def test_run_lava_with_bad_out_fails_before_data_and_lava(files, monkeypatch):
         calls.append("lava")
         return np.zeros((2, 10, 5))
 
-    monkeypatch.setattr(cli, "load_split", fake_data)
+    monkeypatch.setattr(cli_deploy, "load_split", fake_data)
     monkeypatch.setattr(netx_run, "netx_output_spikes", fake_lava)
     start = time.monotonic()
     one_line_error(runner.invoke(app, ["run-lava", str(NET), "--out", str(files / "plain/x")]),
@@ -199,8 +199,8 @@ def test_run_lava_input_that_does_not_fit_the_network(net, direct, hint, monkeyp
 
     import lava_thesis.deploy.netx_run as netx_run
 
-    monkeypatch.setattr(cli, "load_split", lambda *args: (np.zeros((2, 28, 28), np.uint8),
-                                                          np.zeros(2, int)))
+    monkeypatch.setattr(cli_deploy, "load_split",
+                        lambda *args: (np.zeros((2, 28, 28), np.uint8), np.zeros(2, int)))
     monkeypatch.setattr(netx_run, "run_lava", _raising(AssertionError("Lava must not start")))
     args = ["run-lava", str(net), *(["--direct"] if direct else [])]
     one_line_error(runner.invoke(app, args), str(net), "first layer", hint)
@@ -247,7 +247,7 @@ def _raising(error: BaseException):
 ])
 def test_library_errors_are_one_line_and_debug_shows_the_traceback(error, names, files,
                                                                    monkeypatch):
-    monkeypatch.setattr(cli, "load_torch_model", _raising(error))
+    monkeypatch.setattr(cli_deploy, "load_torch_model", _raising(error))
     line = one_line_error(runner.invoke(app, ["eval", str(files / "x.pt")]), *names)
     assert "Traceback" not in line
     result = runner.invoke(app, ["--debug", "eval", str(files / "x.pt")])
@@ -260,7 +260,7 @@ def test_library_errors_are_one_line_and_debug_shows_the_traceback(error, names,
 
 
 def test_bugs_are_not_hidden(files, monkeypatch):
-    monkeypatch.setattr(cli, "load_torch_model", _raising(ZeroDivisionError("a bug")))
+    monkeypatch.setattr(cli_deploy, "load_torch_model", _raising(ZeroDivisionError("a bug")))
     result = runner.invoke(app, ["eval", str(files / "x.pt")])
     assert result.exit_code == 1 and isinstance(result.exception, ZeroDivisionError)
     assert "error:" not in result.stderr

@@ -4,6 +4,12 @@ leaks and thresholds with SLAYER's surrogate gradient.
 Inputs are uint8 images ``(N, H, W)`` (or ``(N, C, H, W)``); batches are made on the fly:
 analog ``x = p / 256`` repeated for ``T`` steps, then ``net.delay`` silent steps so the last
 input step reaches the output (one step of delay per layer, as in Lava).
+
+Training runs on ``TrainConfig.device`` (``cpu``, ``cuda``, ``cuda:N``, ``auto``; see
+:mod:`lava_thesis.device`): the network and the uint8 images move there once, each batch's input
+is built there. Under a process group (``torchrun``, :mod:`lava_thesis.distributed`) training
+is data parallel (``DistributedDataParallel`` with a ``DistributedSampler``) and
+:func:`accuracy` splits its images across the ranks.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from lava_thesis import distributed
+from lava_thesis.device import check_amp, resolve_device, set_deterministic
 from lava_thesis.diet.model import THETA_REF, DietSNN
 from lava_thesis.quickstart import predict
 from lava_thesis.slayer_ext import INPUT_BITS, pixels_to_input
@@ -39,6 +47,12 @@ class TrainConfig:
     rate_penalty: float = 0.0
     rate_target: float = 0.0
     seed: int = 0
+    #: where to train: "cpu", "cuda", "cuda:N" or "auto" (cuda when available)
+    device: str = "cpu"
+    #: mixed precision on CUDA: "off", "bf16" or "fp16" (refused on the CPU)
+    amp: str = "off"
+    #: torch.use_deterministic_algorithms(True) before training
+    deterministic: bool = False
 
 
 def as_images(images: np.ndarray) -> np.ndarray:
@@ -65,6 +79,14 @@ def lava_payload(images: np.ndarray, num_steps: int, pad: int) -> np.ndarray:
 def snn_input(images: np.ndarray, num_steps: int, pad: int) -> torch.Tensor:
     """The same input for SLAYER: analog ``x = p / 256`` (exact in float32)."""
     return torch.from_numpy(lava_payload(images, num_steps, pad) / (1 << INPUT_BITS))
+
+
+def pixels_input(pixels: torch.Tensor, num_steps: int, pad: int) -> torch.Tensor:
+    """:func:`snn_input` from a uint8 tensor ``(N, C, H, W)`` on any device, built there:
+    ``x = p / 256`` for ``num_steps`` steps, then ``pad`` zero steps (the same float32 values,
+    the division by 256 being exact)."""
+    x = pixels.to(torch.float32)[..., None] / (1 << INPUT_BITS)
+    return torch.nn.functional.pad(x.expand(*x.shape[:-1], num_steps), (0, pad))
 
 
 predict_spikes = predict  # the class with most output spikes (shared with the quickstart)
@@ -108,6 +130,7 @@ def train_snn(
     num_steps: int,
     cfg: TrainConfig,
     on_epoch: Callable[[int, float], None] | None = None,
+    batches: Callable[[int], list[np.ndarray]] | None = None,
 ) -> list[float]:
     """Train weights, thresholds and leaks jointly; return training accuracy per epoch.
 
@@ -116,15 +139,33 @@ def train_snn(
     ``rate_target`` (:func:`hidden_rate`; fewer spikes, fewer synaptic operations); Adam with
     per-group learning rates and an optional cosine schedule. Leaks are clamped to [0, 1]
     after each step.
+
+    Runs on ``cfg.device`` (mixed precision ``cfg.amp`` on CUDA). The index batches of each
+    epoch are ``batches(epoch)`` when given, else ``cfg.batch_size`` samples at a time in an
+    order shuffled with ``cfg.seed``; under a process group, this rank's share from a
+    ``DistributedSampler`` (:func:`data_parallel`).
     """
+    device = resolve_device(cfg.device, distributed.local_rank())
+    amp_dtype = check_amp(cfg.amp, device)
+    if cfg.deterministic:
+        set_deterministic(True)
+    net.to(device)
+    pixels = torch.from_numpy(as_images(images)).to(device)  # uint8, moved once
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(param_groups(net, cfg))
-    total = cfg.epochs * -(-len(labels) // cfg.batch_size)
+    model, steps = net, -(-len(labels) // cfg.batch_size)
+    if distributed.is_initialized():
+        model, sampled, n_local = data_parallel(net, len(labels), cfg, device)
+        batches, steps = batches or sampled, -(-n_local // cfg.batch_size)
+    if batches is not None:
+        steps = len(batches(0))
+    total = cfg.epochs * steps
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, total) if cfg.cosine else None
 
     def forward(idx: np.ndarray):
         record: list = []
-        out = net.scores(net(snn_input(images[idx], num_steps, net.delay), record=record))
+        x = pixels_input(pixels[torch.as_tensor(idx, device=device)], num_steps, net.delay)
+        out = net.scores(model(x, record=record))
         return out, (cfg.rate_penalty * hidden_rate(net, record, cfg.rate_target)
                      if cfg.rate_penalty else 0.0)
 
@@ -134,7 +175,39 @@ def train_snn(
         net.clamp()
 
     return fit(net, forward, labels, opt, epochs=cfg.epochs, batch_size=cfg.batch_size,
-               generator=gen, after_step=after_step, on_epoch=on_epoch, desc="DIET")
+               generator=gen, after_step=after_step, on_epoch=on_epoch, desc="DIET",
+               device=device, batches=batches, amp_dtype=amp_dtype)
+
+
+def data_parallel(net: DietSNN, n: int, cfg: TrainConfig, device: torch.device):
+    """``(model, batches, n_local)`` for data-parallel training under a process group:
+    ``net`` wrapped in ``DistributedDataParallel`` (which averages the gradients over the
+    ranks), ``batches(epoch)`` this rank's index batches from a ``DistributedSampler``
+    (shuffled with ``cfg.seed + epoch``, ``set_epoch`` each epoch; it pads with repeated
+    samples to a multiple of the number of ranks) and the samples per rank and epoch.
+
+    With equal per-rank batches ``b`` the averaged gradient of the per-rank mean losses is the
+    gradient of the mean loss over the global batch of ``world_size * b`` samples. The rate
+    penalty ``relu(rate - target)`` is taken per rank, so with a target > 0 it is not exactly
+    the global batch's penalty."""
+    from torch.nn.parallel import DistributedDataParallel
+    from torch.utils.data import DistributedSampler
+
+    # SLAYER's neuron state buffers take the shape of the last batch (scratch, reset on every
+    # forward): DDP must not compare or broadcast them across ranks
+    scratch = [name for name, _ in net.named_buffers() if name.endswith("_state")]
+    DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(net, scratch)
+    model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda"
+                                    else None)
+    sampler = DistributedSampler(range(n), num_replicas=distributed.world_size(),
+                                 rank=distributed.rank(), shuffle=True, seed=cfg.seed)
+
+    def batches(epoch: int) -> list[np.ndarray]:
+        sampler.set_epoch(epoch)
+        order = np.fromiter(iter(sampler), dtype=np.int64)
+        return [order[s:s + cfg.batch_size] for s in range(0, len(order), cfg.batch_size)]
+
+    return model, batches, len(sampler)
 
 
 @torch.no_grad()
@@ -143,14 +216,31 @@ def snn_output(net: DietSNN, images: np.ndarray, num_steps: int, batch_size: int
     """Output ``(N, classes, T + delay)``: spikes, or the integrator readout's voltage;
     ``record`` collects per-layer spike counts."""
     net.eval()
+    device = next(net.parameters()).device
     outs = []
     for start in range(0, len(images), batch_size):
         layers: list = []
-        outs.append(net(snn_input(images[start:start + batch_size], num_steps, net.delay),
-                        record=layers))
+        x = snn_input(images[start:start + batch_size], num_steps, net.delay).to(device)
+        outs.append(net(x, record=layers))
         if record is not None:
-            record.append([x.sum(0) for x in layers])
-    return torch.cat(outs).numpy()
+            record.append([x.sum(0).cpu() for x in layers])
+    return torch.cat(outs).cpu().numpy()
+
+
+def accuracy(net: DietSNN, images: np.ndarray, labels: np.ndarray, num_steps: int) -> float:
+    """Test accuracy of :func:`predict_output` at ``num_steps``. Under a process group each
+    rank evaluates its shard (:func:`lava_thesis.distributed.shard`) and the correct counts
+    and sample counts are summed over the ranks (every rank must call it): the same value as
+    one process on all images."""
+    if not distributed.is_initialized():
+        return float((predict_output(net, snn_output(net, images, num_steps)) == labels).mean())
+    idx = distributed.shard(len(labels))
+    correct = 0
+    if len(idx):
+        correct = int((predict_output(net, snn_output(net, images[idx], num_steps))
+                       == labels[idx]).sum())
+    right, count = distributed.all_reduce_sum(torch.tensor([correct, len(idx)])).tolist()
+    return right / count if count else float("nan")
 
 
 def threshold_init(ann: torch.nn.Sequential, images: np.ndarray,

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lava_thesis import energy
+from lava_thesis import distributed, energy
 from lava_thesis.atomic import atomic_open, atomic_path
 from lava_thesis.deploy.netx_run import netx_output_spikes, netx_output_voltage
 from lava_thesis.deploy.nir_export import DT_DEFAULT as NIR_DT
@@ -26,6 +26,7 @@ from lava_thesis.diet.ann import ann_predict, build_ann, train_ann
 from lava_thesis.diet.energy import energy_report
 from lava_thesis.diet.train import (
     TrainConfig,
+    accuracy,
     as_images,
     lava_payload,
     load_ann_weights,
@@ -73,7 +74,9 @@ class DietConfig:
 
 
 def _accuracy(net: DietSNN, images: np.ndarray, labels: np.ndarray, steps: int) -> float:
-    return float((predict_output(net, snn_output(net, images, steps)) == labels).mean())
+    """:func:`~lava_thesis.diet.train.accuracy` (split across the ranks under a process
+    group, so every rank calls it)."""
+    return accuracy(net, images, labels, steps)
 
 
 def train_best_epoch(net: DietSNN, train: tuple[np.ndarray, np.ndarray],
@@ -195,11 +198,18 @@ def run(
         train_s = time.perf_counter() - t0
         curves[str(seed)] = curve
 
-        pred_torch = predict_output(net, snn_output(net, x_te, cfg.num_steps))
-        sweep = {t: (float((pred_torch == y_te).mean()) if t == cfg.num_steps
+        parallel = distributed.is_initialized()  # the sweep: each rank a share of the images
+        pred_torch = (None if parallel else
+                      predict_output(net, snn_output(net, x_te, cfg.num_steps)))
+        sweep = {t: (float((pred_torch == y_te).mean()) if t == cfg.num_steps and not parallel
                      else _accuracy(net, x_te, y_te, t)) for t in cfg.sweep_steps}
         sweeps[str(seed)] = list(sweep.values())
         log(f"  accuracy vs T (trained at T={cfg.num_steps}): {sweep}")
+        if not distributed.is_main():  # rank 0 alone: energy, export, Lava, files
+            return {f"snn_accuracy_T{t}": acc for t, acc in sweep.items()}
+        net.cpu()  # after training: export, energy and Lava run on the CPU
+        if pred_torch is None:
+            pred_torch = predict_output(net, snn_output(net, x_te, cfg.num_steps))
         report = energy_report(net, x_te[:cfg.energy_samples], cfg.num_steps)
         with tempfile.TemporaryDirectory() as scratch:
             folder = model_dir if seed == protocol.seeds[0] else Path(scratch)
@@ -251,13 +261,18 @@ def run(
         return metrics
 
     metrics, extra = protocol.run(one_seed, log)
+    if not distributed.is_main():  # only rank 0 writes results, plots and model files
+        return metrics
     ann_per_seed = extra["per_seed"]["ann_accuracy"]
     plot_sweep(sweeps, list(cfg.sweep_steps), ann_per_seed,
                out_dir / f"{experiment}_accuracy_vs_steps.png",
                title=f"DIET-SNN on {dataset} (trained at T={cfg.num_steps})")
     energy.plot_report(first["report"], out_dir / f"{experiment}_energy.png")
     write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="diet",
-                  config={**asdict(cfg), "protocol": protocol.as_dict()}, commit=commit,
+                  config={**asdict(cfg), "protocol": protocol.as_dict(),
+                          # data parallel: each step saw world_size x batch_size images
+                          **({"world_size": distributed.world_size()}
+                             if distributed.world_size() > 1 else {})}, commit=commit,
                   extra={**extra, "learned": first["learned"],
                          "energy_table": energy.report_table(first["report"]),
                          "accuracy_vs_steps": {"steps": list(cfg.sweep_steps),

@@ -23,8 +23,10 @@ from lava_thesis.plots import plot_receptive_fields
 from lava_thesis.protocol import Protocol, split_training
 from lava_thesis.results import git_commit, write_results
 from lava_thesis.stdp import STDPNetwork, STDPParams, assign_labels, predict
+from lava_thesis.stdp.checkpoint import checkpoint_path
 from lava_thesis.stdp.cost import synapse_cost
 from lava_thesis.stdp.model_io import save_model
+from lava_thesis.stdp.trainer import CheckpointPlan, train_epochs
 
 # Tuned on 20k MNIST images, 100 neurons (see README): a 20 ms membrane (D&C: 100 ms with
 # conductance synapses) and stronger lateral inhibition suit current-based synapses.
@@ -134,10 +136,12 @@ def lava_check(net: STDPNetwork, images: np.ndarray, labels: np.ndarray,
 
 
 def train_and_test(cfg: STDPConfig, train: Data, val: Data, test: Data, seed: int,
-                   log=print) -> tuple[dict[str, float], STDPNetwork, np.ndarray]:
+                   log=print, checkpoint: CheckpointPlan | None = None
+                   ) -> tuple[dict[str, float], STDPNetwork, np.ndarray]:
     """Train one network with ``seed`` on ``train`` (flat images), label its neurons from
     ``cfg.assign_samples`` of those training images, then measure accuracy on the first
     ``cfg.val_samples`` validation images and on the first ``cfg.test_samples`` test images.
+    ``checkpoint``: write checkpoints / resume from one (:func:`train_epochs`).
 
     A neuron's label is the class of highest mean response on the labelling images; a test
     image's class is the label with the highest mean spike count (:func:`predict`).
@@ -156,20 +160,9 @@ def train_and_test(cfg: STDPConfig, train: Data, val: Data, test: Data, seed: in
     net = STDPNetwork(params, seed=seed, prune_every=cfg.prune_interval if pruning else 0)
     ramp = schedule(cfg, n_train * cfg.epochs) if pruning else None
     rng = np.random.default_rng(seed)
-    t0 = time.perf_counter()
-    used = 0
-    every = max(n_train // 10, 1)
-    for epoch in range(cfg.epochs):
-        order = rng.permutation(len(x_tr))[:n_train]
-        offset = epoch * n_train
-
-        def progress(i: int, e: int = epoch) -> None:
-            if n_train >= 10000 and (i + 1) % every == 0:
-                log(f"  epoch {e + 1}: {i + 1}/{n_train} images")
-
-        used += net.train(x_tr[order], progress=progress, schedule=None if ramp is None
-                          else (lambda i, o=offset: ramp(i + o)))
-    train_s = time.perf_counter() - t0
+    trained = train_epochs(net, x_tr, n_train, cfg.epochs, rng, ramp=ramp,
+                           checkpoint=checkpoint, seed=seed, log=log)
+    used, train_s = trained.presentations, trained.seconds
     if pruning:
         net.prune_and_quantize(cfg.prune_fraction, cfg.levels)
 
@@ -227,6 +220,8 @@ def run(
     write: bool = True,
     allow_dirty: bool = False,
     protocol: Protocol | None = None,
+    checkpoint_every: int = 0,
+    resume: bool = False,
 ) -> dict[str, float]:
     """Carve the validation split off ``train``, train one network per seed of ``protocol``
     (:func:`train_and_test`), run the first seed's network in Lava on the first
@@ -238,6 +233,12 @@ def run(
     metrics are the means over the seeds (``accuracy``: engine, the full test set or its first
     ``test_samples``; ``val_accuracy``: validation), plus the Lava check of the first seed's
     network (``lava_accuracy``, ``agreement``, ...).
+
+    ``checkpoint_every`` > 0: each seed writes a checkpoint every that many training images
+    to ``<model_dir>/<experiment>.seed<seed>.ckpt``; ``resume``: each seed continues from
+    its checkpoint when there is one (bit-identical to an uninterrupted run; the results
+    config then says ``"resumed": true`` and ``extra["resumed_seeds"]`` the images each
+    resumed seed had done). The checkpoints are removed when the run has finished.
     """
     cfg = config or STDPConfig()
     protocol = protocol or Protocol(seeds=(cfg.seed,), val_fraction=cfg.val_fraction)
@@ -247,9 +248,12 @@ def run(
     commit = git_commit()
     fit, val, test_set, info = split_images(train, test, protocol)
     first: dict = {}
+    plans = {seed: CheckpointPlan(checkpoint_path(model_dir, experiment, seed),
+                                  checkpoint_every, resume) for seed in protocol.seeds}
 
     def one_seed(seed: int) -> dict[str, float]:
-        metrics, net, assignments = train_and_test(cfg, fit, val, test_set, seed, log)
+        plan = plans[seed] if checkpoint_every or resume else None
+        metrics, net, assignments = train_and_test(cfg, fit, val, test_set, seed, log, plan)
         if not first:
             first.update(net=net, assignments=assignments, metrics=metrics)
         return metrics
@@ -265,11 +269,12 @@ def run(
         metrics.update(lava_check(net, x_te[:n], y_te[:n], assignments, cfg.seed + 1, log=log))
         log(f"  Lava (seed {cfg.seed}'s network): accuracy {metrics['lava_accuracy']:.3f}, "
             f"agreement {metrics['agreement']:.3f} on {n} images")
+    resumed = {str(s): p.resumed_from for s, p in plans.items() if p.resumed_from is not None}
     if write:
         params = net.params
         card = {"model": "Diehl & Cook STDP network (power-law STDP)", "dataset": dataset,
                 "epochs": cfg.epochs, "config": asdict(cfg), "params": params.to_dict(),
-                "metrics": first["metrics"], "seed": cfg.seed,
+                "metrics": first["metrics"], "seed": cfg.seed, "resumed": bool(resumed),
                 "protocol": protocol.as_dict(), "validation": info, "commit": commit}
         save_model(model_dir / f"{experiment}.h5", net, assignments, card)
         side = int(round(np.sqrt(params.n_input)))
@@ -280,8 +285,12 @@ def run(
                               title=f"{experiment}: {params.n_exc} neurons, "
                                     f"{100 * pruned:.0f}% pruned, {weights} (seed {cfg.seed})")
         write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="stdp",
-                      config={**asdict(cfg), "protocol": protocol.as_dict()}, commit=commit,
-                      paper=PAPER, extra={**extra, "lava_check_seed": cfg.seed},
+                      config={**asdict(cfg), "protocol": protocol.as_dict(),
+                              "resumed": bool(resumed), "checkpoint_every": checkpoint_every},
+                      commit=commit, paper=PAPER,
+                      extra={**extra, "lava_check_seed": cfg.seed, "resumed_seeds": resumed},
                       validation=info, headline=[k for k in HEADLINE if k in metrics],
                       allow_dirty=allow_dirty)
+    for plan in plans.values() if checkpoint_every or resume else ():  # finished: spent
+        plan.path.unlink(missing_ok=True)
     return metrics

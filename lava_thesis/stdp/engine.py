@@ -44,6 +44,10 @@ def raster_csr(raster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.cumsum(ptr), inputs.astype(np.int64)
 
 
+#: the arrays of :class:`STDPNetwork` that change as it runs (see
+#: :meth:`STDPNetwork.get_state`)
+STATE_ARRAYS = ("wt", "mask_t", "theta", "trace", "fstate", "istate", "dirty")
+
 #: networks with fewer excitatory neurons run on one thread unless told otherwise: their step is
 #: too short to share (on 2 idle cores: 400 neurons 797 samples/s on 1 thread, 548 on 2; 1,600:
 #: 272 and 343; 6,400: 63 and 96)
@@ -212,18 +216,25 @@ class STDPNetwork:
             rate += p.rate_boost_hz
 
     def train(self, images: np.ndarray, progress: Callable[[int], None] | None = None,
-              schedule: Callable[[int], tuple[float, int]] | None = None) -> int:
+              schedule: Callable[[int], tuple[float, int]] | None = None,
+              start: int = 0) -> int:
         """One pass of STDP over ``images`` ``(N, n_input)``; returns presentations used.
 
         ``schedule(i) -> (prune_fraction, levels)`` is asked before image ``i`` (a pruning
-        ramp); ``progress(i)`` is called after each image.
+        ramp); ``progress(i)`` is called after each image. ``start`` > 0 continues a pass
+        interrupted after image ``start - 1`` from the state saved then (:meth:`get_state`
+        and numba's generator, see :mod:`lava_thesis.stdp.checkpoint`): the generator is not
+        reseeded, so the pass ends exactly as an uninterrupted one.
         """
-        self._reseed()
+        if not 0 <= start <= len(images):
+            raise ValueError(f"start must be in [0, {len(images)}], got {start}")
+        if start == 0:
+            self._reseed()
         used = 0
-        for i, image in enumerate(images):
+        for i in range(start, len(images)):
             if schedule is not None:
                 self.prune_fraction, self.levels = schedule(i)
-            used += self.present(image, learn=True)[1]
+            used += self.present(images[i], learn=True)[1]
             if progress is not None:
                 progress(i)
         return used
@@ -238,6 +249,34 @@ class STDPNetwork:
             if progress is not None:
                 progress(i)
         return out
+
+    # --- state (checkpoints) ---------------------------------------------------------------
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Everything that evolves while the network runs, as copies: the arrays of
+        :data:`STATE_ARRAYS` plus ``schedule`` ``[prune_fraction, levels]`` and ``calls``
+        (reseeds so far). With numba's generator state it continues a run exactly
+        (:meth:`set_state`)."""
+        state = {name: getattr(self, name).copy() for name in STATE_ARRAYS}
+        state["schedule"] = np.array([self.prune_fraction, self.levels], np.float64)
+        state["calls"] = np.array(self._calls, np.int64)
+        return state
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restore :meth:`get_state`'s output (shapes and dtypes must match this network's,
+        else ValueError naming the array)."""
+        for name in (*STATE_ARRAYS, "schedule", "calls"):
+            if name not in state:
+                raise ValueError(f"network state lacks {name!r}")
+        for name in STATE_ARRAYS:
+            ours, value = getattr(self, name), np.asarray(state[name])
+            if value.shape != ours.shape or value.dtype != ours.dtype:
+                raise ValueError(f"network state {name!r} is {value.dtype}{list(value.shape)}, "
+                                 f"this network needs {ours.dtype}{list(ours.shape)}")
+        for name in STATE_ARRAYS:
+            setattr(self, name, np.ascontiguousarray(state[name]).copy())
+        fraction, levels = (float(v) for v in np.asarray(state["schedule"]).reshape(2))
+        self.prune_fraction, self.levels = fraction, int(levels)
+        self._calls = int(state["calls"])
 
     def prune_and_quantize(self, fraction: float, levels: int) -> None:
         """Apply one pruning (to ``fraction``) and quantization (``levels``; 0 = none) now."""

@@ -1,0 +1,188 @@
+"""``lava-thesis`` commands that evaluate, export, import and deploy trained models:
+``eval``, ``export``, ``import-nir``, ``energy``, ``run-lava`` and ``check-multimodal``.
+:mod:`lava_thesis.cli` registers them on the application; errors follow its rules (one line,
+exit code 2, :class:`~lava_thesis.cli_common.UserErrorGroup`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lava_thesis.cli_common import (
+    AllowDirty,
+    DataDir,
+    Dataset,
+    Readout,
+    Seed,
+    Tag,
+    check_clean_out,
+    check_input_shape,
+    check_net_input,
+    check_paths,
+    fail,
+    load_split,
+    load_torch_model,
+)
+
+
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="A trained model's .pt (quickstart or diet).")],
+    dataset: Annotated[Dataset, typer.Option()] = Dataset.mnist,
+    data_dir: DataDir = None,
+) -> None:
+    """Accuracy of a trained model (SLAYER, torch) on the test split."""
+    check_paths(files={"model file": model}, data_dir=data_dir)
+    net, predict = load_torch_model(model)
+    images, labels = load_split(dataset, "test", data_dir)
+    check_input_shape(model, net, images, dataset)
+    pred = predict(images)
+    typer.echo(f"accuracy: {(pred == labels).mean():.4f} on {len(labels)} images")
+
+
+def export(
+    model: Annotated[Path, typer.Argument(help="A trained model's .pt (quickstart or diet).")],
+    out: Annotated[Path, typer.Option(
+        help="The file to write: a netx .net, or (DIET models) a NIR .nir graph.")],
+) -> None:
+    """Export a trained model to a netx .net file or, for a DIET model, a NIR graph."""
+    check_paths(files={"model file": model}, out_files={"--out": out})
+    net, _ = load_torch_model(model)
+    if out.suffix == ".nir":
+        if not hasattr(net, "export_nir"):
+            fail(f"--out {out}: NIR export is for DIET checkpoints; {model} is not one")
+        typer.echo(f"wrote {net.export_nir(out)}")
+    else:
+        typer.echo(f"wrote {net.export_hdf5(out)}")
+
+
+def import_nir_cmd(
+    graph: Annotated[Path, typer.Argument(help="A NIR graph (.nir), e.g. from snnTorch/Norse.")],
+    out: Annotated[Path, typer.Option(help="The netx .net file to write.")],
+    dt: Annotated[float | None, typer.Option(
+        min=0, help="Seconds per Loihi step (default: the graph's metadata dt, else 1e-4).")
+    ] = None,
+) -> None:
+    """Convert a NIR graph to a netx .net (Loihi fixed point) that run-lava runs."""
+    check_paths(files={"NIR graph": graph}, out_files={"--out": out})
+    from lava_thesis.deploy.nir_import import import_nir
+
+    typer.echo(f"wrote {import_nir(graph, out, dt=dt)}")
+
+
+def energy_cmd(
+    model: Annotated[Path, typer.Argument(help="A trained DIET model's .pt (train diet).")],
+    dataset: Annotated[Dataset, typer.Option()] = Dataset.mnist,
+    data_dir: DataDir = None,
+    samples: Annotated[int, typer.Option(min=1, help="Test images measured.")] = 500,
+    out: Annotated[Path, typer.Option(help="Directory for the results JSON.")] = Path("out"),
+    allow_dirty: AllowDirty = False,
+) -> None:
+    """Per-layer compute energy (45 nm) of a saved DIET-SNN vs its ANN on test images."""
+    check_paths(files={"model file": model}, out_dirs={"--out": out}, data_dir=data_dir)
+    check_clean_out(out, allow_dirty)
+    from lava_thesis.diet.model import load_checkpoint
+    from lava_thesis.experiments.diet import measure_saved_energy
+
+    net, _ = load_checkpoint(model)  # a bad file fails here, before the data are read
+    test = load_split(dataset, "test", data_dir)
+    check_input_shape(model, net, test[0], dataset)
+    metrics = measure_saved_energy(model, test, out, dataset=dataset.value, samples=samples,
+                                   allow_dirty=allow_dirty)
+    for key, value in metrics.items():
+        typer.echo(f"{key}: {value}")
+
+
+def run_lava_cmd(
+    net: Annotated[Path, typer.Argument(help="A netx .net file taking MNIST-sized input.")],
+    dataset: Annotated[Dataset, typer.Option()] = Dataset.mnist,
+    data_dir: DataDir = None,
+    samples: Annotated[int, typer.Option(min=1)] = 100,
+    num_steps: Annotated[int | None, typer.Option(
+        min=1, help="Input steps per sample (default: 16 Poisson, 5 direct).")] = None,
+    direct: Annotated[bool, typer.Option(
+        help="Direct 8-bit input into a (1, 28, 28) first layer (DIET models).")] = False,
+    tag: Annotated[Tag, typer.Option(
+        help="Lava models: fixed_pt (bit-accurate) or floating_pt (netx's parameters "
+             "converted to float)")] = Tag.fixed_pt,
+    readout: Annotated[Readout, typer.Option(
+        help="Class scores: output spike counts, or the last layer's final voltage (DIET "
+             "models trained with --readout integrator).")] = Readout.spikes,
+    seed: Seed = 2,
+    torch_model: Annotated[Path | None, typer.Option(
+        help="The trained .pt the .net came from: also print prediction agreement with "
+             "it (direct-input DIET models).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Also write <out>/<net stem>_lava_<tag>.json (for the results table).")] = None,
+    allow_dirty: AllowDirty = False,
+) -> None:
+    """Run a netx network in Lava's CPU simulator on test images (Poisson or direct input)."""
+    check_paths(files={"netx file": net, "--torch-model": torch_model}, out_dirs={"--out": out},
+                data_dir=data_dir)
+    check_clean_out(out, allow_dirty)
+    from lava_thesis.deploy.netx_check import check_netx_file
+    from lava_thesis.deploy.netx_run import (
+        netx_output_spikes,
+        netx_output_voltage,
+        synaptic_delay,
+    )
+    from lava_thesis.diet.train import lava_payload, predict_spikes
+    from lava_thesis.experiments.quickstart import encode
+
+    check_netx_file(net)  # the model files are read before the data and the run
+    predict = None if torch_model is None else load_torch_model(torch_model)[1]
+    images, labels = load_split(dataset, "test", data_dir)
+    images, labels = images[:samples], labels[:samples]
+    check_net_input(net, images, direct, dataset)
+    if direct:
+        spikes = lava_payload(images, num_steps or 5, synaptic_delay(net))
+    else:
+        spikes = encode(images, num_steps or 16, seed)
+    bits = 8 if direct else 0
+    if readout is Readout.integrator:
+        pred = netx_output_voltage(net, spikes, input_bits=bits, tag=tag.value).argmax(1)
+    else:
+        pred = predict_spikes(netx_output_spikes(net, spikes, tag=tag.value, input_bits=bits))
+    metrics = {"lava_accuracy": float((pred == labels).mean()), "lava_samples": len(labels)}
+    typer.echo(f"Lava {tag.value} accuracy: {metrics['lava_accuracy']:.4f} on {len(labels)} "
+               "images")
+    if predict is not None:
+        metrics["agreement"] = float((predict(images) == pred).mean())
+        typer.echo(f"agreement with {torch_model.name}: {metrics['agreement']:.4f}")
+    if out is not None:
+        from lava_thesis.results import write_results
+
+        path = write_results(out, f"{net.stem}_lava_{tag.value}", dataset=dataset.value,
+                             metrics=metrics, method="diet" if direct else "quickstart",
+                             config={"net": str(net), "tag": tag.value,
+                                     "readout": readout.value, "direct": direct,
+                                     "num_steps": num_steps,
+                                     "torch_model": torch_model and str(torch_model)},
+                             allow_dirty=allow_dirty)
+        typer.echo(f"wrote {path}")
+
+
+def check_multimodal(
+    model: Annotated[Path, typer.Argument(help="A multimodal .h5 model (train multimodal).")],
+    dataset: Annotated[Dataset, typer.Option(help="Its image data set.")] = Dataset.mnist,
+    data_dir: DataDir = None,
+    pairs: Annotated[int, typer.Option(min=1, help="Test pairs run in Lava.")] = 300,
+    out: Annotated[Path, typer.Option(help="Directory for the results JSON.")] = Path("out"),
+    allow_dirty: AllowDirty = False,
+) -> None:
+    """Run a trained multimodal model in Lava on FSDD test pairs, against the engine."""
+    check_paths(files={"model file": model}, out_dirs={"--out": out}, data_dir=data_dir)
+    check_clean_out(out, allow_dirty)
+    from lava_thesis.cli_train import paired_data
+    from lava_thesis.experiments import multimodal as mm
+    from lava_thesis.multimodal.model_io import load_pair_model
+
+    load_pair_model(model)  # a bad file fails here, before the data are read
+    data = paired_data(load_split(dataset, "train", data_dir),
+                       load_split(dataset, "test", data_dir), data_dir)
+    metrics = mm.check_saved_model(model, data, pairs, out, log=typer.echo,
+                                   dataset=f"{dataset.value} + FSDD (stand-in for TI46)",
+                                   allow_dirty=allow_dirty)
+    for key, value in metrics.items():
+        typer.echo(f"{key}: {value}")

@@ -1,0 +1,165 @@
+"""Device choice for gradient training: ``--device``/``--amp``/``--deterministic`` on the command
+line and in :class:`~lava_thesis.diet.train.TrainConfig`. This machine has no CUDA: asking for
+it must give one clear error (exit code 2), ``auto`` must pick the CPU."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from lava_thesis.cli import app
+from lava_thesis.cli_common import Method
+from lava_thesis.cli_train import check_device_options
+from lava_thesis.device import DeviceError, check_amp, resolve_device, set_deterministic
+from lava_thesis.training import fit
+
+no_cuda = pytest.mark.skipif(torch.cuda.is_available(),
+                             reason="checks the behaviour of a machine without CUDA")
+runner = CliRunner()
+
+
+def one_line_error(result, *names: str) -> str:
+    """Exit code 2 and exactly one ``error: ...`` line on stderr naming ``names``."""
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for name in names:
+        assert name in lines[0], (name, lines[0])
+    return lines[0]
+
+
+@no_cuda
+@pytest.mark.parametrize("device", ["cuda", "cuda:1", "CUDA"])
+def test_cuda_without_cuda_is_one_line_exit_2(tmp_path, device):
+    result = runner.invoke(app, ["train", "diet", "--device", device, "--out", str(tmp_path)])
+    one_line_error(result, "--device", "CUDA is not available")
+    assert list(tmp_path.iterdir()) == []  # refused before any work
+
+
+@pytest.mark.parametrize("args, names", [
+    (["--device", "tpu"], ["--device", "tpu"]),
+    (["--amp", "bf16"], ["--amp bf16", "CUDA"]),
+    (["--amp", "fp8"], ["--amp", "fp8"]),
+    (["--distributed"], ["--distributed", "torchrun"]),
+])
+def test_bad_device_options_are_one_line_exit_2(tmp_path, monkeypatch, args, names):
+    for var in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
+        monkeypatch.delenv(var, raising=False)
+    result = runner.invoke(app, ["train", "diet", *args, "--out", str(tmp_path)])
+    one_line_error(result, *names)
+
+
+def test_device_options_apply_to_diet_only(tmp_path):
+    result = runner.invoke(app, ["train", "quickstart", "--device", "auto", "--out",
+                                 str(tmp_path)])
+    one_line_error(result, "diet only", "quickstart")
+
+
+@no_cuda
+def test_auto_picks_the_cpu_here():
+    assert resolve_device("auto") == torch.device("cpu")
+    assert resolve_device("auto", local_rank=3) == torch.device("cpu")
+    assert check_device_options(Method.diet, "auto", "off", False, False) == "cpu"
+    assert check_device_options(Method.diet, "cpu", "off", True, False) == "cpu"
+
+
+def test_amp_is_refused_on_the_cpu():
+    cpu = torch.device("cpu")
+    assert check_amp("off", cpu) is None
+    for mode in ("bf16", "fp16"):
+        with pytest.raises(DeviceError, match="needs a CUDA device"):
+            check_amp(mode, cpu)
+
+
+@no_cuda
+def test_train_snn_on_auto_equals_cpu_and_refuses_cuda():
+    from lava_thesis.diet import DietSNN
+    from lava_thesis.diet.train import TrainConfig, train_snn
+
+    rng = np.random.default_rng(0)
+    images, labels = rng.integers(0, 256, (12, 8, 8), dtype=np.uint8), rng.integers(0, 2, 12)
+    states = []
+    for device in ("cpu", "auto"):
+        torch.manual_seed(0)
+        net = DietSNN(["c2k3s2", "f", "d2"], (1, 8, 8), thresholds=[0.2, 0.4])
+        train_snn(net, images, labels, 2, TrainConfig(epochs=1, batch_size=6, device=device))
+        states.append(net.state_dict())
+        assert next(net.parameters()).device.type == "cpu"
+    for name, value in states[0].items():
+        assert torch.equal(value, states[1][name]), name
+    with pytest.raises(DeviceError, match="CUDA is not available"):
+        train_snn(net, images, labels, 2, TrainConfig(device="cuda"))
+    with pytest.raises(DeviceError, match="--amp fp16"):
+        train_snn(net, images, labels, 2, TrainConfig(amp="fp16"))
+
+
+def test_pixels_input_equals_snn_input():
+    from lava_thesis.diet.train import pixels_input, snn_input
+
+    images = np.random.default_rng(1).integers(0, 256, (5, 2, 3, 4), dtype=np.uint8)
+    expected = snn_input(images, 4, 3)
+    got = pixels_input(torch.from_numpy(images), 4, 3)
+    assert got.dtype == expected.dtype and torch.equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_fit_under_autocast_learns(dtype):
+    """The AMP branch of the training loop (autocast; fp16 also scales the loss): offered on
+    CUDA only by the command line, exercised here on the CPU, where autocast exists too."""
+    torch.manual_seed(0)
+    x = torch.randn(64, 4)
+    y = (x[:, 0] > 0).long().numpy()
+    model = torch.nn.Linear(4, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    history = fit(model, lambda idx: (model(x[idx]), 0.0), y, opt, epochs=8, batch_size=16,
+                  generator=torch.Generator().manual_seed(0), amp_dtype=dtype)
+    assert history[-1] > 0.9 and history[-1] >= history[0]
+
+
+def test_set_deterministic_toggles_torch():
+    before = torch.are_deterministic_algorithms_enabled()
+    try:
+        set_deterministic(True)
+        assert torch.are_deterministic_algorithms_enabled()
+        set_deterministic(False)
+        assert not torch.are_deterministic_algorithms_enabled()
+    finally:
+        torch.use_deterministic_algorithms(before)
+
+
+def test_deterministic_training_matches_the_default():
+    from lava_thesis.diet import DietSNN
+    from lava_thesis.diet.train import TrainConfig, train_snn
+
+    rng = np.random.default_rng(2)
+    images, labels = rng.integers(0, 256, (8, 8, 8), dtype=np.uint8), rng.integers(0, 2, 8)
+    cfg = TrainConfig(epochs=1, batch_size=4)
+    states = []
+    before = torch.are_deterministic_algorithms_enabled()
+    try:
+        for det in (False, True):
+            torch.manual_seed(0)
+            net = DietSNN(["c2k3s2", "f", "d2"], (1, 8, 8), thresholds=[0.2, 0.4])
+            train_snn(net, images, labels, 2, replace(cfg, deterministic=det))
+            states.append(net.state_dict())
+    finally:
+        torch.use_deterministic_algorithms(before)
+    for name, value in states[0].items():
+        assert torch.equal(value, states[1][name]), name
+
+
+def test_python_dash_m_cli_runs():
+    """``python -m lava_thesis.cli`` (what ``torchrun -m`` runs) reaches the command line."""
+    result = subprocess.run([sys.executable, "-m", "lava_thesis.cli", "train", "--help"],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    assert "--distributed" in result.stdout and "--device" in result.stdout
