@@ -71,3 +71,27 @@ def server(monkeypatch):
     monkeypatch.setenv("TQDM_DISABLE", "1")
     with serve(monkeypatch) as running:
         yield running
+
+
+def one_line_error(result, *names: str) -> str:
+    """Assert a CLI result has exit code 2 and exactly one ``error: ...`` line on stderr that
+    names each of ``names``; return that line."""
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for name in names:
+        assert name in lines[0], (name, lines[0])
+    return lines[0]
+
+
+def marked_blobs(n: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` class-dependent 28x28 blobs (label ``i % 10``), each marked by a faint pixel code
+    of its index ``offset + i`` so that every image is unique (tests can tell which images a
+    model saw)."""
+    y = np.arange(n) % 10
+    x = np.zeros((n, 28, 28), np.uint8)
+    for i, c in enumerate(y):
+        x[i, 2 * c:2 * c + 8, 4:24] = 200
+        x[i, 27, (offset + i) % 28] = 1 + (offset + i) // 28
+    return x, y

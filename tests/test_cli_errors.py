@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import one_line_error
 from typer.testing import CliRunner
 
 import lava_thesis.cli_deploy as cli_deploy
@@ -22,15 +23,6 @@ DIET_NET = REPO / "netx_models" / "diet_mnist" / "diet_mnist.net"  # conv, direc
 runner = CliRunner()
 
 
-def one_line_error(result, *names: str) -> str:
-    """Assert exit code 2 and exactly one ``error: ...`` line on stderr naming ``names``."""
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    assert "Traceback" not in result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for name in names:
-        assert name in lines[0], (name, lines[0])
-    return lines[0]
 
 
 @pytest.fixture

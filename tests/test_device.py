@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from conftest import one_line_error
 from typer.testing import CliRunner
 
 from lava_thesis.cli import app
@@ -25,15 +26,6 @@ no_cuda = pytest.mark.skipif(torch.cuda.is_available(),
 runner = CliRunner()
 
 
-def one_line_error(result, *names: str) -> str:
-    """Exit code 2 and exactly one ``error: ...`` line on stderr naming ``names``."""
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    assert "Traceback" not in result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for name in names:
-        assert name in lines[0], (name, lines[0])
-    return lines[0]
 
 
 @no_cuda

@@ -6,22 +6,14 @@ import json
 
 import numpy as np
 import pytest
+from conftest import marked_blobs
 
 from lava_thesis.experiments import multimodal as mm
 from lava_thesis.multimodal.engine import MultimodalNetwork
 from lava_thesis.multimodal.model_io import load_pair_model
 from lava_thesis.protocol import Protocol, validation_split
 
-
-def split(n: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` class-dependent blobs (so the ensembles have something to learn), each marked by
-    a faint pixel code of its index ``offset + i`` so that every image is unique."""
-    y = np.arange(n) % 10
-    x = np.zeros((n, 28, 28), np.uint8)
-    for i, c in enumerate(y):
-        x[i, 2 * c:2 * c + 8, 4:24] = 200
-        x[i, 27, (offset + i) % 28] = 1 + (offset + i) // 28
-    return x, y
+split = marked_blobs
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import marked_blobs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,15 +20,7 @@ from lava_thesis.stdp.model_io import load_model
 TINY = dict(n_exc=10, assign_samples=300, prune_interval=100)
 
 
-def images(n: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` class-dependent blobs, each marked by a faint pixel code of its index
-    ``offset + i`` so that every image is unique."""
-    y = np.arange(n) % 10
-    x = np.zeros((n, 28, 28), np.uint8)
-    for i, c in enumerate(y):
-        x[i, 2 * c:2 * c + 8, 4:24] = 200
-        x[i, 27, (offset + i) % 28] = 1 + (offset + i) // 28
-    return x, y
+images = marked_blobs
 
 
 def check_seeds(doc: dict, metrics: dict) -> None:
