@@ -45,14 +45,40 @@ DIRTY_NOTE = (f"{DIRTY_MARK} written from a working tree with uncommitted change
               "(`--allow-dirty`): its commit does not pin the code that produced it.")
 
 
+#: marks a value from a run that resumed from checkpoints (``config.resumed`` or ``--resume``)
+RESUMED_MARK = "‡"
+RESUMED_NOTE = (f"{RESUMED_MARK} resumed from checkpoints (`--resume`): not one plain run; "
+                "regenerate it before quoting it as a headline.")
+
+
+def _resumed(rec: Mapping[str, Any]) -> bool:
+    config = rec.get("config") or {}
+    command = str(rec.get("command") or "").split()
+    return config.get("resumed") is True or any(a == "--resume" or a.startswith("--resume=")
+                                                for a in command)
+
+
 def dirty_mark(rec: Mapping[str, Any]) -> str:
-    """:data:`DIRTY_MARK` for a results file written with ``--allow-dirty``, else ``""``."""
-    return DIRTY_MARK if rec.get("dirty") is True else ""
+    """The marks of a results file that is weaker evidence: :data:`DIRTY_MARK` when written with
+    ``--allow-dirty``, :data:`RESUMED_MARK` when its run resumed from checkpoints; else ``""``.
+
+    Examples
+    --------
+    >>> dirty_mark({"dirty": True, "command": "lava-thesis train hybrid --resume"})
+    '†‡'
+    >>> dirty_mark({"config": {"resumed": False}, "command": "lava-thesis train stdp"})
+    ''
+    """
+    return (DIRTY_MARK if rec.get("dirty") is True else "") + \
+        (RESUMED_MARK if _resumed(rec) else "")
 
 
 def with_dirty_note(table: str, records: Sequence[Mapping[str, Any]]) -> str:
-    """``table`` followed by the :data:`DIRTY_NOTE` footnote when a record is dirty."""
-    return f"{table}\n\n{DIRTY_NOTE}" if any(dirty_mark(r) for r in records) else table
+    """``table`` followed by the footnotes of the marks (:func:`dirty_mark`) its records carry."""
+    marks = "".join(dirty_mark(r) for r in records)
+    notes = [note for mark, note in ((DIRTY_MARK, DIRTY_NOTE), (RESUMED_MARK, RESUMED_NOTE))
+             if mark in marks]
+    return "\n\n".join([table, *notes])
 
 
 @dataclass(frozen=True)

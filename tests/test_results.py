@@ -293,6 +293,22 @@ def test_report_marks_dirty_rows_with_a_footnote(tmp_path):
         assert text.endswith(f"\n\n{DIRTY_NOTE}")
 
 
+def test_report_marks_resumed_runs_with_a_footnote(tmp_path):
+    from lava_thesis.report import render_table
+    from lava_thesis.report_compact import RESUMED_MARK, RESUMED_NOTE, render_compact
+
+    write_results(tmp_path, "plain", dataset="d", metrics={"test_accuracy": 0.5}, method="m1",
+                  command="lava-thesis train stdp", config={"resumed": False})
+    write_results(tmp_path, "flag", dataset="d", metrics={"test_accuracy": 0.7}, method="m2",
+                  command="lava-thesis train hybrid --resume")
+    write_results(tmp_path, "cfg", dataset="d", metrics={"test_accuracy": 0.9}, method="m3",
+                  command="lava-thesis train stdp", config={"resumed": True})
+    records = load_all(tmp_path)
+    for text in (render_table(records), render_compact(records)):
+        assert f"| 70.00%{RESUMED_MARK} |" in text and f"| 90.00%{RESUMED_MARK} |" in text
+        assert "| 50.00% |" in text and text.endswith(f"\n\n{RESUMED_NOTE}")
+
+
 def test_train_refuses_before_any_work_and_threads_allow_dirty(repo, data_root):
     from typer.testing import CliRunner
 
