@@ -30,19 +30,18 @@ from lava_thesis.diet import DietSNN
 from lava_thesis.diet.train import snn_input
 from lava_thesis.experiments.diet import DEFAULT_SPEC
 from lava_thesis.results import DirtyTreeError, write_results
-from lava_thesis.slayer_ext.cuba import block_forward, neuron_forward
+from lava_thesis.slayer_ext.cuba import neuron_forward
 
 ROOT = Path(__file__).resolve().parents[1]
 T, BATCH = 5, 64
 
 
 def build_pair() -> tuple[DietSNN, DietSNN]:
-    """The DIET network with SLAYER's neuron, and a copy whose blocks use ours."""
+    """The DIET network with SLAYER's neuron, and a copy that runs on ours."""
     torch.manual_seed(0)
-    ref = DietSNN(DEFAULT_SPEC, thresholds=[0.5] * 5)
+    ref = DietSNN(DEFAULT_SPEC, thresholds=[0.5] * 5, neuron_engine="slayer")
     ours = copy.deepcopy(ref)
-    for block in ours.weight_blocks:
-        block.forward = lambda x, b=block: block_forward(b, x)
+    ours.neuron_engine = "torch"
     return ref, ours
 
 

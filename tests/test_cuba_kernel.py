@@ -224,17 +224,15 @@ def test_dynamics_parity_persistent():
 
 @pytest.mark.parametrize("readout", ["spikes", "integrator"])
 def test_diet_network_parity(readout):
-    """A whole DIET-SNN (learnable thresholds, direct input hook) with our neuron in every
-    block: same output, parameter gradients within GRAD_TOL."""
+    """A whole DIET-SNN (learnable thresholds, direct input hook) on SLAYER's neuron and on
+    ours (``neuron_engine``): same output, parameter gradients within GRAD_TOL."""
     from lava_thesis.diet import DietSNN
 
     torch.manual_seed(5)
     ref = DietSNN(["c4k3s2", "f", "d16", "d10"], (1, 8, 8), thresholds=[0.3, 0.5, 0.5],
-                  readout=readout)
+                  readout=readout, neuron_engine="slayer")
     ours = copy.deepcopy(ref)
-    for block in ours.weight_blocks:
-        block.forward = lambda x, b=block: block_forward(b, x)
-        block.neuron.dynamics = lambda z, n=block.neuron: neuron_dynamics(n, z)
+    ours.neuron_engine = "torch"
     x = torch.rand(4, 1, 8, 8, 8)
     y1, y2 = ref(x), ours(x)
     assert y1.abs().sum() > 0
@@ -247,6 +245,21 @@ def test_diet_network_parity(readout):
     assert any(float(g.abs().sum()) > 0 for g, _ in grads)
     for g1, g2 in grads:
         _assert_grads(g1, g2)
+
+
+def test_half_precision_input_runs_in_float32():
+    """Under autocast a synapse hands the neuron float16/bfloat16 currents: the neuron widens
+    them to float32 (same result as float32 input) and returns the gradient in their dtype."""
+    torch.manual_seed(7)
+    z = (torch.rand(2, 3, 12) * 1.5).to(torch.bfloat16)
+    ref = _neuron(1.0, 0.25, 0.1, requires_grad=True)
+    ours = copy.deepcopy(ref)
+    zh = z.clone().requires_grad_(True)
+    spikes = neuron_forward(ours, zh)
+    assert spikes.dtype == torch.float32
+    assert torch.equal(spikes, ref(z.float()))  # SLAYER on the float32 values
+    spikes.sum().backward()
+    assert zh.grad is not None and zh.grad.dtype == torch.bfloat16
 
 
 def test_rejects_unsupported():

@@ -26,6 +26,13 @@ Layers are described by a small spec list, e.g. ``["c16k5s2", "c32k3s2", "f", "d
 ``cOUTkKsS`` a KxK convolution with stride S (padding K//2), ``f`` flatten, ``dN`` dense.
 Tensors are SLAYER's ``(N, C, H, W, T)``.
 
+The neurons run through the torch-native CUBA kernel (``neuron_engine="torch"``, the default;
+:mod:`lava_thesis.slayer_ext.cuba`), whose spikes and voltages equal SLAYER's bit for bit and
+whose gradients equal SLAYER's; ``neuron_engine="slayer"`` runs lava-dl SLAYER's own neuron. The
+engine is a way of computing, not part of the model: the parameters, the state dict and the
+exports are the same SLAYER blocks either way. The synapse (with the learnable threshold folded
+into its weights and the direct-input floor) is SLAYER's in both engines.
+
 Example
 -------
 >>> net = DietSNN(["c4k3s2", "f", "d10"], input_shape=(1, 8, 8))
@@ -54,11 +61,15 @@ from lava_thesis.model_check import (
     require_steps,
 )
 from lava_thesis.slayer_ext import attach_direct_input, attach_learnable_threshold
+from lava_thesis.slayer_ext.cuba import block_forward, neuron_dynamics
 
 THETA_REF = 1.0
 #: threshold of the integrator readout: netx writes vThMant = threshold * 64 = 2**17 - 1
 READOUT_THRESHOLD = (2**17 - 1) / 64
 READOUTS = ("spikes", "integrator")
+#: how the CUBA neurons are run: the torch-native kernel (:mod:`lava_thesis.slayer_ext.cuba`,
+#: bit-exact with SLAYER) or lava-dl SLAYER's own per-step loop
+NEURON_ENGINES = ("torch", "slayer")
 #: the most input values (C * H * W) a checkpoint's input_shape may ask for
 MAX_INPUT = 2**22
 CKPT_EXPECTED = "a DIET-SNN checkpoint written by train diet (spec, input_shape, state_dict)"
@@ -126,6 +137,10 @@ class DietSNN(torch.nn.Module):
         ``"spikes"``: the forward returns the last layer's spikes ``(N, classes, T)`` and the
         scores are spike counts. ``"integrator"``: it returns the last layer's voltage
         ``(N, classes, T)`` (never spiking, no leak) and the score is its last value.
+    neuron_engine:
+        ``"torch"``: the torch-native CUBA kernel; ``"slayer"``: SLAYER's neuron (identical
+        outputs and gradients; see the module docstring). Can be changed later through the
+        attribute of the same name.
     """
 
     def __init__(
@@ -136,6 +151,7 @@ class DietSNN(torch.nn.Module):
         tau_grad: float = 0.5,
         scale_grad: float = 1.0,
         readout: str = "spikes",
+        neuron_engine: str = "torch",
     ) -> None:
         super().__init__()
         from lava.lib.dl import slayer
@@ -143,6 +159,7 @@ class DietSNN(torch.nn.Module):
         if readout not in READOUTS:
             raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
         self.readout = readout
+        self.neuron_engine = neuron_engine
         self.spec, self.input_shape = list(spec), tuple(input_shape)
         self.layers = parse_spec(spec, input_shape)
         n_weight = sum(kind != "flatten" for kind, *_ in self.layers)
@@ -175,6 +192,17 @@ class DietSNN(torch.nn.Module):
         attach_direct_input(self.blocks[0])
 
     @property
+    def neuron_engine(self) -> str:
+        """``"torch"`` (the torch-native CUBA kernel) or ``"slayer"`` (SLAYER's neuron)."""
+        return self._neuron_engine
+
+    @neuron_engine.setter
+    def neuron_engine(self, engine: str) -> None:
+        if engine not in NEURON_ENGINES:
+            raise ValueError(f"neuron_engine must be one of {NEURON_ENGINES}, got {engine!r}")
+        self._neuron_engine = engine
+
+    @property
     def weight_blocks(self) -> list[torch.nn.Module]:
         return [b for b in self.blocks if hasattr(b, "neuron")]
 
@@ -182,10 +210,17 @@ class DietSNN(torch.nn.Module):
         """``x``: analog input ``(N, C, H, W, T)`` (``x = pixel / 256``). ``record``, when a
         list, receives every block's output (for spike rates and energy).
 
-        Returns the last layer's spikes, or its voltage for the integrator readout."""
+        Returns the last layer's spikes, or its voltage for the integrator readout. Each
+        weight block is ``neuron(synapse(x))`` then SLAYER's one-step delay; the integrator
+        readout is the neuron's voltage (no spikes, no delay). The neuron runs on
+        :attr:`neuron_engine`."""
+        native = self.neuron_engine == "torch"
         for i, block in enumerate(self.blocks):
             if i == len(self.blocks) - 1 and self.readout == "integrator":
-                _, x = block.neuron.dynamics(block.synapse(x))
+                z = block.synapse(x)
+                _, x = neuron_dynamics(block.neuron, z) if native else block.neuron.dynamics(z)
+            elif native and hasattr(block, "neuron"):
+                x = block_forward(block, x)
             else:
                 x = block(x)
             if record is not None:
@@ -236,30 +271,41 @@ class DietSNN(torch.nn.Module):
         return Path(path)
 
 
-def load_diet(path: str | Path) -> DietSNN:
-    """Rebuild a trained DIET-SNN from the ``.pt`` checkpoint written by ``train diet``."""
-    return load_checkpoint(path)[0]
+def load_diet(path: str | Path, neuron_engine: str | None = None) -> DietSNN:
+    """Rebuild a trained DIET-SNN from the ``.pt`` checkpoint written by ``train diet``
+    (``neuron_engine`` as in :func:`load_checkpoint`)."""
+    return load_checkpoint(path, neuron_engine)[0]
 
 
-def load_checkpoint(path: str | Path) -> tuple[DietSNN, int]:
+def load_checkpoint(path: str | Path,
+                    neuron_engine: str | None = None) -> tuple[DietSNN, int]:
     """:func:`load_diet` and the number of input steps T the network was trained at (5 for
     checkpoints that predate the ``num_steps`` field).
+
+    ``neuron_engine`` (one of :data:`NEURON_ENGINES`) runs the loaded network on that engine;
+    by default on the checkpoint's ``neuron_engine``, or ``"torch"`` for checkpoints without
+    one. The engines give identical outputs, so any checkpoint runs on either.
 
     The checkpoint is checked before and while the network is built: the keys ``spec``,
     ``input_shape`` and ``state_dict``; a spec that parses (:func:`parse_spec`) into layers of
     positive sizes; ``input_shape`` of positive ints (at most :data:`MAX_INPUT` values);
-    ``readout`` one of :data:`READOUTS`; ``num_steps`` an int in ``[1, MAX_STEPS]``
+    ``readout`` one of :data:`READOUTS`; ``neuron_engine`` one of :data:`NEURON_ENGINES`;
+    ``num_steps`` an int in ``[1, MAX_STEPS]``
     (:data:`lava_thesis.model_check.MAX_STEPS`); every tensor finite with the shape the spec's
     network needs.
-    Raises ``FileNotFoundError`` when ``path`` is missing and
+    Raises ``ValueError`` for an unknown ``neuron_engine`` argument, ``FileNotFoundError``
+    when ``path`` is missing and
     :class:`~lava_thesis.errors.ModelFileError` naming the file otherwise (also for a file
     torch cannot read; loading stays ``weights_only``, so a checkpoint cannot run code).
     """
+    if neuron_engine is not None and neuron_engine not in NEURON_ENGINES:
+        raise ValueError(f"neuron_engine must be one of {NEURON_ENGINES}, got {neuron_engine!r}")
     path = Path(path)
     ckpt = require_keys(path, load_torch(path, CKPT_EXPECTED), ("spec", "input_shape",
                                                                  "state_dict"), CKPT_EXPECTED)
     spec, shape = ckpt["spec"], ckpt["input_shape"]
     readout, steps = ckpt.get("readout", "spikes"), ckpt.get("num_steps", 5)
+    saved_engine = ckpt.get("neuron_engine", "torch")
 
     def bad(problem: str) -> ModelFileError:
         return ModelFileError(path, problem, CKPT_EXPECTED)
@@ -274,6 +320,8 @@ def load_checkpoint(path: str | Path) -> tuple[DietSNN, int]:
                   f"{MAX_INPUT}")
     if readout not in READOUTS:
         raise bad(f"'readout' is {readout!r}, not one of {READOUTS}")
+    if not isinstance(saved_engine, str) or saved_engine not in NEURON_ENGINES:
+        raise bad(f"'neuron_engine' is {saved_engine!r}, not one of {NEURON_ENGINES}")
     require_steps(path, "'num_steps'", steps, CKPT_EXPECTED)
     try:
         layers = parse_spec(spec, tuple(shape))
@@ -290,7 +338,8 @@ def load_checkpoint(path: str | Path) -> tuple[DietSNN, int]:
     if needed > held:  # checked before building: a bad spec must not allocate a huge network
         raise bad(f"'spec' {list(spec)} needs {needed} weights, the state_dict holds {held} "
                   "values")
-    net = DietSNN(spec, tuple(shape), readout=readout)  # older checkpoints: spike counts
+    net = DietSNN(spec, tuple(shape), readout=readout,  # older checkpoints: spike counts
+                  neuron_engine=neuron_engine or saved_engine)
     with torch.no_grad():  # SLAYER sets neuron shapes on the first forward
         net(torch.zeros(1, *net.input_shape, 1))
     load_state(path, net, state, CKPT_EXPECTED)

@@ -286,7 +286,7 @@ def run(
     card = {"model": "DIET-SNN (SLAYER CUBA, learnable leak and threshold)",
             "dataset": dataset, "time_steps": cfg.num_steps, "delay_steps": net.delay,
             "input": "direct: 8-bit pixels p, x = p/256, repeated T steps + delay silent steps",
-            "readout": cfg.readout,
+            "readout": cfg.readout, "neuron_engine": net.neuron_engine,
             # the .nir: time constants in seconds for this step; an integrator readout is
             # the graph's output current, summed over time by the caller
             "nir": {"dt": NIR_DT, "dt_unit": "s",
@@ -307,7 +307,7 @@ def _save_model(net: DietSNN, cfg: DietConfig, model_dir: Path, experiment: str,
     with atomic_path(model_dir / f"{experiment}.pt") as tmp:
         torch.save({"spec": list(cfg.spec), "input_shape": list(input_shape),
                     "num_steps": cfg.num_steps, "readout": cfg.readout,
-                    "state_dict": net.state_dict()}, tmp)
+                    "neuron_engine": net.neuron_engine, "state_dict": net.state_dict()}, tmp)
     net.export_nir(model_dir / f"{experiment}.nir", dt=NIR_DT)
 
 

@@ -38,6 +38,8 @@ persistent state handled as SLAYER does), :func:`neuron_dynamics` for
 ``block.neuron.dynamics(z)`` (a non-spiking readout's voltage), and :func:`block_forward` for
 ``block(x)`` of a ``slayer.block.cuba.Dense``/``Conv`` (synapse, neuron, one-step
 ``delay_shift``). None of them builds anything: plain torch ops on CPU or CUDA.
+:class:`~lava_thesis.diet.DietSNN` runs its neurons through them by default
+(``neuron_engine="torch"``).
 """
 
 from __future__ import annotations
@@ -247,8 +249,12 @@ def _prepare(neuron, z: torch.Tensor) -> None:
 
 
 def _run(neuron, z: torch.Tensor):
-    """A SLAYER neuron's response through :func:`cuba_lif`: ``(spikes, voltage, current)``."""
+    """A SLAYER neuron's response through :func:`cuba_lif`: ``(spikes, voltage, current)``.
+    A half-precision ``z`` (from a synapse under ``torch.autocast``) is widened to float32,
+    the neuron's own precision; its gradient flows back in the input's dtype."""
     _check_supported(neuron)
+    if z.dtype in (torch.float16, torch.bfloat16):
+        z = z.float()
     _prepare(neuron, z)
     return cuba_lif(
         z, neuron.current_decay, neuron.voltage_decay, neuron.threshold + neuron.threshold_eps,
