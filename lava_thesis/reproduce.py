@@ -57,6 +57,8 @@ TINY: dict[str, dict[str, str]] = {
     "check-multimodal": {"--pairs": "2"},
     "energy": {"--samples": "20"},
 }
+#: recorded options a pipeline's tiny size replaces (a CPU budget gives way to ``--epochs``)
+TINY_DROP: dict[str, tuple[str, ...]] = {"lite:seq2seq": ("--budget-cpu-s",)}
 #: every ``train`` command in quick mode: two seeds, so the per-seed path runs end to end
 TINY_SEEDS = {"--seeds": "2"}
 #: ``--n-exc`` when a command does not give it (it is part of the experiment's file names)
@@ -107,8 +109,8 @@ def _option(args: Sequence[str], name: str) -> str | None:
     return value
 
 
-def _set_option(args: list[str], name: str, value: str) -> list[str]:
-    """``args`` with every ``name`` option removed and ``name value`` appended."""
+def _drop_option(args: Sequence[str], name: str) -> list[str]:
+    """``args`` without any ``name VALUE`` / ``name=VALUE``."""
     out, i = [], 0
     while i < len(args):
         if args[i] == name:
@@ -117,7 +119,12 @@ def _set_option(args: list[str], name: str, value: str) -> list[str]:
         if not args[i].startswith(name + "="):
             out.append(args[i])
         i += 1
-    return [*out, name, value]
+    return out
+
+
+def _set_option(args: list[str], name: str, value: str) -> list[str]:
+    """``args`` with every ``name`` option removed and ``name value`` appended."""
+    return [*_drop_option(args, name), name, value]
 
 
 def _kind(args: Sequence[str]) -> str:
@@ -167,7 +174,8 @@ def quick_argv(argv: Sequence[str], scratch: str | Path,
 
     ``--out`` becomes ``<scratch>/results``; ``--model-dir`` and the model files a command
     reads are moved under ``scratch``; the :data:`TINY` overrides of the pipeline replace the
-    recorded sizes, a train command gets :data:`TINY_SEEDS` and loses ``--resume``. A train
+    recorded sizes (:data:`TINY_DROP` names recorded options they replace), a train command
+    gets :data:`TINY_SEEDS` and loses ``--resume``. A train
     command that shrinks ``--n-exc`` (part of the file names) adds its model dir to
     ``renames`` so that later commands find the renamed files.
 
@@ -197,6 +205,8 @@ def quick_argv(argv: Sequence[str], scratch: str | Path,
         if torch_model is not None:
             args = _set_option(args, "--torch-model",
                                _scratch_path(torch_model, scratch, renames))
+    for name in TINY_DROP.get(kind, ()):
+        args = _drop_option(args, name)
     for name, value in (TINY[kind] | (TINY_SEEDS if args[0] == "train" else {})).items():
         args = _set_option(args, name, value)
     return args

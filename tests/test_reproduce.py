@@ -134,7 +134,7 @@ REPRESENTATIVE = {
     "lite:length": "train lite --task length --out results",
     "lite:length-smnist": "train lite --task length-smnist --out results",
     "lite:events": "train lite --task events --out results --model-dir m/e",
-    "lite:seq2seq": "train lite --task seq2seq --epochs 2 --out results",
+    "lite:seq2seq": "train lite --task seq2seq --budget-cpu-s 300 --out results",
     "run-lava": "run-lava m/d/d.net --direct --samples 500 --torch-model m/d/d.pt --out results",
     "check-multimodal": "check-multimodal m/mm/mm_n400.h5 --pairs 300 --out results",
     "energy": "energy m/d/d.pt --samples 500 --out results",
@@ -155,6 +155,7 @@ def test_tiny_overrides_parse_with_the_real_cli(kind, tmp_path):
     if args[0] == "train":
         assert Path(params["model_dir"]).is_relative_to(tmp_path)
         assert params["resume"] is False and params["seeds"] == 2
+        assert params.get("budget_cpu_s") is None  # a recorded CPU budget gives way to --epochs
     else:
         model = Path(args[1])
         assert model.is_relative_to(tmp_path) and "n400" not in model.name
