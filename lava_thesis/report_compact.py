@@ -119,10 +119,10 @@ class Headline:
 
 
 HEADLINES: tuple[Headline, ...] = (
-    Headline("quickstart", "Quickstart (SLAYER -> netx -> Lava)", "quickstart_mnist",
-             "lava_accuracy",
-             baseline=Ref("torch, same images", "quickstart_mnist",
-                          "torch_accuracy_lava_subset")),
+    Headline("quickstart", "Quickstart (SLAYER -> netx -> Lava, as deployed)",
+             "quickstart_mnist", "deployed_accuracy",
+             baseline=Ref("Lava run, first 1,000 test images", "quickstart_mnist",
+                          "lava_accuracy")),
     Headline("stdp", "STDP, pruned + quantized", "stdp_mnist_n400_p50_l8", "accuracy",
              baseline=Ref("unpruned float32", "stdp_mnist_n400", "accuracy")),
     Headline("multimodal", "Multimodal STDP", "multimodal_mnist_fsdd_n400",
