@@ -37,6 +37,7 @@ __all__ = [
     "check_fraction",
     "check_seed_fields",
     "check_validation_field",
+    "or_single_seed",
     "paired_difference",
     "run_seeds",
     "seed_results",
@@ -360,6 +361,21 @@ class Protocol:
             return fn(seed)
 
         return seed_results(self.seeds, run_seeds(one, self.seeds))
+
+
+def or_single_seed(protocol: Protocol | None, seed: int, val_fraction: float = 0.1
+                   ) -> Protocol:
+    """``protocol``, or, when it is None, one seed (``seed``, a config's own) with
+    ``val_fraction``: what an experiment's Python API runs when no protocol is given.
+
+    Examples
+    --------
+    >>> or_single_seed(None, 4, 0.2)
+    Protocol(seeds=(4,), val_fraction=0.2, val_seed=4)
+    >>> or_single_seed(Protocol((0, 1)), 4).seeds
+    (0, 1)
+    """
+    return protocol if protocol is not None else Protocol((seed,), val_fraction)
 
 
 def split_training(x: Any, y: Sequence[int] | np.ndarray, protocol: Protocol

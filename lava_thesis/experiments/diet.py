@@ -36,7 +36,7 @@ from lava_thesis.diet.train import (
     train_snn,
 )
 from lava_thesis.plots import new_figure, save_figure
-from lava_thesis.protocol import Protocol, split_training
+from lava_thesis.protocol import Protocol, or_single_seed, split_training
 from lava_thesis.results import current_command, git_commit, write_results
 from lava_thesis.slayer_ext import INPUT_BITS
 
@@ -165,8 +165,7 @@ def run(
       and ``best_epoch`` (absent without validation data), energy, learned thresholds/leaks.
     """
     cfg = config or DietConfig()
-    if protocol is None:
-        protocol = Protocol(seeds=(cfg.train.seed,), val_fraction=cfg.val_fraction)
+    protocol = or_single_seed(protocol, cfg.train.seed, cfg.val_fraction)
     cfg = replace(cfg, train=replace(cfg.train, seed=protocol.seeds[0]),
                   val_fraction=protocol.val_fraction)
     out_dir = Path(out_dir)

@@ -44,7 +44,7 @@ from lava_thesis.hybrid.evaluate import (
 from lava_thesis.hybrid.plots import plot_curves
 from lava_thesis.hybrid.stdb import STDBConfig, intensities, snn_predict, train_stdb
 from lava_thesis.model_check import load_state, load_torch, require_keys, require_range
-from lava_thesis.protocol import Protocol, split_training
+from lava_thesis.protocol import Protocol, or_single_seed, split_training
 from lava_thesis.quickstart import predict as predict_spikes
 from lava_thesis.results import current_command, git_commit, write_results
 from lava_thesis.slayer_ext import INPUT_BITS
@@ -218,7 +218,7 @@ def run(
     experiment (the results file's config then says ``"resumed": true``).
     """
     cfg = config or HybridConfig()
-    protocol = protocol or Protocol(seeds=(cfg.stdb.seed,), val_fraction=cfg.val_fraction)
+    protocol = or_single_seed(protocol, cfg.stdb.seed, cfg.val_fraction)
     out_dir, model_dir = Path(out_dir), Path(model_dir or out_dir)
     fit, val, info = split_training(*train, protocol)
     if len(val[1]) == 0:

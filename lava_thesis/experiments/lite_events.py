@@ -59,7 +59,7 @@ from lava_thesis.lite.events_models import (
     snn_payload,
 )
 from lava_thesis.plots import plot_model_bars
-from lava_thesis.protocol import Protocol, split_training
+from lava_thesis.protocol import Protocol, or_single_seed, split_training
 from lava_thesis.results import current_command, git_commit, write_results
 from lava_thesis.training import count_parameters, fit
 
@@ -189,7 +189,7 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
     first ``n_train`` / ``n_test`` digits of MNIST in ``data_dir``. ``protocol``: seeds and
     validation split (default: the config's seed and ``val_fraction``)."""
     cfg, commit = config or LiteEventsConfig(), git_commit()
-    protocol = protocol or Protocol(seeds=(cfg.seed,), val_fraction=cfg.val_fraction)
+    protocol = or_single_seed(protocol, cfg.seed, cfg.val_fraction)
     t0 = time.perf_counter()
     f_tr, y_tr, f_te, y_te = _load(cfg, data)
     (f_fit, y_fit), (f_val, y_val), info = split_training(f_tr, y_tr, protocol)

@@ -47,14 +47,13 @@ from lava_thesis.experiments.lite_sentiment import (
     load_split,
     paired_differences,
     predict,
-    protocol_of,
     train,
 )
 from lava_thesis.lite.attention import AttentionSNN, LastStepSNN
 from lava_thesis.lite.sentiment import count_parameters
 from lava_thesis.lite.text import Vocab, encode_sentences, tokenize
 from lava_thesis.plots import new_figure, save_figure
-from lava_thesis.protocol import Protocol, seed_results
+from lava_thesis.protocol import Protocol, or_single_seed, seed_results
 from lava_thesis.results import git_commit, write_results
 
 MODELS = ("snn", "snn_last", "snn_attn", "lstm")
@@ -220,9 +219,9 @@ def run(config: LiteLengthConfig | None = None, *, log=print,
     per seed of ``protocol`` (default: one seed, ``config.seed``, validation share
     ``config.val_fraction``); write the results JSON and plot. ``command`` is recorded in the
     results (default: this command line). Returns the metrics (seed means)."""
-    protocol = protocol_of(config or LiteLengthConfig(), protocol)
-    cfg = replace(config or LiteLengthConfig(), seed=protocol.seeds[0],
-                  val_fraction=protocol.val_fraction)
+    cfg = config or LiteLengthConfig()
+    protocol = or_single_seed(protocol, cfg.seed, cfg.val_fraction)
+    cfg = replace(cfg, seed=protocol.seeds[0], val_fraction=protocol.val_fraction)
     commit = git_commit()  # the code the run started from
     data = load_split(cfg, protocol)
     tr, va, te, labels = data.train, data.val, data.test, data.labels

@@ -37,10 +37,10 @@ import torch
 
 from lava_thesis.data.mnist import load_mnist
 from lava_thesis.experiments.lite_length import NAMES, PAIRS, plot_curves
-from lava_thesis.experiments.lite_sentiment import BestEpoch, paired_differences, protocol_of
+from lava_thesis.experiments.lite_sentiment import BestEpoch, paired_differences
 from lava_thesis.lite.sequential import SeqAttentionSNN, SeqLSTM, SeqSNN, chunk_pixels
 from lava_thesis.plots import new_figure, save_figure
-from lava_thesis.protocol import Protocol, seed_results, split_training
+from lava_thesis.protocol import Protocol, or_single_seed, seed_results, split_training
 from lava_thesis.results import git_commit, write_results
 from lava_thesis.training import count_parameters, fit
 
@@ -134,9 +134,9 @@ def run(config: LiteLengthSmnistConfig | None = None, *, log=print,
     ``protocol`` (default: one seed, ``config.seed``, validation share
     ``config.val_fraction``); write the results JSON and plot. ``command`` is recorded in the
     results (default: this command line). Returns the metrics (seed means)."""
-    protocol = protocol_of(config or LiteLengthSmnistConfig(), protocol)
-    cfg = replace(config or LiteLengthSmnistConfig(), seed=protocol.seeds[0],
-                  val_fraction=protocol.val_fraction)
+    cfg = config or LiteLengthSmnistConfig()
+    protocol = or_single_seed(protocol, cfg.seed, cfg.val_fraction)
+    cfg = replace(cfg, seed=protocol.seeds[0], val_fraction=protocol.val_fraction)
     commit = git_commit()  # the code the run started from
     rng = np.random.default_rng(protocol.val_seed)
     x_all, y_all = sample(*load_mnist("train", cfg.data_dir), cfg.train_samples, rng)

@@ -40,7 +40,7 @@ from lava_thesis.lite.sentiment import (
 )
 from lava_thesis.lite.text import Vocab, encode_sentences, tokenize
 from lava_thesis.plots import plot_model_bars
-from lava_thesis.protocol import Protocol, split_training
+from lava_thesis.protocol import Protocol, or_single_seed, split_training
 from lava_thesis.results import git_commit, write_results
 from lava_thesis.training import fit
 
@@ -84,11 +84,6 @@ class SentenceSplit(NamedTuple):
     val: np.ndarray  #: held out of the training part; every choice is made on it
     test: np.ndarray  #: evaluated once per trained model
     validation: dict[str, Any]  #: the results file's ``validation`` field
-
-
-def protocol_of(cfg: Any, protocol: Protocol | None) -> Protocol:
-    """``protocol``, or one seed (``cfg.seed``) with ``cfg.val_fraction`` when it is None."""
-    return protocol if protocol is not None else Protocol((cfg.seed,), cfg.val_fraction)
 
 
 def split_sentences(groups: np.ndarray, cfg: Any, protocol: Protocol
@@ -232,9 +227,9 @@ def run(config: LiteSentimentConfig | None = None, *, log=print,
     (default: one seed, ``config.seed``, validation share ``config.val_fraction``); write the
     results JSON and the bar plot (means, min-max over the seeds). ``command`` is recorded in
     the results (default: this process's command line). Returns the metrics (seed means)."""
-    protocol = protocol_of(config or LiteSentimentConfig(), protocol)
-    cfg = replace(config or LiteSentimentConfig(), seed=protocol.seeds[0],
-                  val_fraction=protocol.val_fraction)
+    cfg = config or LiteSentimentConfig()
+    protocol = or_single_seed(protocol, cfg.seed, cfg.val_fraction)
+    cfg = replace(cfg, seed=protocol.seeds[0], val_fraction=protocol.val_fraction)
     commit = git_commit()  # the code the run started from
     data = load_split(cfg, protocol)
     tr, va, te = data.train, data.val, data.test

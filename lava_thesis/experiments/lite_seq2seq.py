@@ -53,7 +53,7 @@ from lava_thesis.lite.seq2seq_models import (
 )
 from lava_thesis.lite.text import BOS, EOS, PAD_ID, Vocab, encode_sentences, pad_sequences, tokenize
 from lava_thesis.plots import plot_model_bars
-from lava_thesis.protocol import Protocol
+from lava_thesis.protocol import Protocol, or_single_seed
 from lava_thesis.results import write_results
 
 MODELS = ("snn", "relu_cnn", "lstm")
@@ -264,7 +264,7 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | No
     config's seed), keep each model's best epoch on the validation split, evaluate it once on
     the test pairs; write the JSON and plot, return the metrics (means over the seeds)."""
     cfg = config or LiteSeq2SeqConfig()
-    protocol = protocol or Protocol(seeds=(cfg.seed,))
+    protocol = or_single_seed(protocol, cfg.seed)
     torch.set_num_threads(1)
     pairs = _pairs(cfg)
     src_vocab = Vocab.build((tokenize(s) for s, _ in pairs["train"]), min_count=cfg.min_count)

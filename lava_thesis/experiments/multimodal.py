@@ -25,7 +25,13 @@ from lava_thesis.multimodal.engine import MultimodalNetwork
 from lava_thesis.multimodal.pairing import gaussian_noise, pair_by_class, salt_and_pepper
 from lava_thesis.multimodal.params import CrossParams
 from lava_thesis.multimodal.readout import fused_predict
-from lava_thesis.protocol import Protocol, summarize, validation_info, validation_split
+from lava_thesis.protocol import (
+    Protocol,
+    or_single_seed,
+    summarize,
+    validation_info,
+    validation_split,
+)
 from lava_thesis.results import git_commit, write_results
 from lava_thesis.stdp import STDPParams, assign_labels, predict
 
@@ -269,7 +275,7 @@ def run(
     from lava_thesis.multimodal.plots import plot_robustness
 
     cfg = config or MultimodalConfig()
-    protocol = protocol or Protocol(seeds=(cfg.seed,), val_fraction=cfg.val_fraction)
+    protocol = or_single_seed(protocol, cfg.seed, cfg.val_fraction)
     cfg = replace(cfg, seed=protocol.seeds[0])
     out_dir = Path(out_dir)
     model_dir = out_dir if model_dir is None else Path(model_dir)

@@ -30,7 +30,7 @@ from lava_thesis.model_check import (
     require_state_dict,
     require_steps,
 )
-from lava_thesis.protocol import Protocol, split_training
+from lava_thesis.protocol import Protocol, or_single_seed, split_training
 from lava_thesis.results import current_command, git_commit, write_results
 
 #: the metrics the README table shows, the deployed (Lava-exact) accuracy first
@@ -136,8 +136,7 @@ def run(
     * ``val_accuracy`` and ``best_epoch`` (absent with an empty validation split); timings.
     """
     cfg = config or QuickstartConfig()
-    if protocol is None:
-        protocol = Protocol(seeds=(cfg.seed,), val_fraction=cfg.val_fraction)
+    protocol = or_single_seed(protocol, cfg.seed, cfg.val_fraction)
     cfg = replace(cfg, seed=protocol.seeds[0], val_fraction=protocol.val_fraction)
     out_dir = Path(out_dir)
     model_dir = out_dir if model_dir is None else Path(model_dir)

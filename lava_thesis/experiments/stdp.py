@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from lava_thesis.plots import plot_receptive_fields
-from lava_thesis.protocol import Protocol, split_training
+from lava_thesis.protocol import Protocol, or_single_seed, split_training
 from lava_thesis.results import git_commit, write_results
 from lava_thesis.stdp import STDPNetwork, STDPParams, assign_labels, predict
 from lava_thesis.stdp.checkpoint import checkpoint_path
@@ -241,7 +241,7 @@ def run(
     resumed seed had done). The checkpoints are removed when the run has finished.
     """
     cfg = config or STDPConfig()
-    protocol = protocol or Protocol(seeds=(cfg.seed,), val_fraction=cfg.val_fraction)
+    protocol = or_single_seed(protocol, cfg.seed, cfg.val_fraction)
     cfg = replace(cfg, seed=protocol.seeds[0])
     out_dir = Path(out_dir)
     model_dir = out_dir if model_dir is None else Path(model_dir)

@@ -18,7 +18,7 @@ import numpy as np
 
 from lava_thesis.experiments.stdp import STDPConfig, split_images, train_and_test
 from lava_thesis.plots import new_figure, save_figure
-from lava_thesis.protocol import Protocol, check_fraction
+from lava_thesis.protocol import Protocol, check_fraction, or_single_seed
 from lava_thesis.results import write_results
 
 SWEEP_FRACTIONS = (0.0, 0.5, 0.75, 0.9)
@@ -79,7 +79,7 @@ def sweep(train, test, out_dir: str | Path, *, dataset: str, config: STDPConfig,
     ``chosen_prune_fraction``, ``chosen_levels`` (0: float), ``chosen_val_accuracy``,
     ``chosen_accuracy`` (its test accuracy), ``chosen_area_ratio``.
     """
-    protocol = protocol or Protocol(seeds=(config.seed,), val_fraction=config.val_fraction)
+    protocol = or_single_seed(protocol, config.seed, config.val_fraction)
     tolerance = check_fraction(tolerance, "tolerance")
     config = replace(config, seed=protocol.seeds[0])
     fit, val, test_set, info = split_images(train, test, protocol)
