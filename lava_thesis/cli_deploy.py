@@ -21,7 +21,6 @@ from lava_thesis.cli_common import (
     check_input_shape,
     check_net_input,
     check_paths,
-    fail,
     load_split,
     load_torch_model,
 )
@@ -42,16 +41,15 @@ def evaluate(
 
 
 def export(
-    model: Annotated[Path, typer.Argument(help="A trained model's .pt (quickstart or diet).")],
+    model: Annotated[Path, typer.Argument(
+        help="A trained model's .pt (quickstart, diet or lite events).")],
     out: Annotated[Path, typer.Option(
-        help="The file to write: a netx .net, or (DIET models) a NIR .nir graph.")],
+        help="The file to write: a netx .net, or a NIR .nir graph (dt 1e-4 s per step).")],
 ) -> None:
-    """Export a trained model to a netx .net file or, for a DIET model, a NIR graph."""
+    """Export a trained model to a netx .net file or a NIR graph."""
     check_paths(files={"model file": model}, out_files={"--out": out})
     net, _ = load_torch_model(model)
     if out.suffix == ".nir":
-        if not hasattr(net, "export_nir"):
-            fail(f"--out {out}: NIR export is for DIET checkpoints; {model} is not one")
         typer.echo(f"wrote {net.export_nir(out)}")
     else:
         typer.echo(f"wrote {net.export_hdf5(out)}")

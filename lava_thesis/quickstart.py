@@ -73,6 +73,15 @@ class DenseSNN(torch.nn.Module):
                 self(torch.zeros(1, self.blocks[0].synapse.in_channels, 1))
         return export_blocks(self.blocks, path)
 
+    def export_nir(self, path: str | Path, dt: float = 1e-4) -> Path:
+        """Write the network as a NIR graph (``.nir``): ``Affine`` + ``CubaLIF`` per block, time
+        constants in seconds for a step of ``dt`` seconds, output spikes as the readout (see
+        :mod:`lava_thesis.deploy.nir_export`); snnTorch and Norse import and run it."""
+        from lava_thesis.deploy.nir_export import export_nir
+
+        export_nir(self.blocks, path, input_shape=(self.blocks[0].synapse.in_channels,), dt=dt)
+        return Path(path)
+
 
 def pad_steps(spikes: np.ndarray | torch.Tensor, steps: int):
     """Append ``steps`` silent time steps to ``(N, C, T)`` spikes."""

@@ -245,8 +245,12 @@ def test_experiment_protocol_seeds_validation_and_resume(tmp_path, monkeypatch):
     assert card["protocol"] == protocol.as_dict() and card["seed"] == 0
     assert card["validation"] == res["validation"] and card["commit"] == res["commit"]
     assert {"h.json", "h_hybrid.net", "h_converted.net", "h_ann.pt", "h_stdb.pt",
-            "h_hybrid.pt", "h_accuracy_vs_steps.png", "h_accuracy_vs_epoch.png"} <= {
-        p.name for p in tmp_path.iterdir()}
+            "h_hybrid.pt", "h_accuracy_vs_steps.png", "h_accuracy_vs_epoch.png",
+            "h_hybrid.nir", "h_converted.nir"} <= {p.name for p in tmp_path.iterdir()}
+    graph = __import__("nir").read(tmp_path / "h_hybrid.nir")  # IF layers as client CubaLIF
+    assert {type(n).__name__ for n in graph.nodes.values()} >= {"CubaLIF"}
+    assert not any(type(n).__name__ == "IF" for n in graph.nodes.values())
+    assert card["nir"]["zero_decay"] == "cubalif" and "h_hybrid.nir" in card["files"]
     assert not any("seed1" in p.name for p in tmp_path.iterdir())  # only the first seed's files
 
     logs.clear()

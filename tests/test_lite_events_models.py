@@ -159,7 +159,8 @@ def test_tiny_run_two_seeds_deploys_and_agrees_with_lava(data_root, tmp_path, mo
     fit_keys = {f.tobytes() for f in x_fit}
     assert not fit_keys & {f.tobytes() for f in x_val}
     # model files of the first seed, with the protocol on the card
-    for name in ("events_tiny.net", "events_tiny.pt", "events_tiny.model_card.json"):
+    for name in ("events_tiny.net", "events_tiny.nir", "events_tiny.pt",
+                 "events_tiny.model_card.json"):
         assert (tmp_path / "models" / name).is_file()
     card = json.loads((tmp_path / "models" / "events_tiny.model_card.json").read_text())
     assert card["protocol"] == {"seeds": [0, 1], "val_fraction": 0.2, "val_seed": 0}

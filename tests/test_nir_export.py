@@ -219,6 +219,33 @@ def test_zero_decay_exports_exact_integrator_nodes(tmp_path, decays, kinds):
     np.testing.assert_array_equal(simulate(graph, x), slayer_out)
 
 
+@pytest.mark.parametrize("decays", [(0.5, 0.0), (0.0, 0.5), (0.0, 0.0), (1.0, 0.0)])
+def test_zero_decay_as_cubalif_runs_the_leak_free_neuron(tmp_path, decays):
+    """zero_decay="cubalif": every neuron is one CubaLIF; a zero decay becomes a time constant
+    of 2**60 steps (r or w_in 2**60), whose float simulation is SLAYER's leak-free update
+    spike for spike; the node's metadata keeps the true decays."""
+    params = {"threshold": 1.0, "current_decay": decays[0], "voltage_decay": decays[1]}
+    blocks = _dense_net(params, scale=1.5 if decays[0] < 1 else 4.0, delay_shift=False)
+    export_nir(blocks, tmp_path / "c.nir", input_shape=(8,), zero_decay="cubalif")
+    graph = nir.read(tmp_path / "c.nir")
+    assert [type(n).__name__ for n in _chain(graph)] == [
+        "Input", "Affine", "CubaLIF", "Affine", "CubaLIF", "Output"]
+    neuron = graph.nodes["b0_neuron"]
+    for decay, tau, gain in ((decays[0], neuron.tau_syn, neuron.w_in),
+                             (decays[1], neuron.tau_mem, neuron.r)):
+        if decay == 0:
+            np.testing.assert_array_equal(tau, 1e-4 * 2.0 ** 60)
+            np.testing.assert_array_equal(gain, 2.0 ** 60)
+    assert float(neuron.metadata["voltage_decay"].flat[0]) == decays[1]
+    assert graph.metadata["zero_decay"] in ("cubalif", b"cubalif")
+    x = _spikes((6, 8, 8))
+    slayer_out = _slayer_forward(blocks, x)
+    assert slayer_out.sum() > 5
+    np.testing.assert_array_equal(simulate(graph, x), slayer_out)
+    with pytest.raises(ValueError, match="zero_decay"):
+        to_nir(blocks, input_shape=(8,), zero_decay="if")
+
+
 @pytest.mark.parametrize(("decays", "kinds"), [
     ((1.0, 0.0), ["I"]), ((0.5, 0.5), ["CubaLI"]), ((0.0, 0.5), ["I", "LI"])])
 def test_integrator_readout_exports_a_voltage_without_threshold(tmp_path, decays, kinds):

@@ -185,10 +185,26 @@ def _diet_net():
     return net
 
 
-def test_diet_round_trip_matches_slayer_export(tmp_path):
-    """Our exporter's graph of a DIET network imports to SLAYER's own netx parameters: per
-    layer the same decays and the same weights and threshold up to one power of two."""
-    net = _diet_net()
+def _hybrid_twin():
+    """The hybrid method's deployed twin of a small random converted network: no leak (its
+    graph holds the 2**60-step CubaLIF that stands for IF), spiking readout."""
+    from lava_thesis.diet.ann import build_ann
+    from lava_thesis.hybrid import HybridSNN
+    from lava_thesis.hybrid.deploy import lava_twin
+
+    torch.manual_seed(0)
+    spec = ["c8k3s2", "f", "d32", "d10"]
+    snn = HybridSNN(build_ann(spec, (1, 28, 28)), [0.5, 0.8, 1.0], reset="hard")
+    return lava_twin(snn, spec, (1, 28, 28))
+
+
+@pytest.mark.parametrize("make", [_diet_net, _hybrid_twin], ids=["diet", "hybrid_twin"])
+def test_diet_round_trip_matches_slayer_export(tmp_path, make):
+    """Our exporter's graph of a DIET network (and of the hybrid twin, whose no-leak layers
+    are written as CubaLIF with a 2**60-step time constant) imports to SLAYER's own netx
+    parameters: per layer the same decays (zero for the twin) and the same weights and
+    threshold up to one power of two."""
+    net = make()
     imported = import_nir(net.export_nir(tmp_path / "diet.nir"), tmp_path / "diet.net")
     reference = net.export_hdf5(tmp_path / "slayer.net")
     with h5py.File(imported) as ours, h5py.File(reference) as theirs:
@@ -204,7 +220,7 @@ def test_diet_round_trip_matches_slayer_export(tmp_path):
             np.testing.assert_array_equal(wa, wb * scale)
             for key in ("iDecay", "vDecay"):
                 assert a["neuron"][key][()] == b["neuron"][key][()], (i, key)
-            if i < 2:  # spiking layers: the threshold scales with the weights
+            if i < 2 or net.readout == "spikes":  # spiking: the threshold scales likewise
                 assert a["neuron"]["vThMant"][()] == b["neuron"]["vThMant"][()] * scale
 
 

@@ -74,6 +74,27 @@ def test_load_model_after_export_folded_the_weight_norm(tmp_path):
     assert cfg.num_steps == 4
 
 
+def test_export_cli_writes_a_client_ready_nir_graph(tmp_path):
+    """``lava-thesis export`` on a quickstart model writes a NIR graph: Affine + CubaLIF per
+    block, output spikes, time constants for dt = 1e-4 s."""
+    import nir
+    from typer.testing import CliRunner
+
+    from lava_thesis.cli import app
+
+    net = qs.DenseSNN(n_in=784, hidden=6, n_out=10)
+    net.export_hdf5(tmp_path / "m.net")
+    torch.save(net.state_dict(), tmp_path / "m.pt")
+    (tmp_path / "m.model_card.json").write_text(json.dumps({"config": {"num_steps": 4}}))
+    result = CliRunner().invoke(app, ["export", str(tmp_path / "m.pt"), "--out",
+                                      str(tmp_path / "m.nir")])
+    assert result.exit_code == 0, result.output
+    graph = nir.read(tmp_path / "m.nir")
+    assert [type(graph.nodes[f"b{i}_{part}"]).__name__ for i in (0, 1)
+            for part in ("synapse", "neuron")] == ["Affine", "CubaLIF", "Affine", "CubaLIF"]
+    assert graph.metadata["dt"] == 1e-4 and graph.nodes["b1_neuron"].v_threshold.shape == (10,)
+
+
 def _toy_images(n, seed):
     """Two classes of unique 4x4 images: the top (0) or the bottom (1) half bright."""
     rng = np.random.default_rng(seed)
@@ -153,6 +174,8 @@ def test_run_follows_the_protocol(tmp_path, monkeypatch):
     assert card["protocol"] == protocol.as_dict() and card["seed"] == 0
     assert card["validation"] == record["validation"] and card["commit"] == record["commit"]
     assert card["metrics"]["deployed_accuracy"] == extra["per_seed"]["deployed_accuracy"][0]
+    assert card["files"] == ["q.net", "q.nir", "q.pt"] and card["nir"]["dt"] == 1e-4
+    assert all((tmp_path / name).is_file() for name in card["files"])
     # seed 0 (the first three calls) encodes its training images with seed 1, the test
     # images with 2 and the validation images with 3
     assert [s for s, _ in encoded] == [1, 2, 3, 2, 3, 4]

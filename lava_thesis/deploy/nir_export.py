@@ -72,8 +72,19 @@ when ``a_i = 1`` (DIET: ``i[t] = x[t]``); ``a_i = 0`` gives ``nir.I(r=1/dt)`` +
 client has a module for ``LI``, ``I`` or ``CubaLI`` (snnTorch refuses the graph; Norse silently
 passes a single such node's input on, and fails with a ``KeyError`` on a pair); Norse runs
 ``IF`` as ``v += x`` (exact here; it warns that ``r != 1``) and ignores ``r`` of a ``LIF``
-(wrong unless ``a_v = 1``); snnTorch refuses an ``IF`` with ``r != 1``. So only leaky neurons
+(wrong unless ``a_v = 1``); snnTorch refuses an ``IF`` with ``r != 1`` and runs one with
+``r = 1`` as a leaky neuron (``snn.Leaky(beta=0.9)``). So only leaky neurons
 (``a_i, a_v > 0``: ``CubaLIF``) run in both clients.
+
+For them, ``zero_decay="cubalif"`` writes a zero decay as a time constant of ``2**60`` steps
+(``NO_LEAK_STEPS`` in :mod:`~lava_thesis.deploy.nir_neurons`): a ``CubaLIF`` with
+``tau = 2**60 dt`` and ``r = w_in = 2**60``. Its leak per step, ``2**-60``, vanishes in float64
+and float32 (``1 - 2**-60 == 1``), so both clients compute the leak-free update
+``v[t] = v[t-1] + i[t]`` (snnTorch: ``beta = 1``; Norse: ``v + 2**-60 (2**60 i - v) = v + i``,
+up to the float rounding of ``dt / tau`` that every CubaLIF has). It is NIR's CubaLIF read
+literally, with a leak no float simulation can see; the exact form (``"exact"``, the default)
+stays available. The hybrid method's integrate-and-fire twin (``a_i = 1, a_v = 0``) is the
+network that needs it.
 
 Readouts (``readout=``):
 
@@ -114,7 +125,12 @@ import numpy as np
 import torch
 
 from lava_thesis.atomic import atomic_path
-from lava_thesis.deploy.nir_neurons import _unsupported, neuron_nodes, readout_metadata
+from lava_thesis.deploy.nir_neurons import (
+    ZERO_DECAYS,
+    _unsupported,
+    neuron_nodes,
+    readout_metadata,
+)
 from lava_thesis.model_check import nonfinite_parameters, require_finite_blocks
 
 if TYPE_CHECKING:
@@ -134,12 +150,13 @@ def export_nir(
     dt: float = DT_DEFAULT,
     delay_nodes: bool = False,
     readout: str = "spikes",
+    zero_decay: str = "exact",
 ) -> nir.NIRGraph:
     """Convert SLAYER ``blocks`` with :func:`to_nir` and write the graph to ``path`` atomically.
 
     Parameters
     ----------
-    blocks, input_shape, dt, delay_nodes, readout:
+    blocks, input_shape, dt, delay_nodes, readout, zero_decay:
         As for :func:`to_nir`.
     path:
         Destination ``.nir`` (HDF5) file; written to a temporary file, then renamed. Nothing is
@@ -159,7 +176,7 @@ def export_nir(
 
     require_finite_blocks(path, blocks)
     graph = to_nir(blocks, input_shape=input_shape, dt=dt, delay_nodes=delay_nodes,
-                   readout=readout)
+                   readout=readout, zero_decay=zero_decay)
     with atomic_path(path) as tmp:
         nir.write(tmp, graph)
     return graph
@@ -172,6 +189,7 @@ def to_nir(
     dt: float = DT_DEFAULT,
     delay_nodes: bool = False,
     readout: str = "spikes",
+    zero_decay: str = "exact",
 ) -> nir.NIRGraph:
     """Build the NIR graph of a feed-forward chain of SLAYER blocks (see the module docstring).
 
@@ -191,6 +209,11 @@ def to_nir(
         synaptic input; the caller integrates it
         (:func:`~lava_thesis.deploy.nir_neurons.integrate_readout`). ``"integrator"``: the last
         block is a non-spiking readout whose voltage is the output (``CubaLI``/``LI``/``I``).
+    zero_decay:
+        ``"exact"``: a zero decay (no leak) becomes NIR's ``IF``/``I`` nodes. ``"cubalif"``:
+        it becomes a ``CubaLIF`` (``CubaLI``) whose time constant is ``2**60`` steps, a leak
+        below float64's resolution, which snnTorch and Norse run as the leak-free neuron (see
+        the module docstring).
 
     Raises
     ------
@@ -215,17 +238,19 @@ def to_nir(
         raise ValueError(f"dt must be a positive finite number of seconds, got {dt!r}")
     if readout not in READOUTS:
         raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+    if zero_decay not in ZERO_DECAYS:
+        raise ValueError(f"zero_decay must be one of {ZERO_DECAYS}, got {zero_decay!r}")
     if bad := nonfinite_parameters(blocks):
         raise ValueError(f"cannot convert non-finite parameters to NIR: {'; '.join(bad)}")
     last = max((i for i, b in enumerate(blocks) if getattr(b, "neuron", None) is not None),
                default=-1)
     chain: list[tuple[str, Any]] = [("input", nir.Input(input_type=np.array(shape)))]
     meta: dict[str, Any] = {"source": "lava-dl slayer", "dt": dt, "dt_unit": "s",
-                            "readout": readout}
+                            "readout": readout, "zero_decay": zero_decay}
     shifts = 0
     for i, block in enumerate(blocks):
         mode = readout if i == last else "spikes"
-        nodes, shape = _block_nodes(i, block, shape, dt, mode)
+        nodes, shape = _block_nodes(i, block, shape, dt, mode, zero_decay)
         chain += nodes
         if mode == "affine":
             meta.update(readout_metadata(i, block, shape))
@@ -274,7 +299,8 @@ def effective_weight(synapse: torch.nn.Module) -> np.ndarray:
 
 
 def _block_nodes(
-    i: int, block: torch.nn.Module, shape: tuple[int, ...], dt: float, mode: str = "spikes"
+    i: int, block: torch.nn.Module, shape: tuple[int, ...], dt: float, mode: str = "spikes",
+    zero_decay: str = "exact",
 ) -> tuple[list[tuple[str, Any]], tuple[int, ...]]:
     """NIR nodes ``[(name, node)]`` for block ``i`` and the block's output shape. ``mode``:
     ``"spikes"``, ``"integrator"`` (a non-spiking neuron) or ``"affine"`` (no neuron node)."""
@@ -328,4 +354,5 @@ def _block_nodes(
                          " (check input_shape)")
     if mode == "affine":
         return nodes, out
-    return nodes + neuron_nodes(i, block, out, dt, spiking=mode == "spikes"), out
+    return nodes + neuron_nodes(i, block, out, dt, spiking=mode == "spikes",
+                                zero_decay=zero_decay), out

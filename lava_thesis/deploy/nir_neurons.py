@@ -15,6 +15,13 @@ import numpy as np
 import torch
 
 READOUT_META = ("readout_current_decay", "readout_voltage_decay")
+#: how a zero decay (no leak) is written: ``"exact"`` (NIR's ``IF``/``I`` nodes) or ``"cubalif"``
+#: (a ``CubaLIF`` whose time constant is :data:`NO_LEAK_STEPS` steps, which both clients run)
+ZERO_DECAYS = ("exact", "cubalif")
+#: time constant, in steps, that stands for "no leak" with ``zero_decay="cubalif"``: the leak
+#: per step, ``2**-60``, is below float64's resolution at 1 (``1 - 2**-60 == 1.0``), so a
+#: float32/float64 client computes the leak-free update
+NO_LEAK_STEPS = 2.0 ** 60
 
 
 def _unsupported(i: int, block: torch.nn.Module, what: str = "") -> NotImplementedError:
@@ -56,13 +63,21 @@ def decay_fractions(i: int, block: torch.nn.Module,
 
 
 def neuron_nodes(
-    i: int, block: torch.nn.Module, shape: tuple[int, ...], dt: float, spiking: bool = True
+    i: int, block: torch.nn.Module, shape: tuple[int, ...], dt: float, spiking: bool = True,
+    zero_decay: str = "exact",
 ) -> list[tuple[str, Any]]:
     """CUBA neuron of block ``i`` as NIR node(s) ``[(name, node)]`` of ``shape``, time constants
     in seconds for a step of ``dt`` seconds; ``spiking=False``: the voltage stage has no
-    threshold (an integrator readout, exported as ``CubaLI``, ``LI`` or ``I``)."""
+    threshold (an integrator readout, exported as ``CubaLI``, ``LI`` or ``I``).
+
+    ``zero_decay="cubalif"`` writes a zero decay as the fraction ``1 / NO_LEAK_STEPS``, so a
+    leak-free neuron becomes a ``CubaLIF``/``CubaLI`` (time constant ``2**60 dt``) instead of
+    the exact ``IF``/``I`` nodes that snnTorch 1.0 refuses; the discrete parameters in the
+    node's metadata stay the true ones (zero)."""
     import nir
 
+    if zero_decay not in ZERO_DECAYS:
+        raise ValueError(f"zero_decay must be one of {ZERO_DECAYS}, got {zero_decay!r}")
     neuron = block.neuron
     a_i, a_v = decay_fractions(i, block, shape)
     theta = np.full(shape, float(neuron.threshold))
@@ -75,6 +90,8 @@ def neuron_nodes(
         "spiking": spiking,
     }
     name = f"b{i}_neuron"
+    if zero_decay == "cubalif":
+        a_i, a_v = (np.where(a == 0, 1 / NO_LEAK_STEPS, a) for a in (a_i, a_v))
     with np.errstate(divide="ignore"):
         tau_i, tau_v, r_i, r_v = dt / a_i, dt / a_v, 1 / a_i, 1 / a_v
     leaky_i, leaky_v = bool(np.all(a_i > 0)), bool(np.all(a_v > 0))

@@ -258,16 +258,21 @@ class DietSNN(torch.nn.Module):
                 self(torch.zeros(1, *self.input_shape, 1))
         return export_blocks(self.blocks, path)
 
-    def export_nir(self, path: str | Path, dt: float = 1e-4) -> Path:
+    def export_nir(self, path: str | Path, dt: float = 1e-4,
+                   zero_decay: str = "cubalif") -> Path:
         """Write the network as a NIR graph (``.nir``), time constants in seconds for a step
         of ``dt`` seconds (see :mod:`lava_thesis.deploy.nir_export`). The integrator readout is
         exported as ``readout="affine"``: the graph outputs the readout's input current, whose
         running sum (:func:`lava_thesis.deploy.nir_neurons.integrate_readout`) is the voltage;
-        snnTorch and Norse run that graph, neither runs NIR's ``LI``/``I`` nodes."""
+        snnTorch and Norse run that graph, neither runs NIR's ``LI``/``I`` nodes. A layer
+        without leak (the hybrid method's integrate-and-fire twin) is written, by default, as a
+        ``CubaLIF`` both clients run (``zero_decay="cubalif"``); ``"exact"`` writes NIR's
+        ``IF`` node, which snnTorch 1.0 refuses."""
         from lava_thesis.deploy.nir_export import export_nir
 
         readout = "affine" if self.readout == "integrator" else "spikes"
-        export_nir(self.blocks, path, input_shape=self.input_shape, dt=dt, readout=readout)
+        export_nir(self.blocks, path, input_shape=self.input_shape, dt=dt, readout=readout,
+                   zero_decay=zero_decay)
         return Path(path)
 
 

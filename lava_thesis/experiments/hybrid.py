@@ -30,6 +30,7 @@ import torch
 from lava_thesis import energy
 from lava_thesis.atomic import atomic_open, atomic_path
 from lava_thesis.deploy.netx_run import netx_output_spikes
+from lava_thesis.deploy.nir_export import DT_DEFAULT as NIR_DT
 from lava_thesis.diet.ann import ann_predict, build_ann, train_ann
 from lava_thesis.diet.energy import energy_from_input
 from lava_thesis.hybrid import HybridSNN
@@ -175,6 +176,7 @@ def _lava_check(snn: HybridSNN, cfg: HybridConfig, images: np.ndarray, labels: n
     same spikes (agreement of the classes, match of every output spike, Lava's accuracy)."""
     twin = lava_twin(snn, list(cfg.spec), input_shape)
     twin.export_hdf5(net_path)
+    twin.export_nir(net_path.with_suffix(".nir"), dt=NIR_DT)  # IF layers as client CubaLIF
     if len(labels) == 0:
         return {}
     payload = lava_payload(images, cfg.num_steps, twin.delay,
@@ -316,7 +318,12 @@ def run(
             "metrics": metrics, "thresholds": nets["hybrid"].thresholds.tolist(),
             "seed": first_seed, "protocol": protocol.as_dict(), "validation": info,
             "files": [f"{experiment}_converted.net", f"{experiment}_hybrid.net",
+                      f"{experiment}_converted.nir", f"{experiment}_hybrid.nir",
                       f"{experiment}_hybrid.pt", f"{experiment}_ann.pt"],
+            # the .nir: the twins, time constants in seconds for this step, output spikes as
+            # the readout, input spikes as 255/256, no-leak layers as CubaLIF (zero_decay)
+            "nir": {"dt": NIR_DT, "dt_unit": "s", "readout": "spikes",
+                    "zero_decay": "cubalif", "input": "binary spikes x 255/256"},
             "command": current_command(), "commit": commit}
     with atomic_open(model_dir / f"{experiment}.model_card.json") as handle:
         json.dump(card, handle, indent=2)

@@ -42,6 +42,7 @@ import torch
 
 from lava_thesis.atomic import atomic_open, atomic_path
 from lava_thesis.deploy.netx_run import netx_output_spikes
+from lava_thesis.deploy.nir_export import DT_DEFAULT as NIR_DT
 from lava_thesis.diet.train import TrainConfig, param_groups
 from lava_thesis.energy import report_dict, report_table
 from lava_thesis.hybrid.deploy import twin_output
@@ -260,6 +261,7 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
         torch.save({"spec": list(cfg.spec), "input_shape": list(net.input_shape),
                     "n_bins": cfg.n_bins, "state_dict": net.state_dict()}, tmp)
     net_path = net.export_hdf5(model_dir / f"{cfg.experiment}.net")
+    nir_path = net.export_nir(model_dir / f"{cfg.experiment}.nir", dt=NIR_DT)
     n = min(cfg.lava_samples, len(y_te))
     log(f"  running {n} test sequences of seed {first['seed']}'s SNN in Lava (fixed_pt, events "
         f"as 8-bit graded spikes)...")
@@ -309,7 +311,9 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
             "seed": first["seed"], "learned": first["learned"],
             "metrics": {**{k: v[0] for k, v in extra["per_seed"].items()},
                         **{k: metrics[k] for k in LAVA_KEYS}},
-            "files": [net_path.name, f"{cfg.experiment}.pt"],
+            "files": [net_path.name, nir_path.name, f"{cfg.experiment}.pt"],
+            # the .nir: time constants in seconds for this step, output spikes as the readout
+            "nir": {"dt": NIR_DT, "dt_unit": "s", "readout": "spikes"},
             "results": str(out_dir / f"{cfg.experiment}.json"),
             "command": command or current_command(), "commit": commit}
     with atomic_open(model_dir / f"{cfg.experiment}.model_card.json") as handle:

@@ -20,6 +20,7 @@ import torch
 from lava_thesis import quickstart as qs
 from lava_thesis.atomic import atomic_open, atomic_path
 from lava_thesis.deploy.netx_run import netx_output_spikes
+from lava_thesis.deploy.nir_export import DT_DEFAULT as NIR_DT
 from lava_thesis.encoding import poisson_spikes
 from lava_thesis.errors import ModelFileError
 from lava_thesis.model_check import (
@@ -167,6 +168,7 @@ def run(
             if first:  # the .pt holds exactly the exported weights
                 with atomic_path(model_dir / f"{experiment}.pt") as tmp:
                     torch.save(net.state_dict(), tmp)
+                net.export_nir(model_dir / f"{experiment}.nir", dt=NIR_DT)
             out_deployed = qs.output_spikes(net, s_te)  # SLAYER's twin of the exported net
             pred_deployed = qs.predict(out_deployed)
             n = min(cfg.lava_samples, len(s_te))
@@ -192,7 +194,8 @@ def run(
         log(f"  seed {seed}: deployed accuracy {metrics['deployed_accuracy']:.4f}, Lava "
             f"agreement {metrics['agreement']:.4f} on {n} images")
         if first:
-            cards[seed] = {"metrics": metrics, "files": [net_path.name, f"{experiment}.pt"]}
+            cards[seed] = {"metrics": metrics, "files": [net_path.name, f"{experiment}.nir",
+                                                         f"{experiment}.pt"]}
         return metrics
 
     metrics, extra = protocol.run(one_seed, log)
@@ -205,6 +208,8 @@ def run(
             "input": f"Poisson spikes, {cfg.num_steps} steps + 2 silent", "config": asdict(cfg),
             "seed": seed, "protocol": protocol.as_dict(), "validation": info,
             "metrics": cards[seed]["metrics"], "files": cards[seed]["files"],
+            # the .nir: time constants in seconds for this step, output spikes as the readout
+            "nir": {"dt": NIR_DT, "dt_unit": "s", "readout": "spikes"},
             "results": str(out_dir / f"{experiment}.json"), "command": current_command(),
             "commit": commit}
     with atomic_open(model_dir / f"{experiment}.model_card.json") as handle:
