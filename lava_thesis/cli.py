@@ -35,6 +35,7 @@ from lava_thesis.cli_deploy import (
     evaluate,
     export,
     import_nir_cmd,
+    nir_interop_cmd,
     run_lava_cmd,
 )
 from lava_thesis.cli_train import (
@@ -218,6 +219,7 @@ def train(
 app.command("eval")(evaluate)
 app.command("export")(export)
 app.command("import-nir")(import_nir_cmd)
+app.command("nir-interop")(nir_interop_cmd)
 app.command("energy")(energy_cmd)
 app.command("run-lava")(run_lava_cmd)
 app.command("check-multimodal")(check_multimodal)

@@ -1,5 +1,6 @@
 """``lava-thesis`` commands that evaluate, export, import and deploy trained models:
-``eval``, ``export``, ``import-nir``, ``energy``, ``run-lava`` and ``check-multimodal``.
+``eval``, ``export``, ``import-nir``, ``nir-interop``, ``energy``, ``run-lava`` and
+``check-multimodal``.
 :mod:`lava_thesis.cli` registers them on the application; errors follow its rules (one line,
 exit code 2, :class:`~lava_thesis.cli_common.UserErrorGroup`)."""
 
@@ -21,6 +22,7 @@ from lava_thesis.cli_common import (
     check_input_shape,
     check_net_input,
     check_paths,
+    fail,
     load_split,
     load_torch_model,
 )
@@ -67,6 +69,51 @@ def import_nir_cmd(
     from lava_thesis.deploy.nir_import import import_nir
 
     typer.echo(f"wrote {import_nir(graph, out, dt=dt)}")
+
+
+def nir_interop_cmd(
+    dataset: Annotated[Dataset, typer.Option()] = Dataset.mnist,
+    data_dir: DataDir = None,
+    out: Annotated[Path, typer.Option(help="Directory for the results JSON.")] = Path("out"),
+    seed: Annotated[int, typer.Option(min=0, help="First seed.")] = 0,
+    seeds: Annotated[int, typer.Option(min=1, help="Networks per peer (one per seed).")] = 3,
+    val_fraction: Annotated[float, typer.Option(
+        "--val-fraction", min=0.0, max=0.9, help="Share of each training class held out.")
+    ] = 0.1,
+    epochs: Annotated[int, typer.Option(min=1, help="Training epochs per network.")] = 2,
+    lava_samples: Annotated[int, typer.Option(
+        min=1, help="Test images run in Lava per network.")] = 500,
+    train_samples: Annotated[int | None, typer.Option(
+        min=1, help="Training images (default: all).")] = None,
+    test_samples: Annotated[int | None, typer.Option(
+        min=1, help="Test images (default: all).")] = None,
+    allow_dirty: AllowDirty = False,
+) -> None:
+    """Train snnTorch and Norse networks, export each with its library's NIR exporter,
+    import them into netx and compare Lava fixed_pt with the library's own simulation."""
+    if dataset.value == "cifar10":
+        fail("--dataset cifar10: nir-interop trains 784-input networks (mnist, fashion-mnist)")
+    check_paths(out_dirs={"--out": out}, data_dir=data_dir)
+    check_clean_out(out, allow_dirty)
+    from lava_thesis.experiments import nir_interop
+    from lava_thesis.protocol import Protocol
+
+    if missing := nir_interop.missing_peers():
+        fail(f"nir-interop needs snnTorch and Norse; not importable: {', '.join(missing)} "
+             "(install requirements/test-peers.txt with --no-deps)")
+    train = load_split(dataset, "train", data_dir)
+    test = load_split(dataset, "test", data_dir)
+    train = (train[0][:train_samples], train[1][:train_samples])
+    test = (test[0][:test_samples], test[1][:test_samples])
+    cfg = nir_interop.NirInteropConfig(epochs=epochs, lava_samples=lava_samples, seed=seed,
+                                       val_fraction=val_fraction)
+    name = dataset.value.replace("-", "_")
+    metrics = nir_interop.run(train, test, out, dataset=dataset.value, config=cfg,
+                              experiment=f"nir_interop_{name}", log=typer.echo,
+                              protocol=Protocol.from_options(seed, seeds, val_fraction),
+                              allow_dirty=allow_dirty)
+    for key, value in metrics.items():
+        typer.echo(f"{key}: {value}")
 
 
 def energy_cmd(

@@ -56,6 +56,8 @@ TINY: dict[str, dict[str, str]] = {
     "run-lava": {"--samples": "4"},
     "check-multimodal": {"--pairs": "2"},
     "energy": {"--samples": "20"},
+    "nir-interop": {"--epochs": "1", "--train-samples": "300", "--test-samples": "60",
+                    "--lava-samples": "4", "--seeds": "2"},
 }
 #: recorded options a pipeline's tiny size replaces (a CPU budget gives way to ``--epochs``)
 TINY_DROP: dict[str, tuple[str, ...]] = {"lite:seq2seq": ("--budget-cpu-s",)}
@@ -199,7 +201,8 @@ def quick_argv(argv: Sequence[str], scratch: str | Path,
         if model_dir is not None and "--n-exc" in TINY[kind]:
             recorded = _option(args, "--n-exc") or DEFAULT_N_EXC
             renames[model_dir] = (f"_n{recorded}", f"_n{TINY[kind]['--n-exc']}")
-    else:  # the model file (first argument) and --torch-model come from a train step
+    elif len(args) > 1 and not args[1].startswith("-"):
+        # the model file (first argument) and --torch-model come from a train step
         args[1] = _scratch_path(args[1], scratch, renames)
         torch_model = _option(args, "--torch-model")
         if torch_model is not None:

@@ -138,6 +138,7 @@ REPRESENTATIVE = {
     "run-lava": "run-lava m/d/d.net --direct --samples 500 --torch-model m/d/d.pt --out results",
     "check-multimodal": "check-multimodal m/mm/mm_n400.h5 --pairs 300 --out results",
     "energy": "energy m/d/d.pt --samples 500 --out results",
+    "nir-interop": "nir-interop --out results",
 }
 
 
@@ -156,6 +157,8 @@ def test_tiny_overrides_parse_with_the_real_cli(kind, tmp_path):
         assert Path(params["model_dir"]).is_relative_to(tmp_path)
         assert params["resume"] is False and params["seeds"] == 2
         assert params.get("budget_cpu_s") is None  # a recorded CPU budget gives way to --epochs
+    elif kind == "nir-interop":  # no model file: it trains its own networks
+        assert params["seeds"] == 2
     else:
         model = Path(args[1])
         assert model.is_relative_to(tmp_path) and "n400" not in model.name
