@@ -26,9 +26,9 @@ $(STAMP): $(REQS)
 	@echo "note: lava-nc 0.10.0 and lava-dl 0.6.0 go in last with --no-deps: their metadata pins torch<2.4 and Python<3.11, which lava_thesis/_compat.py makes unnecessary (requirements/lava.txt)"
 	$(PIP) install --no-deps --ignore-requires-python -r requirements/lava.txt
 	$(BIN)/python -c "import lava_thesis, lava.proc.lif.process, lava.lib.dl.slayer, lava.lib.dl.netx"
-	@echo "test-only peers (snnTorch, Norse: NIR clients for tests/test_nir_clients.py) with --no-deps: their metadata would replace our torch/numpy pins (requirements/test-peers.txt)"
+	@echo "test and benchmark peers (snnTorch, Norse: NIR clients; SpikingJelly: benchmark) with --no-deps: their metadata would replace our torch/numpy pins (requirements/test-peers.txt)"
 	$(PIP) install --no-deps --no-warn-conflicts -r requirements/test-peers.txt
-	$(BIN)/python -c "import snntorch.import_nir, norse.torch"
+	$(BIN)/python -c "import snntorch.import_nir, norse.torch, spikingjelly.activation_based.neuron"
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -46,9 +46,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# Benchmarks write results/bench_*.json. snnTorch is installed here only, for the comparison.
+# Benchmarks write results/bench_*.json (the peers come from requirements/test-peers.txt).
 bench: $(STAMP)
-	$(BIN)/python -c "import snntorch" 2>/dev/null || $(PIP) install --no-deps snntorch==1.0.0
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/diet_epoch.py
 	$(BIN)/python benchmarks/stdp_throughput.py

@@ -1,9 +1,23 @@
-"""Benchmark: one DIET-SNN training epoch in SLAYER (ours) vs the same network in snnTorch.
+"""Benchmark: one DIET-SNN training epoch with our torch-native CUBA kernel, with SLAYER's
+neuron, in snnTorch and in SpikingJelly, on the same network.
 
 Same layers (the default DIET spec), same direct input (T = 5 steps + one silent step per
-layer), same batch size and optimiser, on the shipped MNIST subset (2,000 images), CPU.
-snnTorch is installed only for this benchmark (``make bench`` does it). Writes
-``results/bench_diet_epoch.json``. Not a test: numbers depend on the machine.
+layer), same batch size, optimiser (Adam, lr 1e-3) and loss (cross-entropy on output spike
+counts), on the shipped MNIST subset (2,000 images), CPU, one process:
+
+* ours: :class:`~lava_thesis.diet.DietSNN` with ``neuron_engine="torch"`` (the default), trained
+  by :func:`~lava_thesis.diet.train.train_snn`;
+* SLAYER: the same with ``neuron_engine="slayer"`` (lava-dl's CUBA neuron, its Python time loop);
+* snnTorch 1.0: the ANN's layers, each followed by ``snn.Leaky`` with learnable leak and
+  threshold, stepped through time in Python (single-step modules);
+* SpikingJelly 2.0: the ANN's layers wrapped by ``layer.SeqToANNContainer`` and
+  ``neuron.ParametricLIFNode`` (learnable leak; threshold fixed, which SpikingJelly's PLIF does
+  not learn) in multi-step mode (``step_mode="m"``), torch backend.
+
+Each engine trains one epoch after one warm-up batch; the engines run one after another, in
+the same process, with the same thread count. The peers are test-only dependencies
+(``requirements/test-peers.txt``). Writes ``results/bench_diet_epoch.json``. Not a test:
+numbers depend on the machine.
 """
 
 from __future__ import annotations
@@ -56,45 +70,99 @@ class SnnTorchNet(torch.nn.Module):
         return counts
 
 
-def time_snntorch(images: np.ndarray, labels: np.ndarray) -> float:
-    torch.manual_seed(0)
-    net = SnnTorchNet()
+class SpikingJellyNet(torch.nn.Module):
+    """The DIET spec in SpikingJelly, multi-step: each weight layer applied to all steps at
+    once (``SeqToANNContainer``), then a ``ParametricLIFNode`` (learnable leak, hard reset to
+    zero, threshold 0.5) over the time axis."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from spikingjelly.activation_based import layer, neuron
+
+        modules: list[torch.nn.Module] = []
+        for m in build_ann(DEFAULT_SPEC, (1, 28, 28)):
+            if isinstance(m, torch.nn.ReLU):
+                continue
+            modules.append(layer.SeqToANNContainer(m))
+            if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)):
+                modules.append(neuron.ParametricLIFNode(init_tau=2.0, v_threshold=0.5,
+                                                        v_reset=0.0, step_mode="m"))
+        self.body = torch.nn.Sequential(*modules)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, C, H, W, steps)
+        from spikingjelly.activation_based import functional
+
+        functional.reset_net(self)
+        return self.body(x.permute(4, 0, 1, 2, 3).contiguous()).sum(0)  # (steps, N, ...)
+
+
+def _peer_epoch(net: torch.nn.Module, images: np.ndarray, labels: np.ndarray) -> float:
+    """Seconds for one epoch of a peer network (after one warm-up batch)."""
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     y = torch.as_tensor(labels)
     order = np.random.default_rng(0).permutation(len(labels))
-    start = time.perf_counter()
-    for i in range(0, len(order), BATCH):
-        idx = order[i:i + BATCH]
+
+    def step(idx) -> None:
         loss = torch.nn.functional.cross_entropy(net(snn_input(images[idx], T, 5)), y[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
+
+    step(order[:BATCH])
+    start = time.perf_counter()
+    for i in range(0, len(order), BATCH):
+        step(order[i:i + BATCH])
     return time.perf_counter() - start
 
 
-def time_slayer(images: np.ndarray, labels: np.ndarray) -> float:
+def time_snntorch(images: np.ndarray, labels: np.ndarray) -> float:
     torch.manual_seed(0)
-    net = DietSNN(DEFAULT_SPEC, thresholds=[0.5] * 5)
+    return _peer_epoch(SnnTorchNet(), images, labels)
+
+
+def time_spikingjelly(images: np.ndarray, labels: np.ndarray) -> float:
+    torch.manual_seed(0)
+    return _peer_epoch(SpikingJellyNet(), images, labels)
+
+
+def time_diet(images: np.ndarray, labels: np.ndarray, engine: str) -> float:
+    """One epoch of DietSNN on ``engine`` ("torch": ours, "slayer"), after a warm-up batch."""
+    torch.manual_seed(0)
+    net = DietSNN(DEFAULT_SPEC, thresholds=[0.5] * 5, neuron_engine=engine)
+    cfg = TrainConfig(epochs=1, batch_size=BATCH)
+    train_snn(net, images[:BATCH], labels[:BATCH], T, cfg)
     start = time.perf_counter()
-    train_snn(net, images, labels, T, TrainConfig(epochs=1, batch_size=BATCH))
+    train_snn(net, images, labels, T, cfg)
     return time.perf_counter() - start
 
 
 def main() -> None:
+    import warnings
+
+    warnings.simplefilter("ignore")  # the peers' deprecation warnings
     images, labels = load_shipped_mnist("train")
-    slayer_s = time_slayer(images, labels)
-    snntorch_s = time_snntorch(images, labels)
-    metrics = {
-        "slayer_epoch_seconds": round(slayer_s, 2),
-        "snntorch_epoch_seconds": round(snntorch_s, 2),
-        "slayer_samples_per_s": round(len(labels) / slayer_s, 1),
-        "snntorch_samples_per_s": round(len(labels) / snntorch_s, 1),
-        "slayer_over_snntorch_time": round(slayer_s / snntorch_s, 2),
-    }
+    seconds = {"ours": time_diet(images, labels, "torch"),
+               "slayer": time_diet(images, labels, "slayer"),
+               "snntorch": time_snntorch(images, labels),
+               "spikingjelly": time_spikingjelly(images, labels)}
+    metrics: dict[str, float] = {}
+    for name, value in seconds.items():
+        metrics[f"{name}_epoch_seconds"] = round(value, 2)
+        metrics[f"{name}_samples_per_s"] = round(len(labels) / value, 1)
+    for name in ("slayer", "snntorch", "spikingjelly"):  # > 1: ours is faster
+        metrics[f"{name}_over_ours_time"] = round(seconds[name] / seconds["ours"], 2)
     write_results(RESULTS, "bench_diet_epoch", dataset="MNIST (shipped subset, 2000 images)",
                   metrics=metrics, method="diet", command="make bench",
                   config={"spec": list(DEFAULT_SPEC), "T": T, "batch_size": BATCH,
-                          "cpu_threads": torch.get_num_threads()})
+                          "cpu_threads": torch.get_num_threads(), "optimizer": "Adam 1e-3",
+                          "warm_up_batches": 1},
+                  extra={"engines": {
+                      "ours": "DietSNN, neuron_engine='torch' (torch-native CUBA kernel)",
+                      "slayer": "DietSNN, neuron_engine='slayer' (lava-dl CUBA neuron)",
+                      "snntorch": "snnTorch 1.0 Leaky (learnable beta, threshold), "
+                                  "single-step loop",
+                      "spikingjelly": "SpikingJelly 2.0 ParametricLIFNode, multi-step, "
+                                      "torch backend"}})
     for key, value in metrics.items():
         print(f"{key}: {value}")
 
