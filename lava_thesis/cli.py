@@ -210,7 +210,7 @@ def train(
                              deterministic=deterministic, parallel=distributed, **common)
     else:
         metrics = train_quickstart(train_data, test_data, dataset, num_steps=num_steps,
-                                   **common)
+                                   device=device, **common)
     for key, value in metrics.items():
         typer.echo(f"{key}: {value}")
 

@@ -14,7 +14,8 @@ from lava_thesis.cli_common import Dataset, Method, Readout, Reset, Task, fail
 from lava_thesis.protocol import Protocol
 
 DeviceOpt = Annotated[str, typer.Option(
-    "--device", help="DIET: where to train: cpu, cuda, cuda:N or auto (cuda when available).")]
+    "--device", help="DIET and quickstart: where to train: cpu, cuda, cuda:N or auto (cuda "
+                     "when available).")]
 AmpOpt = Annotated[str, typer.Option(
     "--amp", help="DIET on CUDA: mixed precision, off, bf16 or fp16.")]
 DeterministicOpt = Annotated[bool, typer.Option(
@@ -198,14 +199,17 @@ def check_device_options(method: Method, device: str, amp: str, deterministic: b
                          parallel: bool) -> str:
     """Check ``--device``, ``--amp``, ``--deterministic`` and ``--distributed`` before any work
     (exit code 2 with one line on a bad value); return the device to record (``auto``
-    resolved to ``cpu`` or ``cuda``). They apply to DIET only."""
+    resolved to ``cpu`` or ``cuda``). ``--device`` applies to DIET and the quickstart, the
+    others to DIET only."""
     from lava_thesis import distributed
     from lava_thesis.device import DeviceError, check_amp, resolve_device
 
-    if method is not Method.diet:
+    if method is Method.quickstart and (amp, deterministic, parallel) != ("off", False, False):
+        fail("--amp, --deterministic and --distributed apply to diet only, not quickstart")
+    if method not in (Method.diet, Method.quickstart):
         if (device, amp, deterministic, parallel) != ("cpu", "off", False, False):
-            fail(f"--device, --amp, --deterministic and --distributed apply to diet only, "
-                 f"not {method.value}")
+            fail(f"--device, --amp, --deterministic and --distributed apply to diet (--device "
+                 f"also to quickstart), not {method.value}")
         return "cpu"
     try:
         resolved = resolve_device(device, distributed.local_rank())
@@ -261,13 +265,13 @@ def train_diet(train_data, test_data, dataset: Dataset, *, out: Path, model_dir:
 def train_quickstart(train_data, test_data, dataset: Dataset, *, out: Path,
                      model_dir: Path | None, protocol: Protocol, epochs: int | None,
                      lava_samples: int | None, num_steps: int | None,
-                     allow_dirty: bool = False) -> dict:
+                     allow_dirty: bool = False, device: str = "cpu") -> dict:
     """The quickstart: a SLAYER CUBA-LIF network exported to netx and run in Lava."""
     from lava_thesis.experiments.quickstart import QuickstartConfig, run
 
     cfg = QuickstartConfig(epochs=epochs or 4, seed=protocol.seeds[0],
                            num_steps=num_steps or 16,
-                           lava_samples=lava_samples or 1000)
+                           lava_samples=lava_samples or 1000, device=device)
     return run(train_data, test_data, out, dataset=dataset.value, config=cfg,
                experiment=f"quickstart_{_name(dataset)}", model_dir=model_dir, log=typer.echo,
                allow_dirty=allow_dirty, protocol=protocol)

@@ -40,18 +40,31 @@ NEURON_PARAMS = {
 }
 
 
+#: how a block's neuron runs: our torch-native CUBA kernel or lava-dl SLAYER's own neuron
+NEURON_ENGINES = ("torch", "slayer")
+
+
 class DenseSNN(torch.nn.Module):
     """``n_in -> hidden -> n_out`` CUBA-LIF network of SLAYER Dense blocks.
 
-    Input and output are spike tensors ``(N, C, T)``.
+    Input and output are spike tensors ``(N, C, T)``. ``neuron_engine="torch"`` (the default)
+    runs each block through :func:`lava_thesis.slayer_ext.cuba.block_forward`: the same spikes
+    as SLAYER's neuron bit for bit, pure torch on the CPU or CUDA (SLAYER's CUDA neuron
+    compiles a ``.cu`` file with nvcc on first use); ``"slayer"`` runs SLAYER's blocks as
+    they are. The blocks, and so the netx export, are SLAYER's either way.
     """
 
     def __init__(
         self, n_in: int = 784, hidden: int = 128, n_out: int = 10,
-        neuron_params: dict | None = None,
+        neuron_params: dict | None = None, neuron_engine: str = "torch",
     ) -> None:
         super().__init__()
         from lava.lib.dl import slayer
+
+        if neuron_engine not in NEURON_ENGINES:
+            raise ValueError(f"neuron_engine must be one of {NEURON_ENGINES}, got "
+                             f"{neuron_engine!r}")
+        self.neuron_engine = neuron_engine
 
         params = dict(NEURON_PARAMS if neuron_params is None else neuron_params)
         with warnings.catch_warnings():  # slayer uses torch's deprecated weight_norm
@@ -62,8 +75,11 @@ class DenseSNN(torch.nn.Module):
             ])
 
     def forward(self, spikes: torch.Tensor) -> torch.Tensor:
+        from lava_thesis.slayer_ext.cuba import block_forward
+
         for block in self.blocks:
-            spikes = block(spikes)
+            spikes = block_forward(block, spikes) if self.neuron_engine == "torch" \
+                else block(spikes)
         return spikes
 
     def export_hdf5(self, path: str | Path) -> Path:
@@ -100,13 +116,17 @@ def train(
     lr: float = 1e-2,
     seed: int = 0,
     on_epoch: Callable[[int, float], None] | None = None,
+    device: str | torch.device = "cpu",
 ) -> list[float]:
     """Train with SLAYER's spike-rate loss; return the training accuracy per epoch.
 
-    ``spikes`` is ``(N, C, T)`` (already padded), ``labels`` ``(N,)``.
+    ``spikes`` is ``(N, C, T)`` (already padded), ``labels`` ``(N,)``. ``device``: where the
+    network is moved and each batch is computed (the data stay on the CPU between batches).
     """
     from lava.lib.dl import slayer
 
+    device = torch.device(device)
+    net.to(device)
     gen = torch.Generator().manual_seed(seed)
     x_all = torch.as_tensor(spikes, dtype=torch.float32)
     y_all = torch.as_tensor(labels, dtype=torch.long)
@@ -120,12 +140,13 @@ def train(
         for start in tqdm(range(0, len(order), batch_size), desc=f"epoch {epoch + 1}",
                           leave=False, disable=None):
             idx = order[start:start + batch_size]
-            out = net(x_all[idx])
-            loss = loss_fn(out, y_all[idx])
+            target = y_all[idx].to(device)
+            out = net(x_all[idx].to(device))
+            loss = loss_fn(out, target)
             optim.zero_grad()
             loss.backward()
             optim.step()
-            correct += int((out.sum(-1).argmax(1) == y_all[idx]).sum())
+            correct += int((out.sum(-1).argmax(1) == target).sum())
         history.append(correct / len(y_all))
         if on_epoch is not None:
             on_epoch(epoch, history[-1])
@@ -134,10 +155,13 @@ def train(
 
 @torch.no_grad()
 def output_spikes(net: DenseSNN, spikes: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """SLAYER forward in evaluation mode: ``(N, C, T)`` -> ``(N, n_out, T)`` numpy."""
+    """Forward in evaluation mode on the network's device: ``(N, C, T)`` -> ``(N, n_out, T)``
+    numpy."""
     net.eval()
+    device = next(net.parameters()).device
     x = torch.as_tensor(spikes, dtype=torch.float32)
-    return torch.cat([net(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]).numpy()
+    return torch.cat([net(x[i:i + batch_size].to(device)).cpu()
+                      for i in range(0, len(x), batch_size)]).numpy()
 
 
 def predict(out_spikes: np.ndarray) -> np.ndarray:

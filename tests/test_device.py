@@ -49,10 +49,16 @@ def test_bad_device_options_are_one_line_exit_2(tmp_path, monkeypatch, args, nam
     one_line_error(result, *names)
 
 
-def test_device_options_apply_to_diet_only(tmp_path):
-    result = runner.invoke(app, ["train", "quickstart", "--device", "auto", "--out",
+def test_device_options_apply_to_diet_and_quickstart_only(tmp_path):
+    result = runner.invoke(app, ["train", "stdp", "--device", "auto", "--out", str(tmp_path)])
+    one_line_error(result, "--device", "stdp")
+    result = runner.invoke(app, ["train", "quickstart", "--amp", "bf16", "--out",
                                  str(tmp_path)])
     one_line_error(result, "diet only", "quickstart")
+    result = runner.invoke(app, ["train", "quickstart", "--device", "cuda", "--out",
+                                 str(tmp_path)])
+    one_line_error(result, "--device", "CUDA is not available")
+    assert check_device_options(Method.quickstart, "auto", "off", False, False) == "cpu"
 
 
 @no_cuda

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from lava_thesis import quickstart as qs
@@ -74,6 +75,33 @@ def test_load_model_after_export_folded_the_weight_norm(tmp_path):
     assert cfg.num_steps == 4
 
 
+def test_torch_engine_equals_slayer_blocks_and_trains_on_a_device():
+    """The default engine (our torch CUBA kernel) gives SLAYER's output spikes bit for bit,
+    and one epoch of training moves the same way on either engine (gradients equal up to
+    float rounding); training on ``device="cpu"`` leaves the network on the CPU."""
+    def build(engine: str) -> qs.DenseSNN:
+        torch.manual_seed(0)
+        net = qs.DenseSNN(n_in=64, hidden=16, n_out=4, neuron_engine=engine)
+        for block in net.blocks:
+            block.synapse.weight_g.data *= 6.0  # untrained weights, scaled up: both spike
+        return net
+
+    ours, theirs = build("torch"), build("slayer")
+    x = (torch.rand(8, 64, 12) < 0.3).float()
+    with torch.no_grad():
+        out = ours(x)
+        assert out.sum() > 10
+        torch.testing.assert_close(out, theirs(x), rtol=0, atol=0)
+    y = np.arange(8) % 4
+    qs.train(ours, x.numpy(), y, epochs=1, batch_size=4, device="cpu")
+    qs.train(theirs, x.numpy(), y, epochs=1, batch_size=4)
+    for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    assert next(ours.parameters()).device.type == "cpu"
+    with pytest.raises(ValueError, match="neuron_engine"):
+        qs.DenseSNN(neuron_engine="cuda")
+
+
 def test_export_cli_writes_a_client_ready_nir_graph(tmp_path):
     """``lava-thesis export`` on a quickstart model writes a NIR graph: Affine + CubaLIF per
     block, output spikes, time constants for dt = 1e-4 s."""
@@ -119,7 +147,7 @@ def test_train_best_epoch_restores_the_best_validation_epoch(monkeypatch):
     weight = net.blocks[1].synapse.weight_v
     good = weight.detach().clone()
 
-    def flip(net, spikes, labels, *, epochs, batch_size, lr, seed, on_epoch):
+    def flip(net, spikes, labels, *, epochs, batch_size, lr, seed, on_epoch, device):
         for epoch in range(epochs):
             with torch.no_grad():
                 weight.copy_(good if epoch == 1 else -good)

@@ -45,7 +45,8 @@ class QuickstartConfig:
 
     ``seed`` is the seed of a run without an explicit :class:`~lava_thesis.protocol.Protocol`
     (and of the model whose files are written); ``val_fraction`` the share of each training
-    class held out for validation in such a run.
+    class held out for validation in such a run; ``device`` where training and the torch
+    evaluation run (``cpu``, ``cuda``, ``cuda:N``; export and Lava run on the CPU).
     """
 
     num_steps: int = 16
@@ -57,6 +58,7 @@ class QuickstartConfig:
     lava_tag: str = "fixed_pt"
     seed: int = 0
     val_fraction: float = 0.1
+    device: str = "cpu"
 
 
 def encode(images: np.ndarray, num_steps: int, seed: int) -> np.ndarray:
@@ -94,9 +96,10 @@ def train_best_epoch(net: qs.DenseSNN, s_tr: np.ndarray, y_tr: np.ndarray, s_va:
         log(line)
 
     qs.train(net, s_tr, y_tr, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
-             seed=seed, on_epoch=on_epoch)
+             seed=seed, on_epoch=on_epoch, device=cfg.device)
     if best["state"] is not None:
         net.load_state_dict(best["state"])
+    net.cpu()  # exported and deployed from the CPU
     return history, int(best["epoch"])
 
 
