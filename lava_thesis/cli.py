@@ -153,6 +153,11 @@ def train(
         min=1.0, help="lite seq2seq: train each model for this many process CPU seconds "
                       "instead of --epochs (off by default; the results file records it).")
     ] = None,
+    embeddings: Annotated[Path | None, typer.Option(
+        help="lite sentiment: pretrained word vectors (GloVe text format, 100 numbers per "
+             "word) that initialise every model's embedding table.")] = None,
+    freeze_embeddings: Annotated[bool, typer.Option(
+        help="lite sentiment: keep the --embeddings table fixed during training.")] = False,
     allow_dirty: AllowDirty = False,
     device: DeviceOpt = "cpu",
     amp: AmpOpt = "off",
@@ -160,7 +165,13 @@ def train(
     distributed: DistributedOpt = False,
 ) -> None:
     """Train a method on real data and write <out>/<experiment>.json (+ plots, model files)."""
-    check_paths(out_dirs={"--out": out, "--model-dir": model_dir}, data_dir=data_dir)
+    check_paths(out_dirs={"--out": out, "--model-dir": model_dir}, data_dir=data_dir,
+                files={"--embeddings": embeddings})
+    if (embeddings is not None or freeze_embeddings) and (
+            method is not Method.lite or task is not Task.sentiment):
+        fail("--embeddings and --freeze-embeddings apply to lite --task sentiment only")
+    if freeze_embeddings and embeddings is None:
+        fail("--freeze-embeddings needs --embeddings (a GloVe-format vectors file)")
     check_clean_out(out, allow_dirty)
     device = check_device_options(method, device, amp, deterministic, distributed)
     protocol = Protocol.from_options(seed, seeds, val_fraction)
@@ -168,7 +179,8 @@ def train(
         metrics = train_lite(task, data_dir, out, model_dir, epochs=epochs, protocol=protocol,
                               lava_samples=lava_samples, train_samples=train_samples,
                               test_samples=test_samples, budget_cpu_s=budget_cpu_s,
-                              allow_dirty=allow_dirty)
+                              allow_dirty=allow_dirty, embeddings=embeddings,
+                              freeze_embeddings=freeze_embeddings)
         for key, value in metrics.items():
             typer.echo(f"{key}: {value}")
         return

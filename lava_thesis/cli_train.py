@@ -29,7 +29,8 @@ def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | N
                epochs: int | None, protocol: Protocol,
                lava_samples: int | None,
                train_samples: int | None, test_samples: int | None,
-               budget_cpu_s: float | None = None, allow_dirty: bool = False) -> dict:
+               budget_cpu_s: float | None = None, allow_dirty: bool = False,
+               embeddings: Path | None = None, freeze_embeddings: bool = False) -> dict:
     """LITE-SNN: the paper's LIF text network vs RNN, LSTM and GRU (sentiment); accuracy vs
     sequence length, vanilla SNN vs SNN with attention vs LSTM, on sentences followed by filler
     tokens (length) or on MNIST read k pixels per step (length-smnist); or a DIET-style
@@ -46,7 +47,9 @@ def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | N
     if task is Task.sentiment:
         from lava_thesis.experiments.lite_sentiment import LiteSentimentConfig as Config
         from lava_thesis.experiments.lite_sentiment import run
-        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data)
+        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data,
+                     embeddings=None if embeddings is None else str(embeddings),
+                     freeze_embeddings=freeze_embeddings)
         _override(cfg, subset=train_samples)
     elif task is Task.seq2seq:
         from lava_thesis.experiments.lite_seq2seq import LiteSeq2SeqConfig as Config

@@ -148,3 +148,71 @@ def test_cli_passes_the_protocol_and_writes_into_out(tmp_path, monkeypatch, task
     assert kw["protocol"] == Protocol((3, 4), 0.2, 3)
     assert (cfg.out_dir, cfg.experiment, cfg.epochs, getattr(cfg, size)) == (
         str(tmp_path), experiment, 1, 120)
+
+
+def test_pretrained_embeddings_initialise_every_model(data_root, tmp_path, monkeypatch):
+    """--embeddings: every model starts from the same table, each vocabulary word with a
+    vector gets it; frozen, the table is still the file's after training; the share of the
+    vocabulary covered is recorded."""
+    torch.set_num_threads(1)
+    words = ["the", "good", "bad", "great", "not", "movie", "phone", "and"]
+    rng = np.random.default_rng(0)
+    vectors = {w: rng.normal(size=8).round(3) for w in words}
+    path = tmp_path / "glove.8d.txt"
+    path.write_text("".join(f"{w} {' '.join(map(str, v))}\n" for w, v in vectors.items()))
+    models = []
+    real_train = lite_sentiment.train
+
+    def spy(model, *args, **kwargs):
+        models.append(model)
+        return real_train(model, *args, **kwargs)
+
+    monkeypatch.setattr(lite_sentiment, "train", spy)
+    cfg = LiteSentimentConfig(subset=120, epochs=1, embed_dim=8, hidden=16, steps_per_token=1,
+                              max_len=10, models=("snn", "lstm"), data_dir=str(data_root),
+                              out_dir=str(tmp_path), embeddings=str(path),
+                              freeze_embeddings=True)
+    metrics = run(cfg, log=lambda _: None)
+    record = assert_results_written(tmp_path, "lite_sentiment", metrics)
+    assert record["config"]["embeddings"] == str(path)
+    assert 0 < metrics["embedding_coverage"] < 1
+    assert len(models) == 2
+    stoi = {w: i for i, w in enumerate(run_vocabulary(cfg))}
+    found = [w for w in words if w in stoi]
+    assert found, "the test needs vocabulary words with vectors"
+    for model in models:
+        table = model.embedding.weight.detach().numpy()
+        for w in found:
+            np.testing.assert_allclose(table[stoi[w]], vectors[w], rtol=1e-6)
+        assert not table[0].any() and not model.embedding.weight.requires_grad
+    np.testing.assert_array_equal(models[0].embedding.weight.detach(),
+                                  models[1].embedding.weight.detach())
+
+
+def run_vocabulary(cfg):
+    """The run's vocabulary, rebuilt as run() builds it (the training part of the split)."""
+    from lava_thesis.experiments.lite_sentiment import load_split
+    from lava_thesis.lite.text import Vocab, tokenize
+    from lava_thesis.protocol import or_single_seed
+
+    data = load_split(cfg, or_single_seed(None, cfg.seed, cfg.val_fraction))
+    return Vocab.build((tokenize(data.sentences[i]) for i in data.train),
+                       min_count=cfg.min_count, max_size=cfg.max_vocab).itos
+
+
+@pytest.mark.parametrize(("args", "names"), [
+    (["train", "lite", "--task", "length", "--embeddings", "{vec}"], ["--embeddings",
+                                                                      "sentiment only"]),
+    (["train", "diet", "--embeddings", "{vec}"], ["--embeddings", "sentiment only"]),
+    (["train", "lite", "--freeze-embeddings"], ["--freeze-embeddings", "needs --embeddings"]),
+    (["train", "lite", "--embeddings", "{missing}"], ["--embeddings", "missing.txt"]),
+])
+def test_embedding_options_are_checked_first(tmp_path, args, names):
+    from conftest import one_line_error
+
+    from lava_thesis.cli import app
+
+    (tmp_path / "v.txt").write_text("the 0.1 0.2\n")
+    args = [a.format(vec=tmp_path / "v.txt", missing=tmp_path / "missing.txt") for a in args]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "o")])
+    one_line_error(result, *names)

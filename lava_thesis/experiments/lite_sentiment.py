@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
+from lava_thesis.data.embeddings import embedding_matrix, read_word_vectors
 from lava_thesis.data.sentiment import SOURCES, load_sentiment
 from lava_thesis.data.splits import stratified_split
 from lava_thesis.lite.sentiment import (
@@ -63,6 +64,10 @@ class LiteSentimentConfig:
     min_count: int = 1
     max_vocab: int | None = None
     embed_dim: int = 100
+    #: pretrained word vectors (GloVe text format, ``embed_dim`` numbers per word) that
+    #: initialise every model's embedding table; None: trained from scratch
+    embeddings: str | None = None
+    freeze_embeddings: bool = False  #: keep the pretrained table fixed during training
     hidden: int = 256
     steps_per_token: int = 5
     models: tuple[str, ...] = MODELS
@@ -244,11 +249,23 @@ def run(config: LiteSentimentConfig | None = None, *, log=print,
         "vocab_size": len(vocab),
         "unk_rate_test": float((ids_np[te] == 1).sum() / len_np[te].sum())}
 
+    table = None
+    if cfg.embeddings is not None:
+        vectors = read_word_vectors(cfg.embeddings, vocab.itos, dim=cfg.embed_dim)
+        table, fixed["embedding_coverage"] = embedding_matrix(vocab.itos, vectors,
+                                                              cfg.embed_dim, seed=cfg.split_seed)
+        log(f"  pretrained vectors for {fixed['embedding_coverage']:.1%} of the vocabulary "
+            f"from {cfg.embeddings}" + (" (frozen)" if cfg.freeze_embeddings else ""))
+
     def one_seed(seed: int) -> dict[str, float]:
         metrics: dict[str, float] = {}
         for kind in cfg.models:
             torch.manual_seed(seed)
             model = build_model(kind, len(vocab), cfg)
+            if table is not None:  # the same pretrained table for every model
+                with torch.no_grad():
+                    model.embedding.weight.copy_(torch.from_numpy(table))
+                model.embedding.weight.requires_grad_(not cfg.freeze_embeddings)
             t0 = time.perf_counter()
             best = train(model, ids[tr], lengths[tr], labels[tr], cfg, log, kind, seed=seed,
                          val=(ids[va], lengths[va], labels[va]))
