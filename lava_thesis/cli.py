@@ -16,6 +16,7 @@ import typer
 
 from lava_thesis.cli_common import (
     AllowDirty,
+    Augment,
     DataDir,
     Dataset,
     Method,
@@ -153,6 +154,10 @@ def train(
         min=1.0, help="lite seq2seq: train each model for this many process CPU seconds "
                       "instead of --epochs (off by default; the results file records it).")
     ] = None,
+    augment: Annotated[Augment, typer.Option(
+        help="DIET: training-time augmentation: none, shift (up to 2 px; MNIST, "
+             "Fashion-MNIST) or crop-flip (pad 4, crop, horizontal flip; CIFAR-10).")
+    ] = Augment.none,
     embeddings: Annotated[Path | None, typer.Option(
         help="lite sentiment: pretrained word vectors (GloVe text format, 100 numbers per "
              "word) that initialise every model's embedding table.")] = None,
@@ -170,6 +175,8 @@ def train(
     if (embeddings is not None or freeze_embeddings) and (
             method is not Method.lite or task is not Task.sentiment):
         fail("--embeddings and --freeze-embeddings apply to lite --task sentiment only")
+    if augment is not Augment.none and method is not Method.diet:
+        fail(f"--augment applies to diet only, not {method.value}")
     if freeze_embeddings and embeddings is None:
         fail("--freeze-embeddings needs --embeddings (a GloVe-format vectors file)")
     check_clean_out(out, allow_dirty)
@@ -219,7 +226,8 @@ def train(
         metrics = train_diet(train_data, test_data, dataset, spec=spec, num_steps=num_steps,
                              readout=readout, rate_penalty=rate_penalty,
                              rate_target=rate_target, device=device, amp=amp,
-                             deterministic=deterministic, parallel=distributed, **common)
+                             deterministic=deterministic, parallel=distributed,
+                             augment=augment.value, **common)
     else:
         metrics = train_quickstart(train_data, test_data, dataset, num_steps=num_steps,
                                    device=device, **common)

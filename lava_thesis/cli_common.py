@@ -72,6 +72,14 @@ class Readout(str, Enum):
     spikes = "spikes"
 
 
+class Augment(str, Enum):
+    """DIET training-time augmentation (see lava_thesis.diet.augment)."""
+
+    none = "none"
+    shift = "shift"
+    crop_flip = "crop-flip"
+
+
 class Dataset(str, Enum):
     mnist = "mnist"
     fashion_mnist = "fashion-mnist"

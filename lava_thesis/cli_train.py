@@ -231,10 +231,10 @@ def train_diet(train_data, test_data, dataset: Dataset, *, out: Path, model_dir:
                num_steps: int | None, readout: Readout, rate_penalty: float,
                rate_target: float, allow_dirty: bool = False, device: str = "cpu",
                amp: str = "off", deterministic: bool = False,
-               parallel: bool = False) -> dict:
+               parallel: bool = False, augment: str = "none") -> dict:
     """Method 4: DIET-SNN (direct input, learned leak and threshold) and its ANN twin.
 
-    ``device``/``amp``/``deterministic``: :class:`~lava_thesis.diet.train.TrainConfig`.
+    ``device``/``amp``/``deterministic``/``augment``: :class:`~lava_thesis.diet.train.TrainConfig`.
     ``parallel`` (or torchrun's ``RANK``/``WORLD_SIZE`` in the environment): data-parallel
     training over the ranks (:mod:`lava_thesis.distributed`); only rank 0 logs, writes files
     and returns the metrics (the other ranks return ``{}``)."""
@@ -250,7 +250,8 @@ def train_diet(train_data, test_data, dataset: Dataset, *, out: Path, model_dir:
                      readout=readout.value,
                      train=TrainConfig(epochs=epochs or 4, seed=protocol.seeds[0],
                                        rate_penalty=rate_penalty, rate_target=rate_target,
-                                       device=device, amp=amp, deterministic=deterministic))
+                                       device=device, amp=amp, deterministic=deterministic,
+                                       augment=augment))
     joined = (parallel or distributed.launched_by_torchrun()) and not distributed.is_initialized()
     if joined:
         distributed.init(resolve_device(device, distributed.local_rank()))

@@ -22,6 +22,7 @@ import torch
 
 from lava_thesis import distributed
 from lava_thesis.device import check_amp, resolve_device, set_deterministic
+from lava_thesis.diet.augment import AUGMENTS, augment
 from lava_thesis.diet.model import THETA_REF, DietSNN
 from lava_thesis.quickstart import predict
 from lava_thesis.slayer_ext import INPUT_BITS, pixels_to_input
@@ -53,6 +54,10 @@ class TrainConfig:
     amp: str = "off"
     #: torch.use_deterministic_algorithms(True) before training
     deterministic: bool = False
+    #: training-time augmentation of each batch: "none", "shift" (up to 2 px; digits,
+    #: clothes) or "crop-flip" (pad 4, crop, horizontal flip; CIFAR), see
+    #: :mod:`lava_thesis.diet.augment`
+    augment: str = "none"
 
 
 def as_images(images: np.ndarray) -> np.ndarray:
@@ -140,11 +145,14 @@ def train_snn(
     per-group learning rates and an optional cosine schedule. Leaks are clamped to [0, 1]
     after each step.
 
-    Runs on ``cfg.device`` (mixed precision ``cfg.amp`` on CUDA). The index batches of each
+    Each batch is augmented by ``cfg.augment`` (:mod:`lava_thesis.diet.augment`). Runs on
+    ``cfg.device`` (mixed precision ``cfg.amp`` on CUDA). The index batches of each
     epoch are ``batches(epoch)`` when given, else ``cfg.batch_size`` samples at a time in an
     order shuffled with ``cfg.seed``; under a process group, this rank's share from a
     ``DistributedSampler`` (:func:`data_parallel`).
     """
+    if cfg.augment not in AUGMENTS:
+        raise ValueError(f"augment must be one of {AUGMENTS}, got {cfg.augment!r}")
     device = resolve_device(cfg.device, distributed.local_rank())
     amp_dtype = check_amp(cfg.amp, device)
     if cfg.deterministic:
@@ -152,6 +160,7 @@ def train_snn(
     net.to(device)
     pixels = torch.from_numpy(as_images(images)).to(device)  # uint8, moved once
     gen = torch.Generator().manual_seed(cfg.seed)
+    aug_gen = torch.Generator().manual_seed(cfg.seed + 1)  # augmentation draws, on the CPU
     opt = torch.optim.Adam(param_groups(net, cfg))
     model, steps = net, -(-len(labels) // cfg.batch_size)
     if distributed.is_initialized():
@@ -164,7 +173,8 @@ def train_snn(
 
     def forward(idx: np.ndarray):
         record: list = []
-        x = pixels_input(pixels[torch.as_tensor(idx, device=device)], num_steps, net.delay)
+        batch = augment(pixels[torch.as_tensor(idx, device=device)], cfg.augment, aug_gen)
+        x = pixels_input(batch, num_steps, net.delay)
         out = net.scores(model(x, record=record))
         return out, (cfg.rate_penalty * hidden_rate(net, record, cfg.rate_target)
                      if cfg.rate_penalty else 0.0)
