@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from lava_thesis.cli_ablate import ablate
 from lava_thesis.cli_common import (
     AllowDirty,
     Augment,
@@ -240,6 +241,7 @@ app.command("eval")(evaluate)
 app.command("export")(export)
 app.command("import-nir")(import_nir_cmd)
 app.command("nir-interop")(nir_interop_cmd)
+app.command("ablate")(ablate)
 app.command("energy")(energy_cmd)
 app.command("run-lava")(run_lava_cmd)
 app.command("check-multimodal")(check_multimodal)

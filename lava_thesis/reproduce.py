@@ -58,7 +58,11 @@ TINY: dict[str, dict[str, str]] = {
     "energy": {"--samples": "20"},
     "nir-interop": {"--epochs": "1", "--train-samples": "300", "--test-samples": "60",
                     "--lava-samples": "4", "--seeds": "2"},
+    "ablate:diet": {"--epochs": "1", "--train-samples": "2000", "--test-samples": "60",
+                    "--steps": "1,2", "--seeds": "2"},
 }
+#: commands that train their own networks (no model file argument to move under scratch)
+SELF_CONTAINED = ("nir-interop", "ablate")
 #: recorded options a pipeline's tiny size replaces (a CPU budget gives way to ``--epochs``)
 TINY_DROP: dict[str, tuple[str, ...]] = {"lite:seq2seq": ("--budget-cpu-s",)}
 #: every ``train`` command in quick mode: two seeds, so the per-seed path runs end to end
@@ -131,6 +135,8 @@ def _set_option(args: list[str], name: str, value: str) -> list[str]:
 
 def _kind(args: Sequence[str]) -> str:
     """The :data:`TINY` key of a ``lava-thesis`` argument list (without the program)."""
+    if args[0] == "ablate":
+        return f"ablate:{args[1] if len(args) > 1 else ''}"
     if args[0] != "train":
         return args[0]
     method = args[1] if len(args) > 1 else ""
@@ -201,7 +207,7 @@ def quick_argv(argv: Sequence[str], scratch: str | Path,
         if model_dir is not None and "--n-exc" in TINY[kind]:
             recorded = _option(args, "--n-exc") or DEFAULT_N_EXC
             renames[model_dir] = (f"_n{recorded}", f"_n{TINY[kind]['--n-exc']}")
-    elif len(args) > 1 and not args[1].startswith("-"):
+    elif args[0] not in SELF_CONTAINED:
         # the model file (first argument) and --torch-model come from a train step
         args[1] = _scratch_path(args[1], scratch, renames)
         torch_model = _option(args, "--torch-model")
