@@ -133,7 +133,7 @@ HEADLINES: tuple[Headline, ...] = (
              "deployed_accuracy_hybrid",
              baseline=Ref("conversion only, deployed", "hybrid_mnist",
                           "deployed_accuracy_converted")),
-    Headline("diet", "DIET-SNN", "diet_mnist", "snn_accuracy",
+    Headline("diet", "DIET-SNN (as deployed)", "diet_mnist", "deployed_accuracy",
              baseline=Ref("ANN twin", "diet_mnist", "ann_accuracy"),
              peers=(Ref("snnTorch epoch time (s)", "bench_diet_epoch",
                         "snntorch_epoch_seconds"),
@@ -141,6 +141,10 @@ HEADLINES: tuple[Headline, ...] = (
                         "slayer_epoch_seconds"))),
     Headline("lite", "LITE-SNN (sentiment)", "lite_sentiment", "snn_test_accuracy",
              baseline=Ref("LSTM", "lite_sentiment", "lstm_test_accuracy")),
+    Headline("nir", "NIR import: snnTorch network in Lava (agreement)", "nir_interop_mnist",
+             "snntorch_agreement",
+             peers=(Ref("Norse network in Lava (agreement)", "nir_interop_mnist",
+                        "norse_agreement"),)),
 )
 
 
