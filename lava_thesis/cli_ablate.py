@@ -14,10 +14,13 @@ from lava_thesis.cli_common import (
     AllowDirty,
     DataDir,
     Dataset,
+    TestSamples,
+    TrainSamples,
+    ValFraction,
     check_clean_out,
     check_paths,
     fail,
-    load_split,
+    load_train_test,
 )
 
 
@@ -41,13 +44,9 @@ def ablate(
     epochs: Annotated[int, typer.Option(min=1, help="Training epochs per network.")] = 4,
     seed: Annotated[int, typer.Option(min=0, help="First seed.")] = 0,
     seeds: Annotated[int, typer.Option(min=1, help="Networks per variant and T.")] = 3,
-    val_fraction: Annotated[float, typer.Option(
-        "--val-fraction", min=0.0, max=0.9, help="Share of each training class held out.")
-    ] = 0.1,
-    train_samples: Annotated[int | None, typer.Option(
-        min=1, help="Training images (default: all).")] = None,
-    test_samples: Annotated[int | None, typer.Option(
-        min=1, help="Test images (default: all).")] = None,
+    val_fraction: ValFraction = 0.1,
+    train_samples: TrainSamples = None,
+    test_samples: TestSamples = None,
     allow_dirty: AllowDirty = False,
 ) -> None:
     """DIET: deployed accuracy, spike rates and energy vs T with the learned leak and/or
@@ -66,10 +65,7 @@ def ablate(
         fail("--dataset cifar10: the ablation runs the small DIET spec (mnist, fashion-mnist)")
     check_paths(out_dirs={"--out": out}, data_dir=data_dir)
     check_clean_out(out, allow_dirty)
-    train = load_split(dataset, "train", data_dir)
-    test = load_split(dataset, "test", data_dir)
-    train = (train[0][:train_samples], train[1][:train_samples])
-    test = (test[0][:test_samples], test[1][:test_samples])
+    train, test = load_train_test(dataset, data_dir, train_samples, test_samples)
     cfg = ab.DietAblationConfig(steps=step_list, variants=chosen, seed=seed,
                                 val_fraction=val_fraction,
                                 train=ab.TrainConfig(epochs=epochs, seed=seed))

@@ -291,6 +291,25 @@ def check_net_input(net: Path, images, direct: bool, dataset: Dataset) -> None:
              f"images {shape} gives {given}{hint}")
 
 
+#: options of the commands that train their own networks (``nir-interop``, ``ablate``)
+ValFraction = Annotated[float, typer.Option(
+    "--val-fraction", min=0.0, max=0.9, help="Share of each training class held out.")]
+TrainSamples = Annotated[int | None, typer.Option(
+    min=1, help="Training images, the first N (default: all).")]
+TestSamples = Annotated[int | None, typer.Option(
+    min=1, help="Test images, the first N (default: all).")]
+
+
+def load_train_test(dataset: Dataset, data_dir: Path | None, train_samples: int | None,
+                    test_samples: int | None):
+    """``(train, test)`` of :func:`load_split`, each cut to its first ``*_samples`` images
+    (None: all)."""
+    train = load_split(dataset, "train", data_dir)
+    test = load_split(dataset, "test", data_dir)
+    return ((train[0][:train_samples], train[1][:train_samples]),
+            (test[0][:test_samples], test[1][:test_samples]))
+
+
 def load_split(dataset: Dataset, split: str, data_dir: Path | None):
     """uint8 images ``(N, H, W)`` (MNIST family) or ``(N, C, H, W)`` (CIFAR) and labels."""
     from lava_thesis.data.cifar import load_cifar10

@@ -18,6 +18,9 @@ from lava_thesis.cli_common import (
     Readout,
     Seed,
     Tag,
+    TestSamples,
+    TrainSamples,
+    ValFraction,
     check_clean_out,
     check_input_shape,
     check_net_input,
@@ -25,6 +28,7 @@ from lava_thesis.cli_common import (
     fail,
     load_split,
     load_torch_model,
+    load_train_test,
 )
 
 
@@ -77,16 +81,12 @@ def nir_interop_cmd(
     out: Annotated[Path, typer.Option(help="Directory for the results JSON.")] = Path("out"),
     seed: Annotated[int, typer.Option(min=0, help="First seed.")] = 0,
     seeds: Annotated[int, typer.Option(min=1, help="Networks per peer (one per seed).")] = 3,
-    val_fraction: Annotated[float, typer.Option(
-        "--val-fraction", min=0.0, max=0.9, help="Share of each training class held out.")
-    ] = 0.1,
+    val_fraction: ValFraction = 0.1,
     epochs: Annotated[int, typer.Option(min=1, help="Training epochs per network.")] = 2,
     lava_samples: Annotated[int, typer.Option(
         min=1, help="Test images run in Lava per network.")] = 500,
-    train_samples: Annotated[int | None, typer.Option(
-        min=1, help="Training images (default: all).")] = None,
-    test_samples: Annotated[int | None, typer.Option(
-        min=1, help="Test images (default: all).")] = None,
+    train_samples: TrainSamples = None,
+    test_samples: TestSamples = None,
     allow_dirty: AllowDirty = False,
 ) -> None:
     """Train snnTorch and Norse networks, export each with its library's NIR exporter,
@@ -101,10 +101,7 @@ def nir_interop_cmd(
     if missing := nir_interop.missing_peers():
         fail(f"nir-interop needs snnTorch and Norse; not importable: {', '.join(missing)} "
              "(install requirements/test-peers.txt with --no-deps)")
-    train = load_split(dataset, "train", data_dir)
-    test = load_split(dataset, "test", data_dir)
-    train = (train[0][:train_samples], train[1][:train_samples])
-    test = (test[0][:test_samples], test[1][:test_samples])
+    train, test = load_train_test(dataset, data_dir, train_samples, test_samples)
     cfg = nir_interop.NirInteropConfig(epochs=epochs, lava_samples=lava_samples, seed=seed,
                                        val_fraction=val_fraction)
     name = dataset.value.replace("-", "_")
