@@ -235,7 +235,8 @@ def _given(paths: Mapping[str, Path | None] | None) -> list[tuple[str, Path]]:
 
 
 def load_torch_model(path: Path):
-    """A trained model's ``.pt``: a DIET checkpoint or a quickstart state dict.
+    """A trained model's ``.pt``: a DIET checkpoint, a hybrid checkpoint (``_hybrid.pt``: its
+    deployable twin is returned) or a quickstart state dict.
 
     Returns ``(net, predict(images) -> classes)``. A file that is neither raises
     :class:`~lava_thesis.errors.ModelFileError` (or exits with code 2) naming it.
@@ -244,6 +245,16 @@ def load_torch_model(path: Path):
     from lava_thesis.model_check import load_torch
 
     ckpt = load_torch(path, "a torch checkpoint (.pt) written by lava-thesis train")
+    from lava_thesis.hybrid.model_io import is_hybrid_checkpoint
+
+    if is_hybrid_checkpoint(ckpt):  # the deployable twin; its accuracy as deployed
+        from lava_thesis.hybrid.deploy import lava_twin
+        from lava_thesis.hybrid.evaluate import deployed_predict
+        from lava_thesis.hybrid.model_io import load_hybrid
+
+        snn, spec, shape, steps = load_hybrid(path)
+        return lava_twin(snn, spec, shape), \
+            lambda x: deployed_predict(snn, spec, shape, x, steps)
     if isinstance(ckpt, dict) and "spec" in ckpt:
         from lava_thesis.diet.model import load_checkpoint
         from lava_thesis.diet.train import predict_output, snn_output

@@ -33,7 +33,8 @@ from lava_thesis.cli_common import (
 
 
 def evaluate(
-    model: Annotated[Path, typer.Argument(help="A trained model's .pt (quickstart or diet).")],
+    model: Annotated[Path, typer.Argument(
+        help="A trained model's .pt (quickstart, diet or hybrid (_hybrid.pt)).")],
     dataset: Annotated[Dataset, typer.Option()] = Dataset.mnist,
     data_dir: DataDir = None,
 ) -> None:
@@ -48,7 +49,7 @@ def evaluate(
 
 def export(
     model: Annotated[Path, typer.Argument(
-        help="A trained model's .pt (quickstart, diet or lite events).")],
+        help="A trained model's .pt (quickstart, diet, hybrid (_hybrid.pt) or lite events).")],
     out: Annotated[Path, typer.Option(
         help="The file to write: a netx .net, or a NIR .nir graph (dt 1e-4 s per step).")],
 ) -> None:

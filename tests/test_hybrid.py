@@ -297,3 +297,66 @@ def test_cli_train_hybrid_passes_the_protocol(monkeypatch):
     assert seen["config"].stdb.seed == 3 and seen["config"].val_fraction == 0.2
     with pytest.raises(typer.Exit):
         cli_train.train_hybrid(data, data, Dataset.mnist, protocol=Protocol((0,), 0.0), **args)
+
+
+def _hybrid_checkpoint(path):
+    """A small hard-reset converted network saved as ``train hybrid`` saves it."""
+    from lava_thesis.diet.ann import build_ann
+
+    torch.manual_seed(2)
+    spec = ["c4k3s2", "f", "d10"]
+    snn = HybridSNN(build_ann(spec, (1, 8, 8)), [0.7, 1.2], reset="hard")
+    torch.save({"spec": spec, "input_shape": [1, 8, 8], "thresholds": [0.7, 1.2],
+                "reset": "hard", "num_steps": 12, "state_dict": snn.state_dict()}, path)
+    return snn, spec
+
+
+def test_export_cli_writes_the_hybrid_twin(tmp_path):
+    """``lava-thesis export X_hybrid.pt`` writes the deployable twin: the same .net as the
+    experiment's export, and a NIR graph whose leak-free layers are client CubaLIFs."""
+    import h5py
+    import nir
+    from typer.testing import CliRunner
+
+    from lava_thesis.cli import app
+    from lava_thesis.hybrid.deploy import lava_twin
+
+    snn, spec = _hybrid_checkpoint(tmp_path / "m_hybrid.pt")
+    reference = lava_twin(snn, spec, (1, 8, 8)).export_hdf5(tmp_path / "ref.net")
+    for out in ("m.net", "m.nir"):
+        result = CliRunner().invoke(app, ["export", str(tmp_path / "m_hybrid.pt"), "--out",
+                                          str(tmp_path / out)])
+        assert result.exit_code == 0, result.output
+
+    def datasets(path):
+        found = {}
+        with h5py.File(path) as f:
+            f.visititems(lambda n, o: found.__setitem__(n, o[()])
+                         if isinstance(o, h5py.Dataset) else None)
+        return found
+
+    ours, ref = datasets(tmp_path / "m.net"), datasets(reference)
+    assert sorted(ours) == sorted(ref)
+    assert all(np.array_equal(ours[k], ref[k]) for k in ours)
+    kinds = {type(n).__name__ for n in nir.read(tmp_path / "m.nir").nodes.values()}
+    assert "CubaLIF" in kinds and "IF" not in kinds
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    ({"thresholds": [0.7]}, "one per weight layer"),
+    ({"thresholds": [0.7, -1.0]}, "thresholds"),
+    ({"reset": "soft-ish"}, "reset"),
+    ({"input_shape": [1, 8]}, "input_shape"),
+    ({"spec": ["c4k3s2", "d10"]}, "does not parse"),
+    ({"num_steps": 0}, "num_steps"),
+])
+def test_bad_hybrid_checkpoints_name_the_file(tmp_path, change, match):
+    from lava_thesis.errors import ModelFileError
+    from lava_thesis.hybrid.model_io import load_hybrid
+
+    _hybrid_checkpoint(tmp_path / "m_hybrid.pt")
+    ckpt = torch.load(tmp_path / "m_hybrid.pt")
+    torch.save({**ckpt, **change}, tmp_path / "bad_hybrid.pt")
+    with pytest.raises(ModelFileError, match=match) as info:
+        load_hybrid(tmp_path / "bad_hybrid.pt")
+    assert "bad_hybrid.pt" in str(info.value)
