@@ -26,8 +26,9 @@ Example
 >>> labels = np.array([(3, 100, 200)], dtype=LABEL_DTYPE)
 >>> from lava_thesis.data.events import make_events
 >>> ev = make_events([1, 2, 3], [4, 5, 6], [50, 150, 250], [1, 0, 1])
->>> [(int(c), len(e)) for e, c in gesture_samples(ev, labels)]
-[(2, 1)]
+>>> ((sample, label),) = gesture_samples(ev, labels)
+>>> label, len(sample)
+(2, 1)
 """
 
 from __future__ import annotations
