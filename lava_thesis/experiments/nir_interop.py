@@ -45,6 +45,7 @@ from lava_thesis.deploy.netx_run import netx_output_spikes
 from lava_thesis.deploy.nir_import import import_nir
 from lava_thesis.encoding import poisson_spikes
 from lava_thesis.protocol import Protocol, or_single_seed, split_training
+from lava_thesis.quickstart import pad_steps
 from lava_thesis.results import current_command, git_commit, write_results
 
 PEERS = ("snntorch", "norse")
@@ -222,8 +223,8 @@ def one_peer(peer: str, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndar
     import_nir(graph_path, net_path, dt=NORSE_DT if peer == "norse" else None)
     n = min(cfg.lava_samples, len(y_te))
     t1 = time.perf_counter()
-    padded = np.concatenate([x_te[:n], np.zeros((n, x_te.shape[1], 2), np.float32)], -1)
-    counts_lava = netx_output_spikes(net_path, padded).sum(-1)  # one step of delay per layer
+    padded = pad_steps(x_te[:n], 2)  # one step of delay per layer
+    counts_lava = netx_output_spikes(net_path, padded).sum(-1)
     lava_s = time.perf_counter() - t1
     pred_peer, pred_lava = predict(counts_te), predict(counts_lava)
     metrics = {
