@@ -70,7 +70,7 @@ TINY_SEEDS = {"--seeds": "2"}
 #: ``--n-exc`` when a command does not give it (it is part of the experiment's file names)
 DEFAULT_N_EXC = "400"
 #: commands that take ``--allow-dirty`` (they write results files)
-WRITES_RESULTS = ("train", "run-lava", "check-multimodal", "energy")
+WRITES_RESULTS = ("train", "run-lava", "check-multimodal", "energy", *SELF_CONTAINED)
 
 
 class ReproduceError(ValueError):

@@ -188,3 +188,23 @@ def test_real_quick_run_of_the_cheapest_pipeline(tmp_path, data_root, monkeypatc
     assert lines[-1] == "reproduce: every step finished"
     assert lines[1].startswith("[1/1] stdp_mnist_n400: lava-thesis train stdp")
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # scratch only, removed
+
+
+def test_the_shipped_results_files_plan_in_quick_mode(tmp_path):
+    shipped = Path(__file__).resolve().parent.parent / "results"
+    steps = plan(shipped, quick=True, scratch=tmp_path)  # what CI runs (.ci/run)
+    commands = {step.argv[1] for step in steps if not step.skip}
+    assert {"train", "nir-interop"} <= commands
+    for step in steps:  # every step writes under scratch, never into the repository
+        if not step.skip:
+            assert step.argv[step.argv.index("--out") + 1] == str(tmp_path / "results")
+
+
+def test_self_contained_commands_are_planned_not_refused(tmp_path):
+    results = _records(tmp_path / "results", {
+        "nir": ("diet", "lava-thesis nir-interop --dataset mnist --out results"),
+        "abl": ("diet", "lava-thesis ablate diet --out results")})
+    steps = plan(results, quick=True, scratch=tmp_path / "s")
+    assert sorted(step.argv[1] for step in steps) == ["ablate", "nir-interop"]
+    assert all(step.argv[step.argv.index("--out") + 1] == str(tmp_path / "s" / "results")
+               for step in steps)
