@@ -111,8 +111,9 @@ def train(
         min=0, help="Test samples run in Lava (default: stdp 200, multimodal 100 pairs, "
                     "hybrid and lite events 500, others 1000).")] = None,
     spec: Annotated[str | None, typer.Option(
-        help="DIET layers, e.g. c8k3s2,c32k3s1,c64k3s2,f,d256,d10, or a name: "
-             "small (default), vgg9 (for CIFAR-10).")] = None,
+        help="DIET layers, e.g. c8k3s2,c32k3s1,c64k3s2,f,d256,d10 (cOUTkKsS conv, pK sum "
+             "pooling, f flatten, dN dense), or a name: small (default), small-pool, vgg9, "
+             "vgg9-pool (for CIFAR-10).")] = None,
     rate_penalty: Annotated[float, typer.Option(
         min=0.0, help="DIET: weight of the hidden spike rates' excess over --rate-target in "
                       "the loss (energy).")] = 0.0,

@@ -154,6 +154,9 @@ def train_hybrid(train_data, test_data, dataset: Dataset, *, out: Path, model_di
 
     layers = tuple(spec.split(",")) if spec else hyb.DEFAULT_SPEC
     _check_spec(layers, train_data[0])
+    if pools := [item for item in layers if item.startswith("p")]:
+        fail(f"--spec: {pools[0]!r}: the hybrid method converts Conv2d/Linear layers only; "
+             "pool with a strided convolution (cOUTkKsS) instead")
     if protocol.val_fraction == 0:
         fail("--val-fraction must be > 0 for hybrid: the thresholds and the best ANN and STDB "
              "epochs are chosen on the validation split")

@@ -200,7 +200,8 @@ def spec_from_slayer_block(
     block: Any, input_shape: Sequence[int] | None = None, *, name: str = "layer",
     analog_input: bool = False,
 ) -> LayerSpec:
-    """:class:`LayerSpec` of a lava-dl SLAYER block whose ``synapse`` is ``Dense`` or ``Conv``.
+    """:class:`LayerSpec` of a lava-dl SLAYER block whose ``synapse`` is ``Dense``, ``Conv`` or
+    ``Pool`` (a per-channel window sum, counted as the depthwise convolution it is).
 
     ``input_shape`` is the per-sample input shape without batch and time, ``(C, H, W)``; it is
     needed for conv blocks. After a forward pass the output shape is checked against the block's.
@@ -208,10 +209,19 @@ def spec_from_slayer_block(
     from lava.lib.dl.slayer import synapse as syn_mod
 
     syn = getattr(block, "synapse", None)
-    if not isinstance(syn, syn_mod.Dense | syn_mod.Conv):
-        raise ValueError(f"layer {name!r}: synapse {type(syn).__name__} is not slayer Dense/Conv")
+    if not isinstance(syn, syn_mod.Dense | syn_mod.Conv | syn_mod.Pool):
+        raise ValueError(f"layer {name!r}: synapse {type(syn).__name__} is not slayer "
+                         "Dense/Conv/Pool")
     kh, kw = syn.kernel_size[:2]
-    if isinstance(syn, syn_mod.Dense):  # (in, 1, 1) or an image-sized kernel (C, H, W)
+    if isinstance(syn, syn_mod.Pool):  # per-channel window sum: a depthwise convolution
+        if input_shape is None or len(input_shape) != 3:
+            raise ValueError(f"layer {name!r}: pool needs input_shape (C, H, W), got "
+                             f"{input_shape}")
+        channels = int(input_shape[0])
+        spec = LayerSpec(name, "conv", channels, channels, (kh, kw), syn.stride[:2],
+                         syn.padding[:2], syn.dilation[:2], channels, tuple(input_shape[1:]),
+                         analog_input)
+    elif isinstance(syn, syn_mod.Dense):  # (in, 1, 1) or an image-sized kernel (C, H, W)
         spec = LayerSpec(name, "dense", syn.in_channels * kh * kw, syn.out_channels,
                          analog_input=analog_input)
     else:

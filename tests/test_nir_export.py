@@ -378,6 +378,28 @@ def test_conv_flatten_dense_export(tmp_path):
     assert not np.array_equal(simulate(wrong, x), slayer_out)
 
 
+def test_pool_block_exports_as_the_convolution_it_equals(tmp_path):
+    slayer = _slayer()
+    torch.manual_seed(3)
+    blocks = [slayer.block.cuba.Conv(QUICK, 2, 4, 3, padding=1, weight_scale=3),
+              slayer.block.cuba.Pool(QUICK, 2, weight_scale=0.75),
+              slayer.block.cuba.Flatten(), slayer.block.cuba.Dense(QUICK, 64, 3, weight_scale=4)]
+    blocks[0].synapse.weight.data += 0.1
+    blocks[3].synapse.weight.data += 0.05
+    x = _spikes((4, 2, 8, 8, 12), p=0.5)
+    slayer_out = _slayer_forward(blocks, x)
+    export_nir(blocks, tmp_path / "p.nir", input_shape=(2, 8, 8))
+    graph = nir.read(tmp_path / "p.nir")
+    pool = graph.nodes["b1_synapse"]
+    assert type(pool).__name__ == "Conv2d" and pool.weight.shape == (4, 4, 2, 2)
+    assert tuple(pool.stride) == (2, 2) and tuple(pool.output_type["output"]) == (4, 4, 4)
+    np.testing.assert_array_equal(pool.weight[range(4), range(4)], np.full((4, 2, 2), 0.75))
+    assert slayer_out.sum() > 5
+    _assert_shifted(slayer_out, simulate(graph, x, fixed_point=True), 3)
+    with pytest.raises(ValueError, match="multiples of the window"):
+        to_nir(blocks[1:2], input_shape=(4, 7, 8))
+
+
 def test_per_channel_decays_fixed_point(tmp_path):
     params = dict(QUICK, current_decay=(0.2, 0.3), voltage_decay=(0.02, 0.2), shared_param=False)
     blocks = _conv_net(params, seed=2)
@@ -395,9 +417,9 @@ def test_per_channel_decays_fixed_point(tmp_path):
 
 def test_unsupported_block_raises_and_leaves_no_file(tmp_path):
     slayer = _slayer()
-    pool = slayer.block.cuba.Pool(QUICK, 2)
-    blocks = [_conv_net(QUICK)[0], pool]
-    with pytest.raises(NotImplementedError, match=r"block 1 \(.*cuba\.Pool\).*supported: cuba"):
+    kwta = slayer.block.cuba.KWTA(QUICK, 64, 3, num_winners=1)
+    blocks = [*_conv_net(QUICK)[:2], kwta]
+    with pytest.raises(NotImplementedError, match=r"block 2 \(.*cuba\.KWTA\).*supported: cuba"):
         export_nir(blocks, tmp_path / "bad.nir", input_shape=(2, 8, 8))
     delayed = slayer.block.cuba.Dense(QUICK, 8, 3, delay=True)
     with pytest.raises(NotImplementedError, match="block 0 .*axonal delay"):

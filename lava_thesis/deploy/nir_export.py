@@ -11,10 +11,19 @@ Supported blocks
   whose kernel spans the whole ``(C, H, W)`` input is preceded by a ``nir.Flatten``.
 * ``slayer.block.cuba.Conv`` -> ``nir.Conv2d`` (stride, padding, dilation, groups, zero bias)
   + CUBA neuron node(s).
+* ``slayer.block.cuba.Pool`` (a per-channel KxK window sum with one weight ``w``, stride K) ->
+  the convolution it equals, ``nir.Conv2d`` with kernels ``w`` on the diagonal (output channel
+  ``c`` reads input channel ``c`` only) and zero elsewhere, + CUBA neuron node(s). netx gets the
+  depthwise form (``groups = C``, :func:`lava_thesis.deploy.netx_export.pool_as_conv`); NIR
+  1.0.8 types a grouped ``Conv2d``'s input as ``weight.shape[1]`` channels, so a graph holding
+  one fails its own type check when read back. Not ``nir.SumPool2d``/``AvgPool2d``: snnTorch 1.0
+  imports only ``AvgPool2d``, Norse 1.1 only ``SumPool2d``, and neither carries the weight;
+  both run the convolution. Height and width must be multiples of K (SLAYER pads the rest on one
+  side).
 * ``slayer.block.cuba.Flatten`` (any SLAYER flatten block) -> ``nir.Flatten``.
 * ``slayer.block.cuba.Input`` without a neuron (a pass-through) -> no node (a delay, see below).
 
-Anything else (pooling, affine read-outs, recurrent, KWTA, sigma-delta, transposed convolution,
+Anything else (affine read-outs, recurrent, KWTA, sigma-delta, transposed convolution,
 axonal delays ``block.delay``, neuron ``norm``, graded spikes, an ``Input`` block with a neuron)
 raises ``NotImplementedError`` naming the block.
 
@@ -136,7 +145,8 @@ from lava_thesis.model_check import nonfinite_parameters, require_finite_blocks
 if TYPE_CHECKING:
     import nir
 
-SUPPORTED = ("cuba.Dense", "cuba.Conv", "cuba.Flatten", "cuba.Input (without neuron)")
+SUPPORTED = ("cuba.Dense", "cuba.Conv", "cuba.Pool", "cuba.Flatten",
+             "cuba.Input (without neuron)")
 READOUTS = ("spikes", "affine", "integrator")
 #: seconds per step that the NIR time constants refer to by default (snnTorch's fixed dt)
 DT_DEFAULT = 1e-4
@@ -316,7 +326,7 @@ def _block_nodes(
         if block.neuron is not None:
             raise _unsupported(i, block, "with a neuron")
         return [], shape
-    if type(block) not in (cuba.Dense, cuba.Conv):
+    if type(block) not in (cuba.Dense, cuba.Conv, cuba.Pool):
         raise _unsupported(i, block)
     if block.delay is not None:
         raise _unsupported(i, block, "with axonal delay")
@@ -328,7 +338,10 @@ def _block_nodes(
         raise ValueError(f"block {i} ({type(block).__name__}): its effective weight holds "
                          "non-finite values; NIR needs finite weights")
     nodes: list[tuple[str, Any]] = []
-    if type(block) is cuba.Dense:
+    if type(block) is cuba.Pool:
+        nodes.append((f"b{i}_synapse", _pool_conv(i, block, weight, shape)))
+        out = tuple(int(s) for s in nodes[-1][1].output_type["output"])
+    elif type(block) is cuba.Dense:
         if len(shape) == 3 and tuple(weight.shape[1:]) == shape:  # kernel spans the input
             nodes.append((f"b{i}_flatten", nir.Flatten(input_type=np.array(shape), start_dim=0)))
             shape, weight = (int(np.prod(shape)),), weight.reshape(len(weight), -1, 1, 1)
@@ -356,3 +369,22 @@ def _block_nodes(
         return nodes, out
     return nodes + neuron_nodes(i, block, out, dt, spiking=mode == "spikes",
                                 zero_decay=zero_decay), out
+
+
+def _pool_conv(i: int, block: torch.nn.Module, weight: np.ndarray, shape: tuple[int, ...]) -> Any:
+    """The ``nir.Conv2d`` of SLAYER pooling block ``i`` (``weight``: its effective
+    ``(1, 1, K, K)`` window) on the input ``shape`` ``(C, H, W)``: channel-diagonal kernels."""
+    import nir
+
+    syn = block.synapse
+    kernel, stride = tuple(syn.kernel_size[:2]), tuple(syn.stride[:2])
+    if len(shape) != 3 or shape[1] % kernel[0] or shape[2] % kernel[1]:
+        raise ValueError(f"block {i} (Pool): its input {shape} must be (C, H, W) with H and W "
+                         f"multiples of the window {kernel}")
+    if tuple(syn.padding[:2]) != (0, 0) or tuple(syn.dilation[:2]) != (1, 1) or np.ptp(weight):
+        raise _unsupported(i, block, "with padding, dilation or unequal window weights")
+    channels = shape[0]
+    kernels = np.zeros((channels, channels, *kernel))
+    kernels[np.arange(channels), np.arange(channels)] = float(weight.reshape(-1)[0])
+    return nir.Conv2d(input_shape=shape[1:], weight=kernels, stride=stride, padding=(0, 0),
+                      dilation=(1, 1), groups=1, bias=np.zeros(channels))

@@ -1,5 +1,7 @@
-"""The ANN twin of a DIET-SNN spec: same layers, ReLU, no bias. Used to initialise the SNN
-(weights and thresholds) and as the accuracy and energy baseline."""
+"""The ANN twin of a DIET-SNN spec: same layers, ReLU, no bias; a sum-pooling layer ``pK`` is
+average pooling here (the SNN's pool weight carries the ``1/K**2``, see
+:func:`lava_thesis.diet.train.load_ann_weights`). Used to initialise the SNN (weights and
+thresholds) and as the accuracy and energy baseline."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from lava_thesis.slayer_ext import pixels_to_input
 
 
 def build_ann(spec: Sequence[str], input_shape: tuple[int, int, int]) -> torch.nn.Sequential:
-    """``torch.nn.Sequential`` with the spec's layers; ReLU after every layer but the last."""
+    """``torch.nn.Sequential`` with the spec's layers; ReLU after every layer but the last
+(after a pooling layer too: its input is already >= 0, so it changes nothing)."""
     layers = parse_spec(spec, input_shape)
     modules: list[torch.nn.Module] = []
     for i, (kind, c_in, c_out, k, s, _) in enumerate(layers):
@@ -22,6 +25,8 @@ def build_ann(spec: Sequence[str], input_shape: tuple[int, int, int]) -> torch.n
             modules.append(torch.nn.Conv2d(c_in, c_out, k, stride=s, padding=k // 2, bias=False))
         elif kind == "dense":
             modules.append(torch.nn.Linear(c_in, c_out, bias=False))
+        elif kind == "pool":
+            modules.append(torch.nn.AvgPool2d(k, stride=s))
         else:
             modules.append(torch.nn.Flatten())
             continue

@@ -12,7 +12,12 @@ current is ``W x[t]``) and whose voltage decay ``1 - lambda_l`` is learnable (le
 [0, 1]); the threshold ``theta_l`` is learnable through
 :class:`~lava_thesis.slayer_ext.threshold.FoldedThreshold`. The reset is a hard reset to zero
 (the paper subtracts the threshold): that is what Lava's LIF and Loihi implement, so the trained
-network deploys unchanged. Pooling is done with strided convolutions (netx has no pooling).
+network deploys unchanged. Pooling is either a strided convolution or a spiking sum-pooling
+layer (``pK``): SLAYER's ``cuba.Pool`` block, a KxK window summed with one fixed weight per
+layer, with its own learnable threshold and leak like every other layer. netx has no pooling
+layer; the export writes it as the equivalent depthwise convolution (``groups = C``, every
+kernel entry the pool's weight; :func:`lava_thesis.deploy.netx_export.pool_as_conv`), which
+stock netx and Loihi run.
 
 The class readout is either the last layer's spike counts (``readout="spikes"``) or, as in the
 paper, a non-spiking integrator (``readout="integrator"``): the last layer never fires (its
@@ -23,7 +28,9 @@ of MNIST and 18% of Fashion-MNIST test images); the voltage rarely ties. In Lava
 from the last layer's ``v`` (:func:`lava_thesis.deploy.netx_run.netx_output_voltage`).
 
 Layers are described by a small spec list, e.g. ``["c16k5s2", "c32k3s2", "f", "d128", "d10"]``:
-``cOUTkKsS`` a KxK convolution with stride S (padding K//2), ``f`` flatten, ``dN`` dense.
+``cOUTkKsS`` a KxK convolution with stride S (padding K//2), ``pK`` KxK sum pooling with
+stride K (the height and width must be multiples of K), ``f`` flatten, ``dN`` dense. The first
+layer (direct input) must be a convolution or dense, the last dense.
 Tensors are SLAYER's ``(N, C, H, W, T)``.
 
 The neurons run through the torch-native CUBA kernel (``neuron_engine="torch"``, the default;
@@ -75,6 +82,7 @@ MAX_INPUT = 2**22
 CKPT_EXPECTED = "a DIET-SNN checkpoint written by train diet (spec, input_shape, state_dict)"
 _CONV = re.compile(r"^c(\d+)k(\d+)s(\d+)$")
 _DENSE = re.compile(r"^d(\d+)$")
+_POOL = re.compile(r"^p(\d+)$")
 
 
 def neuron_params(tau_grad: float = 0.5, scale_grad: float = 1.0) -> dict:
@@ -102,6 +110,18 @@ def parse_spec(spec: Sequence[str], input_shape: tuple[int, int, int]) -> list[t
             hw = tuple((d + 2 * (k // 2) - k) // s + 1 for d in shape[1:])
             layers.append(("conv", shape[0], out, k, s, (out, *hw)))
             shape = (out, *hw)
+        elif (m := _POOL.match(item)) is not None:
+            k = int(m.group(1))
+            if len(shape) != 3:
+                raise ValueError(f"layer {i} ({item!r}): pooling needs (C, H, W) input")
+            if i == 0:
+                raise ValueError(f"layer 0 ({item!r}): the first layer takes the direct input;"
+                                 " it must be a convolution or dense")
+            if k < 1 or shape[1] % k or shape[2] % k:
+                raise ValueError(f"layer {i} ({item!r}): the input's height and width "
+                                 f"{shape[1:]} must be multiples of the pool size {k}")
+            shape = (shape[0], shape[1] // k, shape[2] // k)
+            layers.append(("pool", shape[0], shape[0], k, k, shape))
         elif item == "f":
             flat = int(torch.tensor(shape).prod())
             layers.append(("flatten", flat, flat, 1, 1, (flat,)))
@@ -113,7 +133,7 @@ def parse_spec(spec: Sequence[str], input_shape: tuple[int, int, int]) -> list[t
             layers.append(("dense", shape[0], out, 1, 1, (out,)))
             shape = (out,)
         else:
-            raise ValueError(f"layer {i}: unknown spec {item!r} (expected cOUTkKsS, f or dN)")
+            raise ValueError(f"layer {i}: unknown spec {item!r} (expected cOUTkKsS, pK, f or dN)")
     if layers[-1][0] != "dense":
         raise ValueError("the last layer must be dense (the class readout)")
     return layers
@@ -179,6 +199,8 @@ class DietSNN(torch.nn.Module):
                                                    padding=k // 2, weight_scale=2)
                 elif kind == "dense":
                     block = slayer.block.cuba.Dense(params, c_in, c_out, weight_scale=2)
+                elif kind == "pool":  # fixed unit weight; the threshold folds into it
+                    block = slayer.block.cuba.Pool(params, k, stride=s, weight_scale=1)
                 else:
                     blocks.append(slayer.block.cuba.Flatten())
                     continue
@@ -337,8 +359,8 @@ def load_checkpoint(path: str | Path,
             raise bad(f"'spec' layer {i} ({spec[i]!r}) has a zero size (in {c_in}, out "
                       f"{out}, kernel {k}, stride {s})")
     state = require_state_dict(path, ckpt["state_dict"], CKPT_EXPECTED)
-    needed = sum(c_in * c_out * k * k for kind, c_in, c_out, k, _, _ in layers
-                 if kind != "flatten")
+    needed = sum((1 if kind == "pool" else c_in * c_out) * k * k
+                 for kind, c_in, c_out, k, _, _ in layers if kind != "flatten")
     held = sum(t.numel() for t in state.values())
     if needed > held:  # checked before building: a bad spec must not allocate a huge network
         raise bad(f"'spec' {list(spec)} needs {needed} weights, the state_dict holds {held} "

@@ -28,6 +28,9 @@ from lava_thesis.quickstart import predict
 from lava_thesis.slayer_ext import INPUT_BITS, pixels_to_input
 from lava_thesis.training import fit
 
+#: the ANN twin's layers that have an SNN weight layer (with a neuron) as their counterpart
+WEIGHT_LAYERS = (torch.nn.Conv2d, torch.nn.Linear, torch.nn.AvgPool2d)
+
 
 @dataclass
 class TrainConfig:
@@ -265,7 +268,7 @@ def threshold_init(ann: torch.nn.Sequential, images: np.ndarray,
     with torch.no_grad():
         for module in ann:
             x = module(x)
-            if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+            if isinstance(module, WEIGHT_LAYERS):
                 theta = scale * float(np.percentile(x.numpy(), percentile))
                 thetas.append(max(theta, 1e-3))
     return thetas
@@ -276,14 +279,21 @@ def load_ann_weights(net: DietSNN, ann: torch.nn.Sequential, thetas: list[float]
 
     Layer ``l``'s raw SNN weights are ``W_l * theta_{l-1}`` (spikes stand for ANN activations
     divided by the previous threshold; ``theta_0 = 1`` for the analog input) and its threshold
-    is ``theta_l``, so the effective weight is ``W_l theta_{l-1} / theta_l``.
+    is ``theta_l``, so the effective weight is ``W_l theta_{l-1} / theta_l``. An average pooling
+    layer (``AvgPool2d``, the twin of a ``pK`` sum pool) has ``W_l = 1/K**2``: the pool's one
+    fixed weight becomes ``theta_{l-1} / K**2``.
     """
-    layers = [m for m in ann if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    layers = [m for m in ann if isinstance(m, WEIGHT_LAYERS)]
     if len(layers) != len(net.weight_blocks) or len(thetas) != len(layers):
         raise ValueError("the ANN and the SNN must have the same weight layers")
     prev = 1.0
     with torch.no_grad():
         for layer, block, theta in zip(layers, net.weight_blocks, thetas, strict=True):
+            if isinstance(layer, torch.nn.AvgPool2d):  # the pool's one weight: 1/K**2
+                block.synapse.weight.fill_(prev / float(np.prod(block.synapse.kernel_size)))
+                block.synapse.pre_hook_fx.log_gain.fill_(float(np.log(theta / THETA_REF)))
+                prev = theta
+                continue
             w = layer.weight.detach()
             w = w[..., None] if w.ndim == 4 else w[:, :, None, None, None]
             block.synapse.weight.copy_(w * prev)

@@ -46,7 +46,12 @@ DEFAULT_SPEC = ("c8k3s2", "c32k3s1", "c64k3s2", "f", "d256", "d10")
 # VGG-style for 3x32x32 CIFAR-10 (strided convs where VGG pools); for a machine with the data.
 VGG9_SPEC = ("c64k3s1", "c64k3s2", "c128k3s1", "c128k3s2", "c256k3s1", "c256k3s1", "c256k3s2",
              "f", "d1024", "d10")
-SPECS = {"small": DEFAULT_SPEC, "vgg9": VGG9_SPEC}
+# The same networks with spiking sum pooling (``p2``) where the strided convolutions pool.
+POOL_SPEC = ("c8k3s1", "p2", "c32k3s1", "c64k3s2", "f", "d256", "d10")
+VGG9_POOL_SPEC = ("c64k3s1", "c64k3s1", "p2", "c128k3s1", "c128k3s1", "p2", "c256k3s1",
+                  "c256k3s1", "c256k3s1", "p2", "f", "d1024", "d10")
+SPECS = {"small": DEFAULT_SPEC, "small-pool": POOL_SPEC, "vgg9": VGG9_SPEC,
+         "vgg9-pool": VGG9_POOL_SPEC}
 #: the metrics the README table shows, the deployed (Lava-exact) accuracy first
 HEADLINE = ("deployed_accuracy", "lava_accuracy", "agreement", "readout_match", "spike_match",
             "snn_accuracy", "ann_accuracy", "val_accuracy", "snn_accuracy_T1",

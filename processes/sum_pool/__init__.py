@@ -1,0 +1,1 @@
+"""``SumPool``: spiking sum pooling over square windows, one weight (floating and fixed point)."""
