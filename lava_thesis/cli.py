@@ -113,7 +113,8 @@ def train(
     spec: Annotated[str | None, typer.Option(
         help="DIET layers, e.g. c8k3s2,c32k3s1,c64k3s2,f,d256,d10 (cOUTkKsS conv, pK sum "
              "pooling, f flatten, dN dense), or a name: small (default), small-pool, vgg9, "
-             "vgg9-pool (for CIFAR-10).")] = None,
+             "vgg9-pool (for CIFAR-10). Other than small, the spec names the results "
+             "(diet_<dataset>_<name>, diet_<dataset>_custom).")] = None,
     rate_penalty: Annotated[float, typer.Option(
         min=0.0, help="DIET: weight of the hidden spike rates' excess over --rate-target in "
                       "the loss (energy).")] = 0.0,

@@ -249,6 +249,9 @@ def train_diet(train_data, test_data, dataset: Dataset, *, out: Path, model_dir:
 
     layers = SPECS.get(spec or "small", tuple((spec or "").split(",")))
     _check_spec(layers, train_data[0])
+    # a named spec other than the default is part of the experiment's name (its files)
+    suffix = "" if layers == SPECS["small"] else "_" + (spec.replace("-", "_") if spec in SPECS
+                                                        else "custom")
     cfg = DietConfig(spec=layers, num_steps=num_steps or 5, lava_samples=lava_samples or 1000,
                      readout=readout.value,
                      train=TrainConfig(epochs=epochs or 4, seed=protocol.seeds[0],
@@ -261,7 +264,8 @@ def train_diet(train_data, test_data, dataset: Dataset, *, out: Path, model_dir:
     try:
         log = typer.echo if distributed.is_main() else (lambda line: None)
         metrics = run_diet(train_data, test_data, out, dataset=dataset.value, config=cfg,
-                           experiment=f"diet_{_name(dataset)}", model_dir=model_dir, log=log,
+                           experiment=f"diet_{_name(dataset)}{suffix}", model_dir=model_dir,
+                           log=log,
                            allow_dirty=allow_dirty, protocol=protocol)
         return metrics if distributed.is_main() else {}
     finally:

@@ -41,9 +41,26 @@ the ``.net`` holds ``W_net = 2 round(W / 2**e)`` (SLAYER's grid: even values in
 A graph that our exporter wrote from SLAYER (weights on the 1/32 grid, ``|W| <= 4``) imports to
 SLAYER's own parameters up to a power of two per layer.
 
+Pooling
+-------
+netx has no pooling layer; ``SumPool2d`` and ``AvgPool2d`` (a ``KxK`` window with stride ``K``,
+no padding; average = sum times ``1/K**2``) are linear, and each becomes what it equals:
+
+* followed by neuron nodes (a spiking pooling layer): a depthwise ``conv`` layer, ``groups = C``,
+  every kernel entry the window weight;
+* after a ``Conv2d`` with no neuron between (snnTorch's ``Conv2d -> AvgPool2d -> Leaky``): one
+  ``conv`` layer, kernel ``K_c + (K - 1) S_c`` and stride ``S_c K``, whose weights sum the conv
+  kernel over the window's shifts;
+* before a ``Conv2d``, or before ``Flatten -> Affine/Linear`` (``Leaky -> AvgPool2d -> Flatten
+  -> Linear``): the next synapse reads the un-pooled map, each of its weights spread over the
+  ``KxK`` pixels of its window (the map's height and width must be multiples of K).
+
+All three are exact (no rounding beyond the layer's 8-bit weights).
+
 Not supported (:class:`UnsupportedNIRError`, naming the node and its type): other node types
-(pooling, delays, recurrent subgraphs, ...), non-zero biases, branching graphs, ``v_leak`` or
-``v_reset`` not zero, per-neuron decays, ``tau < dt``.
+(max pooling, delays, recurrent subgraphs, ...), pooling with padding or a stride other than its
+window, a synapse after another one with no neuron or pooling between them, non-zero biases,
+branching graphs, ``v_leak`` or ``v_reset`` not zero, per-neuron decays, ``tau < dt``.
 """
 
 from __future__ import annotations
@@ -60,10 +77,11 @@ from lava_thesis.deploy.netx_check import check_netx_file
 from lava_thesis.errors import ModelFileError
 
 SYNAPSES = ("Affine", "Linear", "Conv2d")
+POOLS = ("SumPool2d", "AvgPool2d")
 NEURONS = ("CubaLIF", "LIF", "IF", "CubaLI", "LI", "I")
 SPIKING = ("CubaLIF", "LIF", "IF")
-EXPECTED = ("a NIR chain Input -> (Affine | Linear | Conv2d -> CubaLIF | LIF | IF | LI, "
-            "Flatten)* -> Output")
+EXPECTED = ("a NIR chain Input -> (Affine | Linear | Conv2d | SumPool2d | AvgPool2d -> CubaLIF | "
+            "LIF | IF | LI, Flatten)* -> Output")
 #: Loihi's largest threshold mantissa (17 bits); the threshold of a non-spiking layer
 VTH_MAX = (1 << 17) - 1
 DT_DEFAULT = 1e-4
@@ -149,20 +167,26 @@ def graph_layers(graph: Any, dt: float | None = None,
                     in_shape = shape
             i += 1
             continue
-        if kind not in SYNAPSES:
+        if kind not in SYNAPSES + POOLS:
             raise UnsupportedNIRError(source, _where(
                 name, node, "is not a node type netx supports here (expected a synapse)"))
-        layer, shape = _synapse(source, name, node, shape)
-        i += 1
+        layer, shape, i, flat = _linear_run(source, graph, chain, i, shape)
+        if flat:  # pooling folded into a dense layer that reads the un-pooled map, flattened
+            if layers:
+                layers.append({"kind": "flatten", "shape": (layer["weight"].shape[1],),
+                               "nodes": [flat]})
+            else:
+                in_shape = (layer["weight"].shape[1],)
         stages = []
         while chain[i] != "__output__" and type(graph.nodes[chain[i]]).__name__ in NEURONS:
             stages.append((chain[i], graph.nodes[chain[i]]))
             i += 1
         if chain[i] != "__output__" and type(graph.nodes[chain[i]]).__name__ not in (
-                "Flatten",) + SYNAPSES:
+                "Flatten",) + SYNAPSES + POOLS:
             raise UnsupportedNIRError(source, _where(chain[i], graph.nodes[chain[i]],
                                                      "is not a node type netx supports"))
-        layer.update(_neuron(source, name, stages, dt, shape, meta, chain[i] == "__output__"))
+        neuron = _neuron(source, name, stages, dt, shape, meta, chain[i] == "__output__")
+        layer.update({**neuron, "nodes": layer["nodes"] + neuron["nodes"][1:]})
         layers.append(_fold_gain(source, layer))
     if in_shape is not None:
         layers.insert(0, {"kind": "input", "shape": in_shape, "nodes": [chain[0]]})
@@ -297,6 +321,102 @@ def _synapse(source, name, node, shape) -> tuple[dict[str, Any], tuple[int, ...]
         raise UnsupportedNIRError(source, _where(name, node, f"maps {shape} to {out}"))
     return {"kind": "conv", "weight": weight, "shape": out, "padding": pair[0],
             "stride": pair[1], "dilation": pair[2], "groups": groups, "nodes": [name]}, out
+
+
+def _linear_run(source, graph, chain, i, shape):
+    """The layer of the synapse or pooling node ``chain[i]`` and of the pooling nodes fused
+    with it (see the module docstring): ``(layer, output shape, next index, flatten)``;
+    ``flatten``: the name of the Flatten node when the layer is dense on the flattened input of
+    a pooling node, else ``""``."""
+    kind_of = lambda k: type(graph.nodes[chain[k]]).__name__  # noqa: E731
+    name, node = chain[i], graph.nodes[chain[i]]
+    layer, shape = (_pool if kind_of(i) in POOLS else _synapse)(source, name, node, shape)
+    i, flat = i + 1, ""
+    while chain[i] != "__output__":
+        nxt, node = chain[i], graph.nodes[chain[i]]
+        if kind_of(i) in POOLS:
+            if layer["kind"] != "conv":
+                raise UnsupportedNIRError(source, _where(nxt, node, "pools a dense layer's "
+                                                         "output without a neuron between"))
+            pool, shape = _pool(source, nxt, node, shape)
+            layer, i = _conv_then_pool(source, layer, pool), i + 1
+        elif layer.get("pool") and kind_of(i) == "Conv2d":
+            conv, shape = _synapse(source, nxt, node, shape)
+            layer, i = _pool_then(source, layer, conv), i + 1
+        elif (layer.get("pool") and kind_of(i) == "Flatten" and chain[i + 1] != "__output__"
+              and kind_of(i + 1) in ("Affine", "Linear")):
+            dense, shape = _synapse(source, chain[i + 1], graph.nodes[chain[i + 1]],
+                                    (int(np.prod(shape)),))
+            layer, i, flat = _pool_then(source, layer, dense), i + 2, nxt
+        elif kind_of(i) in SYNAPSES:
+            raise UnsupportedNIRError(source, _where(nxt, node, f"follows synapse {name!r} "
+                                                     "with no neuron between"))
+        else:
+            break
+    return layer, shape, i, flat
+
+
+def _pool(source, name, node, shape) -> tuple[dict[str, Any], tuple[int, ...]]:
+    """A ``SumPool2d``/``AvgPool2d`` node as the depthwise conv layer it equals."""
+    kernel, stride, pad = (tuple(int(v) for v in np.broadcast_to(
+        np.asarray(getattr(node, key)).reshape(-1), (2,))) for key in ("kernel_size", "stride",
+                                                                        "padding"))
+    if shape is None or len(shape) != 3:
+        raise UnsupportedNIRError(source, _where(name, node, f"pools a {shape} input"),
+                                  "pooling of (C, H, W) maps")
+    if kernel[0] != kernel[1] or stride != kernel or pad != (0, 0):
+        raise UnsupportedNIRError(source, _where(name, node, f"has kernel {kernel}, stride "
+                                                 f"{stride}, padding {pad}"),
+                                  "square windows, stride = window, no padding")
+    k = kernel[0]
+    weight = 1.0 if type(node).__name__ == "SumPool2d" else 1.0 / (k * k)
+    out = (shape[0], shape[1] // k, shape[2] // k)
+    if min(out) < 1:
+        raise UnsupportedNIRError(source, _where(name, node, f"maps {shape} to {out}"))
+    return {"kind": "conv", "weight": np.full((shape[0], 1, k, k), weight), "shape": out,
+            "padding": (0, 0), "stride": (k, k), "dilation": (1, 1), "groups": shape[0],
+            "nodes": [name], "pool": (k, weight), "in_shape": shape}, out
+
+
+def _conv_then_pool(source, conv: dict[str, Any], pool: dict[str, Any]) -> dict[str, Any]:
+    """One conv layer for ``conv`` followed by ``pool``: ``W'[u] = w sum_{a,b<K} W[u - S a]``."""
+    (k, w), weight = pool["pool"], conv["weight"]
+    s = conv["stride"]
+    if conv["dilation"] != (1, 1):
+        raise UnsupportedNIRError(source, f"conv node {conv['nodes'][0]!r} is dilated; "
+                                  "it cannot absorb the pooling after it")
+    size = (weight.shape[2] + (k - 1) * s[0], weight.shape[3] + (k - 1) * s[1])
+    fused = np.zeros(weight.shape[:2] + size)
+    for a in range(k):
+        for b in range(k):
+            fused[:, :, a * s[0]:a * s[0] + weight.shape[2],
+                  b * s[1]:b * s[1] + weight.shape[3]] += w * weight
+    plain = {key: value for key, value in conv.items() if key not in ("pool", "in_shape")}
+    return {**plain, "weight": fused, "shape": pool["shape"], "stride": (s[0] * k, s[1] * k),
+            "nodes": conv["nodes"] + pool["nodes"]}
+
+
+def _pool_then(source, pool: dict[str, Any], syn: dict[str, Any]) -> dict[str, Any]:
+    """One layer for ``pool`` followed by the conv or dense ``syn``: each of its weights
+    spread over the ``KxK`` window it reads (dense: through the flatten)."""
+    (k, w), (c, h, wd) = pool["pool"], pool["in_shape"]
+    if h % k or wd % k:
+        raise UnsupportedNIRError(source, f"pooling node {pool['nodes'][0]!r}: its input "
+                                  f"{pool['in_shape']} is not a multiple of the window {k}; "
+                                  f"it cannot be folded into {syn['nodes'][0]!r}")
+    weight = syn["weight"]
+    if syn["kind"] == "dense":
+        spread = weight.reshape(len(weight), c, h // k, 1, wd // k, 1)
+        spread = np.broadcast_to(spread, (len(weight), c, h // k, k, wd // k, k))
+        return {**syn, "weight": w * spread.reshape(len(weight), c * h * wd),
+                "nodes": pool["nodes"] + syn["nodes"]}
+    if syn["dilation"] != (1, 1):
+        raise UnsupportedNIRError(source, f"conv node {syn['nodes'][0]!r} after pooling is "
+                                  "dilated; the pooling cannot be folded into it")
+    spread = np.repeat(np.repeat(weight, k, axis=2), k, axis=3) * w
+    return {**syn, "weight": spread, "stride": tuple(k * v for v in syn["stride"]),
+            "padding": tuple(k * v for v in syn["padding"]),
+            "nodes": pool["nodes"] + syn["nodes"]}
 
 
 def _stage(source, name, node, dt, shape, c) -> tuple[np.ndarray, np.ndarray]:
