@@ -130,6 +130,16 @@ def test_pooled_checkpoint_round_trip(tmp_path):
     loaded = load_diet(tmp_path / "m.pt")
     images = _images(3)
     np.testing.assert_array_equal(snn_output(loaded, images, 5), snn_output(net, images, 5))
+    from typer.testing import CliRunner
+
+    from lava_thesis.cli import app
+
+    for suffix in (".net", ".nir"):
+        result = CliRunner().invoke(app, ["export", str(tmp_path / "m.pt"), "--out",
+                                          str(tmp_path / f"m{suffix}")])
+        assert result.exit_code == 0, result.output
+    with h5py.File(tmp_path / "m.net") as f:
+        assert int(f["layer/1/groups"][()]) == 4
 
 
 # ------------------------------------------------------------------- the SumPool Lava Process
