@@ -23,6 +23,7 @@ from lava_thesis.cli_common import (
     Method,
     Readout,
     Reset,
+    Rule,
     Seed,
     Task,
     UserErrorGroup,
@@ -130,6 +131,10 @@ def train(
         min=0.0, max=0.99, help="STDP: fraction of each neuron's synapses pruned.")] = 0.0,
     levels: Annotated[int, typer.Option(
         min=0, help="STDP: weight levels after quantization (0: float).")] = 0,
+    rule: Annotated[Rule, typer.Option(
+        help="STDP: weight dependence of the rule, the thesis' power law (w_max - w)^0.2, or "
+             "the forms Loihi's learning engine runs, soft-bound (w_max - w) and hard-bound "
+             "(none); other than power-law it names the results.")] = Rule.power_law,
     train_samples: Annotated[int | None, typer.Option(
         min=1, help="quickstart / DIET / STDP / hybrid: training images; multimodal: training "
                     "pairs; lite sentiment / length: sentences sampled before the split; "
@@ -218,6 +223,7 @@ def train(
     elif method is Method.stdp:
         metrics = train_stdp(train_data, test_data, dataset, n_exc=n_exc,
                              prune_fraction=prune_fraction, levels=levels, sweep=sweep,
+                             rule=rule.value,
                              train_samples=train_samples, test_samples=test_samples,
                              checkpoint_every=checkpoint_every, resume=resume, **common)
     elif method is Method.multimodal:

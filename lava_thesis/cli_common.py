@@ -93,6 +93,14 @@ class Tag(str, Enum):
     floating_pt = "floating_pt"
 
 
+class Rule(str, Enum):
+    """STDP weight dependence (see lava_thesis.stdp.rules)."""
+
+    power_law = "power-law"
+    soft_bound = "soft-bound"
+    hard_bound = "hard-bound"
+
+
 class Reset(str, Enum):
     """Reset of the hybrid method's torch SNN."""
 

@@ -26,6 +26,7 @@ from lava_thesis.stdp import STDPNetwork, STDPParams, assign_labels, predict
 from lava_thesis.stdp.checkpoint import checkpoint_path
 from lava_thesis.stdp.cost import synapse_cost
 from lava_thesis.stdp.model_io import save_model
+from lava_thesis.stdp.rules import rule_params
 from lava_thesis.stdp.trainer import CheckpointPlan, train_epochs
 
 # Tuned on 20k MNIST images, 100 neurons (see README): a 20 ms membrane (D&C: 100 ms with
@@ -61,9 +62,12 @@ class STDPConfig:
     seed: int = 0
     val_fraction: float = 0.1
     overrides: dict = field(default_factory=lambda: dict(TUNED))
+    #: weight dependence of the STDP rule (:data:`lava_thesis.stdp.rules.RULES`)
+    rule: str = "power-law"
 
     def params(self, n_input: int) -> STDPParams:
-        return STDPParams(n_input=n_input, n_exc=self.n_exc, **self.overrides)
+        return rule_params(STDPParams(n_input=n_input, n_exc=self.n_exc, **self.overrides),
+                           self.rule)
 
 
 def schedule(cfg: STDPConfig, total: int) -> Callable[[int], tuple[float, int]]:
