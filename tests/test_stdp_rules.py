@@ -108,3 +108,44 @@ def test_the_experiment_trains_with_the_chosen_rule():
     assert STDPConfig(rule="soft-bound").params(784).mu == 1.0
     assert STDPConfig(rule="hard-bound").params(784).mu == 0.0
     assert STDPConfig(rule="hard-bound").params(784).exc_dv == 0.05  # the tuned overrides stay
+
+
+@pytest.mark.parametrize(("rule", "eta", "rate"), [("soft-bound", 2.0**-5, 0.2),
+                                                   ("hard-bound", 2.0**-7, 0.12)])
+def test_diehl_cook_network_learning_on_chip_equals_the_engine(rule, eta, rate):
+    """The whole network in Lava with lava's LearningDense and the Loihi rule as its plastic
+    synapses (no normalisation: none exists on chip), against the numba engine with the same
+    rule and constants, learning over three presentations: the same spikes, weights, theta.
+    (The hard bound runs at a lower rate, so that no weight reaches w_max, where the engine
+    clips and lava's floating-point model does not.)"""
+    import dataclasses
+
+    from lava_thesis.stdp import STDPNetwork
+    from lava_thesis.stdp.lava_net import lava_run_raster
+
+    p = STDPParams(n_input=24, n_exc=6, present_steps=60, rest_steps=20, exc_vth=4.0,
+                   exc_dv=0.05, theta_plus=0.3, w_inh_exc=8.0, norm_per_input=0.0)
+    p = loihi_params(rule_params(dataclasses.replace(p, eta=eta), rule))
+    rng = np.random.default_rng(3)
+    raster = rng.random((p.n_input, 3 * p.sample_steps)) < rate
+    for k in range(3):
+        raster[:, k * p.sample_steps + p.present_steps:(k + 1) * p.sample_steps] = False
+    engine = STDPNetwork(p, seed=7)
+    w0 = engine.weights
+    expected = engine.run_raster(raster, learn=True)
+    lava = lava_run_raster(p, raster, weights=w0, on_chip_rule=rule, timeout_s=180)
+    assert expected.sum() > 20 and not np.allclose(engine.weights, w0)
+    assert engine.weights.max() < p.w_max  # the hard bound's clip never acted
+    np.testing.assert_array_equal(lava.spikes, expected)
+    np.testing.assert_allclose(lava.weights, engine.weights, atol=1e-12)
+    np.testing.assert_allclose(lava.theta, engine.theta, atol=1e-12)
+
+
+def test_on_chip_learning_refuses_what_the_chip_cannot_do():
+    from lava_thesis.processes.diehl_cook.process import DiehlCookNetwork
+
+    p = STDPParams(n_input=4, n_exc=2)
+    with pytest.raises(ValueError, match="norm_per_input = 0"):
+        DiehlCookNetwork(params=p, on_chip_rule="soft-bound")
+    with pytest.raises(ValueError, match="on_chip_rule must be one of"):
+        DiehlCookNetwork(params=p, on_chip_rule="power-law")

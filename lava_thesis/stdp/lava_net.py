@@ -36,13 +36,15 @@ def lava_run_raster(
     prune_every: int = 0,
     prune_fraction: float = 0.0,
     levels: int = 0,
+    on_chip_rule: str | None = None,
     timeout_s: float = 600.0,
 ) -> LavaSTDPResult:
     """Drive a fresh ``DiehlCookNetwork`` with ``raster`` ``(n_input, steps)`` (bool) in Lava's
     CPU simulator (floating_pt) and return its spikes and final weights, mask and theta.
 
     ``weights.get()`` of a large matrix is slow in Lava (~5 s for 400x784): the state is read
-    only when learning is on.
+    only when learning is on. ``on_chip_rule``: the plastic synapses are lava's
+    ``LearningDense`` with that Loihi learning rule (see ``DiehlCookNetwork``).
     """
     raster = np.asarray(raster, bool)
     if raster.ndim != 2 or raster.shape[0] != params.n_input:
@@ -58,7 +60,8 @@ def lava_run_raster(
 
         net = DiehlCookNetwork(params=params, weights=weights, mask=mask, theta=theta,
                                learning=learning, prune_every=prune_every,
-                               prune_fraction=prune_fraction, levels=levels)
+                               prune_fraction=prune_fraction, levels=levels,
+                               on_chip_rule=on_chip_rule)
         source = Source(data=data)
         sink = Sink(shape=(params.n_exc,), buffer=steps)
         source.s_out.connect(net.s_in)

@@ -12,6 +12,8 @@ from lava_thesis.processes.adaptive_lif.process import AdaptiveLIF
 from lava_thesis.processes.diehl_cook.process import DiehlCookNetwork
 from lava_thesis.processes.stdp_synapse.process import PowerLawSTDPDense
 
+from lava_thesis.stdp.rules import loihi_stdp_dense
+
 
 @implements(proc=DiehlCookNetwork, protocol=LoihiProtocol)
 class SubDiehlCookModel(AbstractSubProcessModel):
@@ -20,11 +22,15 @@ class SubDiehlCookModel(AbstractSubProcessModel):
         learning = proc.proc_params["learning"]
         prune_every, prune_fraction, levels = proc.proc_params["prune"]
         n = p.n_exc
-        self.synapses = PowerLawSTDPDense(
-            weights=proc.weights.init, mask=proc.mask.init, eta=p.eta, x_tar=p.x_tar, mu=p.mu,
-            tau_pre=p.tau_pre, w_max=p.w_max, norm_total=p.norm_total,
-            sample_steps=p.sample_steps, prune_every=prune_every,
-            prune_fraction=prune_fraction, levels=levels, learning=learning)
+        rule = proc.proc_params["on_chip_rule"]
+        if rule is None:
+            self.synapses = PowerLawSTDPDense(
+                weights=proc.weights.init, mask=proc.mask.init, eta=p.eta, x_tar=p.x_tar,
+                mu=p.mu, tau_pre=p.tau_pre, w_max=p.w_max, norm_total=p.norm_total,
+                sample_steps=p.sample_steps, prune_every=prune_every,
+                prune_fraction=prune_fraction, levels=levels, learning=learning)
+        else:  # lava's LearningDense with a Loihi learning rule
+            self.synapses = loihi_stdp_dense(proc.weights.init, p, rule)
         self.exc = AdaptiveLIF(shape=(n,), du=p.exc_du, dv=p.exc_dv, vth=p.exc_vth,
                                refractory_period=p.exc_refractory, theta=proc.theta.init,
                                theta_plus=p.theta_plus, theta_decay=p.theta_decay,
@@ -45,5 +51,6 @@ class SubDiehlCookModel(AbstractSubProcessModel):
         self.exc.s_out.connect(proc.out_ports.s_out)
 
         proc.vars.weights.alias(self.synapses.weights)
-        proc.vars.mask.alias(self.synapses.mask)
+        if rule is None:
+            proc.vars.mask.alias(self.synapses.mask)
         proc.vars.theta.alias(self.exc.theta)

@@ -27,6 +27,14 @@ class DiehlCookNetwork(AbstractProcess):
     of the inner Processes exposed here. ``learning=False`` freezes weights and theta (test).
     The fast engine :class:`lava_thesis.stdp.STDPNetwork` runs the same equations.
 
+    ``on_chip_rule`` (``"soft-bound"`` or ``"hard-bound"``) replaces the plastic synapses by
+    lava's ``LearningDense`` with that rule's Loihi learning rule
+    (:func:`lava_thesis.stdp.rules.loihi_stdp_dense`): what learns on Loihi's learning engine.
+    There is no weight normalisation, pruning or quantization on chip, so it needs
+    ``params.norm_per_input = 0``, no ``prune_every``/``levels``, no mask and ``learning``;
+    ``params`` should hold the rule's rounded constants (:func:`~lava_thesis.stdp.rules.
+    loihi_params`) for the engine to compute the same weights.
+
     Example:
         >>> net = DiehlCookNetwork(params=STDPParams(n_input=784, n_exc=100))  # doctest: +SKIP
         >>> source.s_out.connect(net.s_in); net.s_out.connect(sink.a_in)      # doctest: +SKIP
@@ -44,6 +52,7 @@ class DiehlCookNetwork(AbstractProcess):
         prune_fraction: float = 0.0,
         levels: int = 0,
         seed: int = 0,
+        on_chip_rule: str | None = None,
         name: str | None = None,
         log_config: LogConfig | None = None,
     ) -> None:
@@ -57,6 +66,18 @@ class DiehlCookNetwork(AbstractProcess):
         if weights.shape != shape or mask.shape != shape or theta.shape != (params.n_exc,):
             raise ValueError(f"weights and mask must be {shape} and theta ({params.n_exc},); "
                              f"got {weights.shape}, {mask.shape}, {theta.shape}")
+        if on_chip_rule is not None:
+            from lava_thesis.stdp.rules import LOIHI_RULES
+
+            if on_chip_rule not in LOIHI_RULES:
+                raise ValueError(f"on_chip_rule must be one of {LOIHI_RULES} or None, got "
+                                 f"{on_chip_rule!r}")
+            if (params.norm_per_input or prune_every or levels or not learning
+                    or not np.all(mask == 1)):
+                raise ValueError("on-chip learning has no normalisation, pruning, quantization "
+                                 "or mask and is always on: need params.norm_per_input = 0, "
+                                 "prune_every = 0, levels = 0, no mask and learning=True")
+        self.proc_params["on_chip_rule"] = on_chip_rule
         self.proc_params["params"] = params
         self.proc_params["learning"] = bool(learning)
         self.proc_params["prune"] = (int(prune_every), float(prune_fraction), int(levels))
