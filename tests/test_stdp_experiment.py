@@ -44,7 +44,9 @@ def test_run_trains_one_network_per_seed_and_records_the_protocol(tmp_path):
     assert metrics["val_samples"] == 60 and metrics["test_samples"] == 50
     assert metrics["train_samples"] == 240 and 0 <= metrics["val_accuracy"] <= 1
     assert metrics["agreement"] == 1.0 and "lava_accuracy" not in per_seed
-    assert doc["headline"][0] == "accuracy" and doc["extra"]["lava_check_seed"] == 0
+    assert doc["headline"][:2] == ["deployed_accuracy", "accuracy"]
+    assert doc["extra"]["lava_check_seed"] == 0
+    assert 0 <= per_seed["deployed_accuracy"][0] <= 1 and metrics["deployed_float_agreement"] > 0.5
     net, assignments, card = load_model(tmp_path / "s.h5")
     assert card["protocol"] == protocol.as_dict() and card["seed"] == 0
     assert card["validation"] == doc["validation"] and card["commit"] == doc["commit"]

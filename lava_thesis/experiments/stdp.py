@@ -25,6 +25,8 @@ from lava_thesis.results import git_commit, write_results
 from lava_thesis.stdp import STDPNetwork, STDPParams, assign_labels, predict
 from lava_thesis.stdp.checkpoint import checkpoint_path
 from lava_thesis.stdp.cost import synapse_cost
+from lava_thesis.stdp.fixed_engine import FixedPointRunner, fixed_point_responses
+from lava_thesis.stdp.fixed_point import FixedPointNetwork, to_fixed_point
 from lava_thesis.stdp.model_io import save_model
 from lava_thesis.stdp.rules import rule_params
 from lava_thesis.stdp.trainer import CheckpointPlan, train_epochs
@@ -35,8 +37,8 @@ TUNED = {"exc_dv": 0.05, "w_inh_exc": 60.0}
 PAPER = {"accuracy": "90.1% MNIST, pruned + quantized (Rathi et al. 2019); "
                      "Diehl & Cook 2015: 82.9% (100), 87.0% (400), 91.9% (1600 neurons)",
          "energy_ratio": "3.1x", "area_ratio": "4x"}
-HEADLINE = ("accuracy", "lava_accuracy", "agreement", "pruned_fraction", "bits_per_weight",
-            "energy_ratio", "area_ratio", "train_samples_per_s")
+HEADLINE = ("deployed_accuracy", "accuracy", "lava_accuracy", "agreement", "pruned_fraction",
+            "bits_per_weight", "energy_ratio", "area_ratio", "train_samples_per_s")
 Data = tuple[np.ndarray, np.ndarray]
 
 
@@ -81,18 +83,21 @@ def _flat(images: np.ndarray) -> np.ndarray:
     return np.asarray(images).reshape(len(images), -1)
 
 
-def _presentations(engine: STDPNetwork, image: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+def _presentations(engine: STDPNetwork | FixedPointRunner, image: np.ndarray
+                   ) -> tuple[list[np.ndarray], np.ndarray]:
     """The engine's test protocol on explicit rasters: present ``image`` as Poisson spikes,
     again 32 Hz faster while fewer than ``min_spikes`` spikes come out. Returns every
-    presentation's raster and the last one's spike counts (engine state advances)."""
-    from lava_thesis.stdp.engine import poisson_raster
+    presentation's raster and the last one's spike counts (engine state advances). ``engine``:
+    the float engine (learning off) or the integer network's runner."""
+    from lava_thesis.stdp.engine import poisson_raster, raster_csr
 
-    p = engine.params
+    p = engine.params if isinstance(engine, STDPNetwork) else engine.fx.params
     rasters, rate = [], p.max_rate_hz
     for attempt in range(1, p.max_presentations + 1):
         raster = poisson_raster(image, rate, p)
         rasters.append(raster)
-        counts = engine.run_raster(raster, learn=False).sum(0)
+        counts = (engine.run_raster(raster, learn=False).sum(0)
+                  if isinstance(engine, STDPNetwork) else engine.run(*raster_csr(raster)))
         if counts.sum() >= p.min_spikes or attempt == p.max_presentations:
             return rasters, counts
         rate += p.rate_boost_hz
@@ -139,6 +144,44 @@ def lava_check(net: STDPNetwork, images: np.ndarray, labels: np.ndarray,
             "lava_steps_per_s": steps / seconds}
 
 
+def lava_fixed_check(fx: FixedPointNetwork, images: np.ndarray, labels: np.ndarray,
+                     assignments: np.ndarray, seed: int, chunk: int = 20,
+                     log=print) -> dict[str, float]:
+    """The deployed network in Lava: ``images`` through the integer network in Lava's
+    ``fixed_pt`` models (:func:`~lava_thesis.stdp.deploy.lava_fixed_run_raster`) and through
+    the integer engine on the *same* input spikes, with the test protocol (re-presentation
+    while fewer than ``min_spikes`` spikes; fresh state per chunk of ``chunk`` images); returns
+    Lava's accuracy, the engine's on the same images, their prediction agreement and the share
+    of images with identical spike counts."""
+    from lava_thesis.stdp.deploy import lava_fixed_run_raster
+    from lava_thesis.stdp.kernels import seed as seed_numba
+
+    p = fx.params
+    seed_numba(seed)
+    counts_engine, counts_lava = [], []
+    t0, steps = time.perf_counter(), 0
+    for start in range(0, len(images), chunk):
+        runner = FixedPointRunner(fx)
+        rasters, finals = [], []
+        for image in images[start:start + chunk]:
+            segs, counts = _presentations(runner, image)
+            rasters += segs
+            finals.append(len(rasters) - 1)
+            counts_engine.append(counts)
+        raster = np.concatenate(rasters, axis=1)
+        steps += raster.shape[1]
+        spikes = lava_fixed_run_raster(fx, raster)
+        per_seg = spikes.reshape(len(rasters), p.sample_steps, -1).sum(1)
+        counts_lava += list(per_seg[finals])
+        log(f"  Lava fixed_pt: {min(start + chunk, len(images))}/{len(images)} images")
+    ce, cl = np.array(counts_engine), np.array(counts_lava)
+    pe, pl = predict(ce, assignments, 10), predict(cl, assignments, 10)
+    return {"lava_samples": len(images), "lava_accuracy": float((pl == labels).mean()),
+            "engine_accuracy_lava_subset": float((pe == labels).mean()),
+            "agreement": float((pl == pe).mean()), "spike_count_match": float((ce == cl).mean()),
+            "lava_steps_per_s": steps / (time.perf_counter() - t0)}
+
+
 def train_and_test(cfg: STDPConfig, train: Data, val: Data, test: Data, seed: int,
                    log=print, checkpoint: CheckpointPlan | None = None
                    ) -> tuple[dict[str, float], STDPNetwork, np.ndarray]:
@@ -149,6 +192,10 @@ def train_and_test(cfg: STDPConfig, train: Data, val: Data, test: Data, seed: in
 
     A neuron's label is the class of highest mean response on the labelling images; a test
     image's class is the label with the highest mean spike count (:func:`predict`).
+    ``deployed_accuracy`` is the same test with the network converted to Loihi's integers
+    (:func:`~lava_thesis.stdp.fixed_point.to_fixed_point`: 8-bit weights, theta folded into
+    the thresholds) and run by the integer engine, which Lava's ``fixed_pt`` models equal spike
+    for spike (:func:`lava_fixed_check`); the neuron labels are the float network's.
 
     Returns
     -------
@@ -178,8 +225,12 @@ def train_and_test(cfg: STDPConfig, train: Data, val: Data, test: Data, seed: in
     counts = net.responses(x_te[:n_test])
     pred = predict(counts, assignments, 10)
     eval_s = time.perf_counter() - t0
+    fixed = fixed_point_responses(to_fixed_point(net), x_te[:n_test], seed + 2)
+    deployed = predict(fixed, assignments, 10)
     cost = synapse_cost(net.mask, cfg.levels, x_te[:n_test].mean(0))
     metrics = {
+        "deployed_accuracy": float((deployed == y_te[:n_test]).mean()),
+        "deployed_float_agreement": float((deployed == pred).mean()),
         "accuracy": float((pred == y_te[:n_test]).mean()),
         "val_accuracy": float((val_pred == y_val[:n_val]).mean()),
         "val_samples": n_val,
@@ -193,7 +244,8 @@ def train_and_test(cfg: STDPConfig, train: Data, val: Data, test: Data, seed: in
         "mean_test_spikes": float(counts.sum(1).mean()),
         **cost,
     }
-    log(f"  seed {seed}: accuracy {metrics['accuracy']:.4f} ({n_test} test images), "
+    log(f"  seed {seed}: accuracy {metrics['accuracy']:.4f}, deployed (8-bit integers) "
+        f"{metrics['deployed_accuracy']:.4f} ({n_test} test images), "
         f"validation {metrics['val_accuracy']:.4f} ({n_val}), "
         f"{metrics['train_samples_per_s']:.0f} training images/s")
     return metrics, net, assignments
@@ -270,9 +322,11 @@ def run(
     if cfg.lava_samples:
         x_te, y_te = test_set
         n = min(cfg.lava_samples, int(first["metrics"]["test_samples"]))
-        metrics.update(lava_check(net, x_te[:n], y_te[:n], assignments, cfg.seed + 1, log=log))
-        log(f"  Lava (seed {cfg.seed}'s network): accuracy {metrics['lava_accuracy']:.3f}, "
-            f"agreement {metrics['agreement']:.3f} on {n} images")
+        metrics.update(lava_fixed_check(to_fixed_point(net), x_te[:n], y_te[:n], assignments,
+                                        cfg.seed + 1, log=log))
+        log(f"  Lava fixed_pt (seed {cfg.seed}'s network): accuracy "
+            f"{metrics['lava_accuracy']:.3f}, agreement with the integer engine "
+            f"{metrics['agreement']:.3f} on {n} images")
     resumed = {str(s): p.resumed_from for s, p in plans.items() if p.resumed_from is not None}
     if write:
         params = net.params
