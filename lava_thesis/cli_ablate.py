@@ -1,6 +1,7 @@
 """``lava-thesis ablate``: controlled experiments that switch one of a method's mechanisms off
-(:mod:`lava_thesis.experiments.ablate_diet`). Errors follow :mod:`lava_thesis.cli`'s rules (one
-line, exit code 2)."""
+or swap it (:mod:`lava_thesis.experiments.ablate_diet`,
+:mod:`lava_thesis.experiments.ablate_stdp_rule`). Errors follow :mod:`lava_thesis.cli`'s rules
+(one line, exit code 2). The results files are ``ablation_<method>_<dataset>.json``."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class Ablation(str, Enum):
     """Which method's claim is ablated."""
 
     diet = "diet"
+    stdp_rule = "stdp-rule"
 
 
 def ablate(
@@ -41,7 +43,17 @@ def ablate(
     variants: Annotated[str, typer.Option(
         help="Comma-separated among leak+threshold, threshold, leak, neither.")
     ] = "leak+threshold,threshold,leak,neither",
-    epochs: Annotated[int, typer.Option(min=1, help="Training epochs per network.")] = 4,
+    epochs: Annotated[int | None, typer.Option(
+        min=1, help="Training epochs per network (default: diet 4, stdp-rule 1).")] = None,
+    n_exc: Annotated[int, typer.Option(min=1, help="stdp-rule: excitatory neurons.")] = 400,
+    levels: Annotated[str, typer.Option(
+        help="stdp-rule: weight levels, comma-separated (0: float).")] = "0,4,8",
+    rules: Annotated[str, typer.Option(
+        help="stdp-rule: comma-separated among power-law, soft-bound, hard-bound.")
+    ] = "power-law,soft-bound,hard-bound",
+    prune_fraction: Annotated[float, typer.Option(
+        min=0.0, max=0.99, help="stdp-rule: fraction of each neuron's synapses pruned.")
+    ] = 0.0,
     seed: Annotated[int, typer.Option(min=0, help="First seed.")] = 0,
     seeds: Annotated[int, typer.Option(min=1, help="Networks per variant and T.")] = 3,
     val_fraction: ValFraction = 0.1,
@@ -49,10 +61,19 @@ def ablate(
     test_samples: TestSamples = None,
     allow_dirty: AllowDirty = False,
 ) -> None:
-    """DIET: deployed accuracy, spike rates and energy vs T with the learned leak and/or
-    threshold switched off, each variant retrained at each T (one results file and plot)."""
+    """diet: deployed accuracy, spike rates and energy vs T with the learned leak and/or
+    threshold switched off, each variant retrained at each T. stdp-rule: deployed accuracy of
+    the STDP network trained with each weight dependence at each number of weight levels. One
+    results file and plot each."""
     from lava_thesis.experiments import ablate_diet as ab
     from lava_thesis.protocol import Protocol
+
+    name = f"ablation_{method.value.replace('-', '_')}_{dataset.value.replace('-', '_')}"
+    protocol = Protocol.from_options(seed, seeds, val_fraction)
+    if method is Ablation.stdp_rule:
+        _stdp_rule(dataset, data_dir, out, name, levels, rules, n_exc, prune_fraction,
+                   epochs or 1, protocol, train_samples, test_samples, allow_dirty)
+        return
 
     try:
         step_list = ab.parse_steps(steps)
@@ -68,10 +89,44 @@ def ablate(
     train, test = load_train_test(dataset, data_dir, train_samples, test_samples)
     cfg = ab.DietAblationConfig(steps=step_list, variants=chosen, seed=seed,
                                 val_fraction=val_fraction,
-                                train=ab.TrainConfig(epochs=epochs, seed=seed))
-    metrics = ab.run(train, test, out, dataset=dataset.value, config=cfg,
-                     experiment=f"ablate_diet_{dataset.value.replace('-', '_')}",
-                     log=typer.echo, protocol=Protocol.from_options(seed, seeds, val_fraction),
-                     allow_dirty=allow_dirty)
-    for name, value in metrics.items():
-        typer.echo(f"{name}: {value}")
+                                train=ab.TrainConfig(epochs=epochs or 4, seed=seed))
+    metrics = ab.run(train, test, out, dataset=dataset.value, config=cfg, experiment=name,
+                     log=typer.echo, protocol=protocol, allow_dirty=allow_dirty)
+    for key, value in metrics.items():
+        typer.echo(f"{key}: {value}")
+
+
+def _stdp_rule(dataset: Dataset, data_dir: Path | None, out: Path, name: str, levels: str,
+               rules: str, n_exc: int, prune_fraction: float, epochs: int, protocol,
+               train_samples: int | None, test_samples: int | None, allow_dirty: bool) -> None:
+    """``ablate stdp-rule``: options checked, then
+    :func:`lava_thesis.experiments.ablate_stdp_rule.run`."""
+    from lava_thesis.experiments import ablate_stdp_rule as ab
+    from lava_thesis.experiments.stdp import STDPConfig
+    from lava_thesis.stdp.rules import RULES
+
+    try:
+        level_list = tuple(int(v) for v in levels.split(","))
+    except ValueError:
+        fail(f"--levels: expected comma-separated integers, got {levels!r}")
+    if any(v < 0 or v == 1 for v in level_list):
+        fail(f"--levels: each must be 0 (float) or >= 2, got {levels!r}")
+    chosen = tuple(r.strip() for r in rules.split(","))
+    if unknown := [r for r in chosen if r not in RULES]:
+        fail(f"--rules: unknown {', '.join(unknown)}; choose among {', '.join(RULES)}")
+    if dataset not in (Dataset.mnist, Dataset.fashion_mnist):
+        fail(f"--dataset {dataset.value}: the STDP network takes 28x28 images "
+             "(mnist, fashion-mnist)")
+    check_paths(out_dirs={"--out": out}, data_dir=data_dir)
+    check_clean_out(out, allow_dirty)
+    train, test = load_train_test(dataset, data_dir, None, None)
+    stdp = STDPConfig(n_exc=n_exc, epochs=epochs, train_samples=train_samples,
+                      test_samples=test_samples, prune_fraction=prune_fraction,
+                      seed=protocol.seeds[0], val_fraction=protocol.val_fraction,
+                      assign_samples=min(10000, train_samples or 10000),
+                      val_samples=min(10000, train_samples or 10000), lava_samples=0)
+    cfg = ab.RuleAblationConfig(rules=chosen, levels=level_list, stdp=stdp)
+    metrics = ab.run(train, test, out, dataset=dataset.value, config=cfg, experiment=name,
+                     log=typer.echo, protocol=protocol, allow_dirty=allow_dirty)
+    for key, value in metrics.items():
+        typer.echo(f"{key}: {value}")

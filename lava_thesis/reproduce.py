@@ -60,6 +60,8 @@ TINY: dict[str, dict[str, str]] = {
                     "--lava-samples": "4", "--seeds": "2"},
     "ablate:diet": {"--epochs": "1", "--train-samples": "2000", "--test-samples": "60",
                     "--steps": "1,2", "--seeds": "2"},
+    "ablate:stdp-rule": {"--epochs": "1", "--train-samples": "300", "--test-samples": "60",
+                         "--n-exc": "10", "--levels": "0,4", "--seeds": "2"},
 }
 #: commands that train their own networks (no model file argument to move under scratch)
 SELF_CONTAINED = ("nir-interop", "ablate")

@@ -140,6 +140,7 @@ REPRESENTATIVE = {
     "energy": "energy m/d/d.pt --samples 500 --out results",
     "nir-interop": "nir-interop --out results",
     "ablate:diet": "ablate diet --dataset mnist --out results",
+    "ablate:stdp-rule": "ablate stdp-rule --n-exc 400 --out results",
 }
 
 

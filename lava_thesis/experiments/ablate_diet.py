@@ -102,7 +102,7 @@ def ablated_net(variant: str, spec, input_shape, readout: str, ann: torch.nn.Seq
 
 def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray],
         out_dir: str | Path, *, dataset: str, config: DietAblationConfig | None = None,
-        experiment: str = "ablate_diet", log: Callable[[str], Any] = print,
+        experiment: str = "ablation_diet", log: Callable[[str], Any] = print,
         protocol: Protocol | None = None, allow_dirty: bool = False) -> dict[str, float]:
     """Every variant at every T, one network each per seed; writes
     ``<out_dir>/<experiment>.json`` and ``<experiment>.png`` (deployed accuracy vs T per
