@@ -4,7 +4,6 @@ paired differences are written, and the command line checks its options."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from conftest import one_line_error
 from typer.testing import CliRunner
