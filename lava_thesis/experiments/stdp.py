@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -111,17 +112,54 @@ def lava_check(net: STDPNetwork, images: np.ndarray, labels: np.ndarray,
     engine on the *same* input spikes, with the engine's test protocol (re-presentation while
     fewer than ``min_spikes`` spikes; fresh state per chunk of ``chunk`` images); return both
     accuracies and their prediction agreement."""
-    from lava_thesis.stdp.kernels import seed as seed_numba
     from lava_thesis.stdp.lava_net import lava_run_raster
 
-    p = net.params
+    def fresh() -> STDPNetwork:
+        engine = STDPNetwork(net.params)
+        engine.weights, engine.mask = net.weights, net.mask
+        engine.theta[:] = net.theta
+        return engine
+
+    return _compare_with_lava(
+        fresh, lambda raster: lava_run_raster(net.params, raster, weights=net.weights,
+                                              mask=net.mask, theta=net.theta,
+                                              learning=False).spikes,
+        net.params, images, labels, assignments, seed, chunk, lambda n: log(
+            f"  Lava: {n}/{len(images)} images"))
+
+
+def lava_fixed_check(fx: FixedPointNetwork, images: np.ndarray, labels: np.ndarray,
+                     assignments: np.ndarray, seed: int, chunk: int = 20,
+                     log=print) -> dict[str, float]:
+    """The deployed network in Lava: ``images`` through the integer network in Lava's
+    ``fixed_pt`` models (:func:`~lava_thesis.stdp.deploy.lava_fixed_run_raster`) and through
+    the integer engine on the *same* input spikes, as :func:`lava_check` does in floating
+    point; returns Lava's accuracy, the engine's on the same images, their prediction
+    agreement and the share of images with identical spike counts."""
+    from lava_thesis.stdp.deploy import lava_fixed_run_raster
+
+    return _compare_with_lava(
+        lambda: FixedPointRunner(fx), lambda raster: lava_fixed_run_raster(fx, raster),
+        fx.params, images, labels, assignments, seed, chunk, lambda n: log(
+            f"  Lava fixed_pt: {n}/{len(images)} images"))
+
+
+def _compare_with_lava(fresh: Callable[[], STDPNetwork | FixedPointRunner],
+                       lava_spikes: Callable[[np.ndarray], np.ndarray], params: STDPParams,
+                       images: np.ndarray, labels: np.ndarray, assignments: np.ndarray,
+                       seed: int, chunk: int, progress: Callable[[int], Any]
+                       ) -> dict[str, float]:
+    """The shared loop of :func:`lava_check` and :func:`lava_fixed_check`: per chunk a
+    ``fresh()`` engine draws each image's presentations, Lava runs them all
+    (``lava_spikes(raster)`` -> ``(steps, n_exc)``), and each image's last presentation is
+    compared."""
+    from lava_thesis.stdp.kernels import seed as seed_numba
+
     seed_numba(seed)
     counts_engine, counts_lava = [], []
     t0, steps = time.perf_counter(), 0
     for start in range(0, len(images), chunk):
-        engine = STDPNetwork(p)
-        engine.weights, engine.mask = net.weights, net.mask
-        engine.theta[:] = net.theta
+        engine = fresh()
         rasters, finals = [], []
         for image in images[start:start + chunk]:
             segs, counts = _presentations(engine, image)
@@ -130,50 +168,9 @@ def lava_check(net: STDPNetwork, images: np.ndarray, labels: np.ndarray,
             counts_engine.append(counts)
         raster = np.concatenate(rasters, axis=1)
         steps += raster.shape[1]
-        spikes = lava_run_raster(p, raster, weights=net.weights, mask=net.mask,
-                                 theta=net.theta, learning=False).spikes
-        per_seg = spikes.reshape(len(rasters), p.sample_steps, -1).sum(1)
+        per_seg = lava_spikes(raster).reshape(len(rasters), params.sample_steps, -1).sum(1)
         counts_lava += list(per_seg[finals])
-        log(f"  Lava: {min(start + chunk, len(images))}/{len(images)} images")
-    ce, cl = np.array(counts_engine), np.array(counts_lava)
-    pe, pl = predict(ce, assignments, 10), predict(cl, assignments, 10)
-    seconds = time.perf_counter() - t0
-    return {"lava_samples": len(images), "lava_accuracy": float((pl == labels).mean()),
-            "engine_accuracy_lava_subset": float((pe == labels).mean()),
-            "agreement": float((pl == pe).mean()), "spike_count_match": float((ce == cl).mean()),
-            "lava_steps_per_s": steps / seconds}
-
-
-def lava_fixed_check(fx: FixedPointNetwork, images: np.ndarray, labels: np.ndarray,
-                     assignments: np.ndarray, seed: int, chunk: int = 20,
-                     log=print) -> dict[str, float]:
-    """The deployed network in Lava: ``images`` through the integer network in Lava's
-    ``fixed_pt`` models (:func:`~lava_thesis.stdp.deploy.lava_fixed_run_raster`) and through
-    the integer engine on the *same* input spikes, with the test protocol (re-presentation
-    while fewer than ``min_spikes`` spikes; fresh state per chunk of ``chunk`` images); returns
-    Lava's accuracy, the engine's on the same images, their prediction agreement and the share
-    of images with identical spike counts."""
-    from lava_thesis.stdp.deploy import lava_fixed_run_raster
-    from lava_thesis.stdp.kernels import seed as seed_numba
-
-    p = fx.params
-    seed_numba(seed)
-    counts_engine, counts_lava = [], []
-    t0, steps = time.perf_counter(), 0
-    for start in range(0, len(images), chunk):
-        runner = FixedPointRunner(fx)
-        rasters, finals = [], []
-        for image in images[start:start + chunk]:
-            segs, counts = _presentations(runner, image)
-            rasters += segs
-            finals.append(len(rasters) - 1)
-            counts_engine.append(counts)
-        raster = np.concatenate(rasters, axis=1)
-        steps += raster.shape[1]
-        spikes = lava_fixed_run_raster(fx, raster)
-        per_seg = spikes.reshape(len(rasters), p.sample_steps, -1).sum(1)
-        counts_lava += list(per_seg[finals])
-        log(f"  Lava fixed_pt: {min(start + chunk, len(images))}/{len(images)} images")
+        progress(min(start + chunk, len(images)))
     ce, cl = np.array(counts_engine), np.array(counts_lava)
     pe, pl = predict(ce, assignments, 10), predict(cl, assignments, 10)
     return {"lava_samples": len(images), "lava_accuracy": float((pl == labels).mean()),
