@@ -94,16 +94,22 @@ def _snntorch_case(tmp_path):
         warnings.simplefilter("ignore")
         graph = export(net, torch.zeros(N_IN))
     x = _spikes(1)
+    path = tmp_path / "snntorch.nir"
+    nir.write(path, graph)
+    return path, x, _snntorch_counts(net, x), None
+
+
+def _snntorch_counts(net, x: np.ndarray) -> np.ndarray:
+    """Output spike counts ``(N, C)`` of an snnTorch ``init_hidden`` network on ``x``
+    ``(N, ..., T)``, its states reset before each sample."""
     counts = []
     with torch.no_grad():
         for sample in torch.from_numpy(x):
             for module in net.modules():
                 if hasattr(module, "reset_mem"):
                     module.reset_mem()
-            counts.append(sum(net(sample[:, t]) for t in range(STEPS)).numpy())
-    path = tmp_path / "snntorch.nir"
-    nir.write(path, graph)
-    return path, x, np.stack(counts), None
+            counts.append(sum(net(sample[..., t]) for t in range(STEPS)).numpy())
+    return np.stack(counts)
 
 
 def _norse_case(tmp_path):
@@ -194,16 +200,9 @@ def _snntorch_pool_case(tmp_path):
         graph = export(net, torch.zeros(2, 8, 8))
     assert sum(type(n).__name__ == "AvgPool2d" for n in graph.nodes.values()) == 2
     x = _map_spikes(4, sparse=True)
-    counts = []
-    with torch.no_grad():
-        for sample in torch.from_numpy(x):
-            for module in net.modules():
-                if hasattr(module, "reset_mem"):
-                    module.reset_mem()
-            counts.append(sum(net(sample[..., t]) for t in range(STEPS)).numpy())
     path = tmp_path / "snntorch_pool.nir"
     nir.write(path, graph)
-    return path, x, np.stack(counts), 2
+    return path, x, _snntorch_counts(net, x), 2
 
 
 def _norse_pool_case(tmp_path):
