@@ -166,6 +166,9 @@ def train(
         help="DIET: training-time augmentation: none, shift (up to 2 px; MNIST, "
              "Fashion-MNIST) or crop-flip (pad 4, crop, horizontal flip; CIFAR-10).")
     ] = Augment.none,
+    dropout: Annotated[float, typer.Option(
+        min=0.0, max=0.9, help="DIET: dropout of hidden spikes while training (one mask per "
+                               "sample and neuron for all time steps; 0: off).")] = 0.0,
     embeddings: Annotated[Path | None, typer.Option(
         help="lite sentiment: pretrained word vectors (GloVe text format, 100 numbers per "
              "word) that initialise every model's embedding table.")] = None,
@@ -236,7 +239,7 @@ def train(
                              readout=readout, rate_penalty=rate_penalty,
                              rate_target=rate_target, device=device, amp=amp,
                              deterministic=deterministic, parallel=distributed,
-                             augment=augment.value, **common)
+                             augment=augment.value, dropout=dropout, **common)
     else:
         metrics = train_quickstart(train_data, test_data, dataset, num_steps=num_steps,
                                    device=device, **common)

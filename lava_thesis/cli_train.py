@@ -238,7 +238,7 @@ def train_diet(train_data, test_data, dataset: Dataset, *, out: Path, model_dir:
                num_steps: int | None, readout: Readout, rate_penalty: float,
                rate_target: float, allow_dirty: bool = False, device: str = "cpu",
                amp: str = "off", deterministic: bool = False,
-               parallel: bool = False, augment: str = "none") -> dict:
+               parallel: bool = False, augment: str = "none", dropout: float = 0.0) -> dict:
     """Method 4: DIET-SNN (direct input, learned leak and threshold) and its ANN twin.
 
     ``device``/``amp``/``deterministic``/``augment``: :class:`~lava_thesis.diet.train.TrainConfig`.
@@ -261,7 +261,7 @@ def train_diet(train_data, test_data, dataset: Dataset, *, out: Path, model_dir:
                      train=TrainConfig(epochs=epochs or 4, seed=protocol.seeds[0],
                                        rate_penalty=rate_penalty, rate_target=rate_target,
                                        device=device, amp=amp, deterministic=deterministic,
-                                       augment=augment))
+                                       augment=augment, dropout=dropout))
     joined = (parallel or distributed.launched_by_torchrun()) and not distributed.is_initialized()
     if joined:
         distributed.init(resolve_device(device, distributed.local_rank()))

@@ -355,3 +355,43 @@ def test_train_best_epoch_restores_the_best_validation_epoch(monkeypatch):
     assert exp.train_best_epoch(net, (images, labels), empty, 3, TrainConfig(epochs=3),
                                 log=lambda line: None) == ([], 3)
     torch.testing.assert_close(net.weight_blocks[-1].synapse.weight.detach(), -good)
+
+
+def test_dropout_masks_hidden_spikes_per_neuron_for_all_steps_and_only_in_training():
+    torch.manual_seed(0)
+    net = DietSNN(["c4k3s2", "f", "d8", "d2"], input_shape=(1, 8, 8), thresholds=[0.2, 0.3, 0.5])
+    for block in net.weight_blocks:
+        block.synapse.weight.data *= 2.0
+    x = snn_input(_toy_images(4)[0], 6, net.delay)
+    with torch.no_grad():
+        net.eval()
+        reference = net(x)
+        net.dropout = 0.5
+        assert torch.equal(net(x), reference)  # evaluation never drops
+        net.train()
+        seen: list = []
+        hook = net.blocks[2].synapse.register_forward_pre_hook(
+            lambda module, args: seen.append(args[0].clone()))
+        record: list = []
+        net(x, record=record)
+        hook.remove()
+    # the conv layer's spikes (recorded before the mask), the dense layer's input after flatten
+    spikes, into_dense = record[0].reshape(4, -1, x.shape[-1]), seen[0]
+    dropped = (spikes.sum(-1) > 0) & (into_dense.sum(-1) == 0)
+    kept = into_dense.sum(-1) > 0
+    assert dropped.any() and kept.any()
+    # one mask per sample and neuron, for every step: kept neurons carry all their spikes x 2
+    torch.testing.assert_close(into_dense[kept], 2 * spikes[kept])
+    with pytest.raises(ValueError, match="dropout"):
+        train_snn(net, *_toy_images(8), 4, TrainConfig(epochs=1, dropout=1.0))
+
+
+def test_vgg16_specs_build_for_cifar():
+    from lava_thesis.experiments.diet import SPECS
+
+    strided, pooled = parse_spec(SPECS["vgg16"], (3, 32, 32)), parse_spec(SPECS["vgg16-pool"],
+                                                                          (3, 32, 32))
+    assert sum(kind == "conv" for kind, *_ in strided) == 13 == sum(
+        kind == "conv" for kind, *_ in pooled)
+    assert sum(kind == "pool" for kind, *_ in pooled) == 5
+    assert strided[-3][1] == pooled[-3][1] == 512  # 1x1x512 after five halvings

@@ -161,6 +161,15 @@ class DietSNN(torch.nn.Module):
         ``"torch"``: the torch-native CUBA kernel; ``"slayer"``: SLAYER's neuron (identical
         outputs and gradients; see the module docstring). Can be changed later through the
         attribute of the same name.
+
+    Attributes
+    ----------
+    dropout : float
+        In training mode only, each hidden layer's spikes reach the next layer through a
+        dropout mask drawn once per sample and neuron and kept for every time step (as the
+        DIET-SNN code does), kept spikes scaled by ``1 / (1 - dropout)``. 0 (the default) is
+        off; evaluation and export never drop. Set by
+        :func:`lava_thesis.diet.train.train_snn` from its config.
     """
 
     def __init__(
@@ -212,6 +221,7 @@ class DietSNN(torch.nn.Module):
                 blocks.append(block)
         self.blocks = torch.nn.ModuleList(blocks)
         attach_direct_input(self.blocks[0])
+        self.dropout = 0.0
 
     @property
     def neuron_engine(self) -> str:
@@ -237,6 +247,7 @@ class DietSNN(torch.nn.Module):
         readout is the neuron's voltage (no spikes, no delay). The neuron runs on
         :attr:`neuron_engine`."""
         native = self.neuron_engine == "torch"
+        last_weight = max(i for i, b in enumerate(self.blocks) if hasattr(b, "neuron"))
         for i, block in enumerate(self.blocks):
             if i == len(self.blocks) - 1 and self.readout == "integrator":
                 z = block.synapse(x)
@@ -247,6 +258,10 @@ class DietSNN(torch.nn.Module):
                 x = block(x)
             if record is not None:
                 record.append(x)
+            if self.training and self.dropout > 0 and hasattr(block, "neuron") \
+                    and i < last_weight:
+                keep = torch.rand(x.shape[:-1] + (1,), device=x.device) >= self.dropout
+                x = x * keep / (1.0 - self.dropout)
         return x
 
     def scores(self, out: torch.Tensor) -> torch.Tensor:

@@ -61,6 +61,9 @@ class TrainConfig:
     #: clothes) or "crop-flip" (pad 4, crop, horizontal flip; CIFAR), see
     #: :mod:`lava_thesis.diet.augment`
     augment: str = "none"
+    #: dropout of hidden spikes while training, one mask per sample and neuron for all time
+    #: steps (:attr:`lava_thesis.diet.model.DietSNN.dropout`); 0: off
+    dropout: float = 0.0
 
 
 def as_images(images: np.ndarray) -> np.ndarray:
@@ -156,6 +159,9 @@ def train_snn(
     """
     if cfg.augment not in AUGMENTS:
         raise ValueError(f"augment must be one of {AUGMENTS}, got {cfg.augment!r}")
+    if not 0.0 <= cfg.dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {cfg.dropout}")
+    net.dropout = cfg.dropout
     device = resolve_device(cfg.device, distributed.local_rank())
     amp_dtype = check_amp(cfg.amp, device)
     if cfg.deterministic:

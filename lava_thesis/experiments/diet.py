@@ -50,8 +50,15 @@ VGG9_SPEC = ("c64k3s1", "c64k3s2", "c128k3s1", "c128k3s2", "c256k3s1", "c256k3s1
 POOL_SPEC = ("c8k3s1", "p2", "c32k3s1", "c64k3s2", "f", "d256", "d10")
 VGG9_POOL_SPEC = ("c64k3s1", "c64k3s1", "p2", "c128k3s1", "c128k3s1", "p2", "c256k3s1",
                   "c256k3s1", "c256k3s1", "p2", "f", "d1024", "d10")
+# VGG16 (13 convolutions, 3 dense layers) for 3x32x32: the thesis' CIFAR-10 network.
+VGG16_POOL_SPEC = ("c64k3s1", "c64k3s1", "p2", "c128k3s1", "c128k3s1", "p2",
+                   "c256k3s1", "c256k3s1", "c256k3s1", "p2", "c512k3s1", "c512k3s1", "c512k3s1",
+                   "p2", "c512k3s1", "c512k3s1", "c512k3s1", "p2", "f", "d4096", "d4096", "d10")
+VGG16_SPEC = ("c64k3s1", "c64k3s2", "c128k3s1", "c128k3s2", "c256k3s1", "c256k3s1",
+              "c256k3s2", "c512k3s1", "c512k3s1", "c512k3s2", "c512k3s1", "c512k3s1",
+              "c512k3s2", "f", "d4096", "d4096", "d10")
 SPECS = {"small": DEFAULT_SPEC, "small-pool": POOL_SPEC, "vgg9": VGG9_SPEC,
-         "vgg9-pool": VGG9_POOL_SPEC}
+         "vgg9-pool": VGG9_POOL_SPEC, "vgg16": VGG16_SPEC, "vgg16-pool": VGG16_POOL_SPEC}
 #: the metrics the README table shows, the deployed (Lava-exact) accuracy first
 HEADLINE = ("deployed_accuracy", "lava_accuracy", "agreement", "readout_match", "spike_match",
             "snn_accuracy", "ann_accuracy", "val_accuracy", "snn_accuracy_T1",
