@@ -242,12 +242,25 @@ def _given(paths: Mapping[str, Path | None] | None) -> list[tuple[str, Path]]:
     return [(what, Path(path)) for what, path in (paths or {}).items() if path is not None]
 
 
-def load_torch_model(path: Path):
+def eval_device(name: str):
+    """``--device`` of an evaluating command as a ``torch.device``; exits with code 2 and one
+    line for an unknown name or CUDA on a machine without it."""
+    from lava_thesis.device import DeviceError, resolve_device
+
+    try:
+        return resolve_device(name)
+    except DeviceError as err:
+        fail(f"--device: {err}")
+
+
+def load_torch_model(path: Path, device=None):
     """A trained model's ``.pt``: a DIET checkpoint, a hybrid checkpoint (``_hybrid.pt``: its
     deployable twin is returned) or a quickstart state dict.
 
     Returns ``(net, predict(images) -> classes)``. A file that is neither raises
-    :class:`~lava_thesis.errors.ModelFileError` (or exits with code 2) naming it.
+    :class:`~lava_thesis.errors.ModelFileError` (or exits with code 2) naming it. ``device``
+    (a ``torch.device``; None: the CPU) is where a DIET or quickstart network runs; the
+    hybrid twin's Poisson input and prediction run on the CPU only (exit code 2 otherwise).
     """
     from lava_thesis import quickstart as qs
     from lava_thesis.model_check import load_torch
@@ -260,6 +273,8 @@ def load_torch_model(path: Path):
         from lava_thesis.hybrid.evaluate import deployed_predict
         from lava_thesis.hybrid.model_io import load_hybrid
 
+        if device is not None and device.type != "cpu":
+            fail(f"--device {device}: a hybrid checkpoint ({path}) is evaluated on the CPU")
         snn, spec, shape, steps = load_hybrid(path)
         return lava_twin(snn, spec, shape), \
             lambda x: deployed_predict(snn, spec, shape, x, steps)
@@ -268,6 +283,7 @@ def load_torch_model(path: Path):
         from lava_thesis.diet.train import predict_output, snn_output
 
         net, steps = load_checkpoint(path)
+        net.to(device or "cpu")
         return net, lambda x: predict_output(net, snn_output(net, x, steps))
     from lava_thesis.errors import ModelFileError
     from lava_thesis.experiments.quickstart import encode, load_model
@@ -281,6 +297,7 @@ def load_torch_model(path: Path):
         net, cfg = load_model(path)
     except ValueError as err:  # not a quickstart model; the message names the file
         fail(str(err))
+    net.to(device or "cpu")
     return net, lambda x: qs.predict(qs.output_spikes(net, encode(x, cfg.num_steps, 2)))
 
 
@@ -317,6 +334,9 @@ TrainSamples = Annotated[int | None, typer.Option(
     min=1, help="Training images, the first N (default: all).")]
 TestSamples = Annotated[int | None, typer.Option(
     min=1, help="Test images, the first N (default: all).")]
+EvalDevice = Annotated[str, typer.Option(
+    "--device", help="Where the torch network runs: cpu, cuda, cuda:N or auto (cuda when "
+                     "available).")]
 
 
 def load_train_test(dataset: Dataset, data_dir: Path | None, train_samples: int | None,

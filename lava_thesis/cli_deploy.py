@@ -15,6 +15,7 @@ from lava_thesis.cli_common import (
     AllowDirty,
     DataDir,
     Dataset,
+    EvalDevice,
     Readout,
     Seed,
     Tag,
@@ -25,6 +26,7 @@ from lava_thesis.cli_common import (
     check_input_shape,
     check_net_input,
     check_paths,
+    eval_device,
     fail,
     load_split,
     load_torch_model,
@@ -37,10 +39,12 @@ def evaluate(
         help="A trained model's .pt (quickstart, diet or hybrid (_hybrid.pt)).")],
     dataset: Annotated[Dataset, typer.Option()] = Dataset.mnist,
     data_dir: DataDir = None,
+    device: EvalDevice = "cpu",
 ) -> None:
     """Accuracy of a trained model (SLAYER, torch) on the test split."""
+    run_on = eval_device(device)
     check_paths(files={"model file": model}, data_dir=data_dir)
-    net, predict = load_torch_model(model)
+    net, predict = load_torch_model(model, run_on)
     images, labels = load_split(dataset, "test", data_dir)
     check_input_shape(model, net, images, dataset)
     pred = predict(images)
@@ -121,8 +125,10 @@ def energy_cmd(
     samples: Annotated[int, typer.Option(min=1, help="Test images measured.")] = 500,
     out: Annotated[Path, typer.Option(help="Directory for the results JSON.")] = Path("out"),
     allow_dirty: AllowDirty = False,
+    device: EvalDevice = "cpu",
 ) -> None:
     """Per-layer compute energy (45 nm) of a saved DIET-SNN vs its ANN on test images."""
+    run_on = eval_device(device)
     check_paths(files={"model file": model}, out_dirs={"--out": out}, data_dir=data_dir)
     check_clean_out(out, allow_dirty)
     from lava_thesis.diet.model import load_checkpoint
@@ -132,7 +138,7 @@ def energy_cmd(
     test = load_split(dataset, "test", data_dir)
     check_input_shape(model, net, test[0], dataset)
     metrics = measure_saved_energy(model, test, out, dataset=dataset.value, samples=samples,
-                                   allow_dirty=allow_dirty)
+                                   allow_dirty=allow_dirty, device=run_on)
     for key, value in metrics.items():
         typer.echo(f"{key}: {value}")
 

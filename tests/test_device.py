@@ -161,3 +161,29 @@ def test_python_dash_m_cli_runs():
                             env={**os.environ, "OMP_NUM_THREADS": "1", "COLUMNS": "200"})
     assert result.returncode == 0, result.stderr
     assert "--distributed" in result.stdout and "--device" in result.stdout
+
+
+@no_cuda
+@pytest.mark.parametrize("command", ["eval", "energy"])
+def test_evaluating_commands_take_a_device_and_refuse_missing_cuda(tmp_path, command):
+    result = runner.invoke(app, [command, str(tmp_path / "m.pt"), "--device", "cuda"])
+    one_line_error(result, "--device", "CUDA is not available")
+
+
+def test_eval_and_energy_run_a_diet_model_on_the_chosen_device(tmp_path, data_root):
+    from lava_thesis.diet import DietSNN
+
+    torch.manual_seed(0)
+    net = DietSNN(["c4k3s2", "f", "d10"], input_shape=(1, 28, 28), readout="integrator")
+    net(torch.zeros(1, 1, 28, 28, 1))
+    torch.save({"spec": net.spec, "input_shape": [1, 28, 28], "readout": "integrator",
+                "state_dict": net.state_dict()}, tmp_path / "m.pt")
+    data = ["--data-dir", str(data_root)]
+    cpu = runner.invoke(app, ["eval", str(tmp_path / "m.pt"), *data])
+    auto = runner.invoke(app, ["eval", str(tmp_path / "m.pt"), "--device", "auto", *data])
+    assert cpu.exit_code == 0 and cpu.output == auto.output and "accuracy" in cpu.output
+    result = runner.invoke(app, ["energy", str(tmp_path / "m.pt"), "--device", "auto",
+                                 "--samples", "20", "--out", str(tmp_path / "o"),
+                                 "--allow-dirty", *data])
+    assert result.exit_code == 0, result.output
+    assert "energy_ratio" in result.output

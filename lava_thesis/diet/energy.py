@@ -49,8 +49,9 @@ def energy_from_input(net: DietSNN, x: torch.Tensor, *, analog_input: bool
     """
     record: list = []
     net.eval()
-    with torch.no_grad():
-        net(x, record=record)
+    with torch.no_grad():  # on the network's device; the counts on the CPU
+        net(x.to(next(net.parameters()).device), record=record)
+    record = [r.cpu() for r in record]
     specs, inputs, outputs = [], [], []
     shape, prev = net.input_shape, x
     if net.readout == "integrator":  # the readout only integrates: it emits no spikes

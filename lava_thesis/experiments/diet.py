@@ -331,8 +331,10 @@ def measure_saved_energy(
     dataset: str,
     samples: int = 500,
     allow_dirty: bool = False,
+    device: torch.device | str = "cpu",
 ) -> dict[str, float]:
-    """Energy report of a saved DIET checkpoint on the first ``samples`` test images.
+    """Energy report of a saved DIET checkpoint on the first ``samples`` test images (the
+    network on ``device``).
 
     Writes ``<out_dir>/<model stem>_energy_check.json`` (per-layer table in ``extra``) and
     ``<model stem>_energy_check.png`` (the training run's own plot is ``_energy.png``); returns
@@ -342,6 +344,7 @@ def measure_saved_energy(
     from lava_thesis.diet.model import load_checkpoint
 
     net, steps = load_checkpoint(model_path)
+    net.to(device)
     images, labels = test[0][:samples], test[1][:samples]
     report = energy_report(net, images, steps)
     pred = predict_output(net, snn_output(net, images, steps))
