@@ -222,7 +222,7 @@ def train(
                   lava_samples=lava_samples, allow_dirty=allow_dirty)
     if method is Method.hybrid:
         metrics = train_hybrid(train_data, test_data, dataset, spec=spec, num_steps=num_steps,
-                               reset=reset, resume=resume, **common)
+                               reset=reset, resume=resume, device=device, **common)
     elif method is Method.stdp:
         metrics = train_stdp(train_data, test_data, dataset, n_exc=n_exc,
                              prune_fraction=prune_fraction, levels=levels, sweep=sweep,

@@ -14,8 +14,8 @@ from lava_thesis.cli_common import Dataset, Method, Readout, Reset, Task, fail
 from lava_thesis.protocol import Protocol
 
 DeviceOpt = Annotated[str, typer.Option(
-    "--device", help="DIET and quickstart: where to train: cpu, cuda, cuda:N or auto (cuda "
-                     "when available).")]
+    "--device", help="DIET, quickstart and hybrid (STDB): where to train: cpu, cuda, cuda:N "
+                     "or auto (cuda when available).")]
 AmpOpt = Annotated[str, typer.Option(
     "--amp", help="DIET on CUDA: mixed precision, off, bf16 or fp16.")]
 DeterministicOpt = Annotated[bool, typer.Option(
@@ -145,7 +145,7 @@ def train_hybrid(train_data, test_data, dataset: Dataset, *, out: Path, model_di
                  protocol: Protocol, epochs: int | None, lava_samples: int | None,
                  spec: str | None,
                  num_steps: int | None, reset: Reset, resume: bool,
-                 allow_dirty: bool = False) -> dict:
+                 allow_dirty: bool = False, device: str = "cpu") -> dict:
     """Method 3: ANN -> SNN conversion, then STDB fine-tuning (one model per seed of
     ``protocol``; thresholds and epochs chosen on its validation split; 500 Lava samples by
     default). ``resume`` reuses the first seed's checkpoints and is recorded in the config."""
@@ -161,7 +161,8 @@ def train_hybrid(train_data, test_data, dataset: Dataset, *, out: Path, model_di
         fail("--val-fraction must be > 0 for hybrid: the thresholds and the best ANN and STDB "
              "epochs are chosen on the validation split")
     cfg = hyb.HybridConfig(spec=layers, num_steps=num_steps or 25, reset=reset.value,
-                           stdb=STDBConfig(epochs=epochs or 3, seed=protocol.seeds[0]),
+                           stdb=STDBConfig(epochs=epochs or 3, seed=protocol.seeds[0],
+                                           device=device),
                            lava_samples=500 if lava_samples is None else lava_samples,
                            val_fraction=protocol.val_fraction)
     return hyb.run(train_data, test_data, out, dataset=dataset.value, config=cfg,
@@ -209,17 +210,19 @@ def check_device_options(method: Method, device: str, amp: str, deterministic: b
                          parallel: bool) -> str:
     """Check ``--device``, ``--amp``, ``--deterministic`` and ``--distributed`` before any work
     (exit code 2 with one line on a bad value); return the device to record (``auto``
-    resolved to ``cpu`` or ``cuda``). ``--device`` applies to DIET and the quickstart, the
-    others to DIET only."""
+    resolved to ``cpu`` or ``cuda``). ``--device`` applies to DIET, the quickstart and the
+    hybrid method's STDB fine-tuning, the others to DIET only."""
     from lava_thesis import distributed
     from lava_thesis.device import DeviceError, check_amp, resolve_device
 
-    if method is Method.quickstart and (amp, deterministic, parallel) != ("off", False, False):
-        fail("--amp, --deterministic and --distributed apply to diet only, not quickstart")
-    if method not in (Method.diet, Method.quickstart):
+    if method in (Method.quickstart, Method.hybrid) and (amp, deterministic, parallel) != (
+            "off", False, False):
+        fail(f"--amp, --deterministic and --distributed apply to diet only, not "
+             f"{method.value}")
+    if method not in (Method.diet, Method.quickstart, Method.hybrid):
         if (device, amp, deterministic, parallel) != ("cpu", "off", False, False):
             fail(f"--device, --amp, --deterministic and --distributed apply to diet (--device "
-                 f"also to quickstart), not {method.value}")
+                 f"also to quickstart and hybrid), not {method.value}")
         return "cpu"
     try:
         resolved = resolve_device(device, distributed.local_rank())

@@ -55,6 +55,8 @@ def test_device_options_apply_to_diet_and_quickstart_only(tmp_path):
     result = runner.invoke(app, ["train", "quickstart", "--amp", "bf16", "--out",
                                  str(tmp_path)])
     one_line_error(result, "diet only", "quickstart")
+    result = runner.invoke(app, ["train", "hybrid", "--amp", "bf16", "--out", str(tmp_path)])
+    one_line_error(result, "diet only", "hybrid")
     result = runner.invoke(app, ["train", "quickstart", "--device", "cuda", "--out",
                                  str(tmp_path)])
     one_line_error(result, "--device", "CUDA is not available")
@@ -187,3 +189,24 @@ def test_eval_and_energy_run_a_diet_model_on_the_chosen_device(tmp_path, data_ro
                                  "--allow-dirty", *data])
     assert result.exit_code == 0, result.output
     assert "energy_ratio" in result.output
+
+
+def test_stdb_on_auto_equals_cpu_and_leaves_the_network_on_the_cpu():
+    from lava_thesis.diet.ann import build_ann
+    from lava_thesis.hybrid import HybridSNN
+    from lava_thesis.hybrid.stdb import STDBConfig, train_stdb
+
+    images = np.random.default_rng(0).integers(0, 256, (16, 1, 8, 8), dtype=np.uint8)
+    labels = np.arange(16) % 3
+    nets = []
+    for device in ("cpu", "auto"):
+        torch.manual_seed(0)
+        snn = HybridSNN(build_ann(["c4k3s2", "f", "d3"], (1, 8, 8)), [0.5, 1.0])
+        train_stdb(snn, images, labels, 4, STDBConfig(epochs=1, batch_size=8, device=device))
+        assert next(snn.parameters()).device.type == "cpu"
+        nets.append(snn)
+    for a, b in zip(nets[0].parameters(), nets[1].parameters(), strict=True):
+        assert torch.equal(a, b)
+    if not torch.cuda.is_available():
+        with pytest.raises(DeviceError, match="CUDA"):
+            train_stdb(nets[0], images, labels, 4, STDBConfig(epochs=1, device="cuda"))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from lava_thesis.device import resolve_device
 from lava_thesis.hybrid.snn import HybridSNN, poisson_input
 from lava_thesis.training import fit
 
@@ -23,6 +24,9 @@ class STDBConfig:
     lr: float = 1e-4
     weight_decay: float = 5e-4
     seed: int = 0
+    #: where the fine-tuning runs: "cpu", "cuda", "cuda:N" or "auto"; the network comes back
+    #: to the CPU afterwards (evaluation, the twin and the export run there)
+    device: str = "cpu"
 
 
 def intensities(images: np.ndarray) -> torch.Tensor:
@@ -34,16 +38,22 @@ def intensities(images: np.ndarray) -> torch.Tensor:
 def train_stdb(snn: HybridSNN, images: np.ndarray, labels: np.ndarray, num_steps: int,
                cfg: STDBConfig,
                on_epoch: Callable[[int, float], None] | None = None) -> list[float]:
-    """Fine-tune ``snn``'s weights with BPTT through its surrogate; returns train accuracy per
-    epoch. Poisson input is redrawn for every batch (seeded)."""
+    """Fine-tune ``snn``'s weights with BPTT through its surrogate on ``cfg.device``; returns
+    train accuracy per epoch. Poisson input is redrawn for every batch (seeded, drawn on the
+    CPU: the same spikes on every device). ``snn`` is on the CPU again when this returns."""
+    device = resolve_device(cfg.device)
     gen = torch.Generator().manual_seed(cfg.seed)
+    snn.to(device)
     opt = torch.optim.Adam(snn.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
     def forward(idx: np.ndarray):
-        return snn(poisson_input(intensities(images[idx]), num_steps, gen)), 0.0
+        return snn(poisson_input(intensities(images[idx]), num_steps, gen).to(device)), 0.0
 
-    return fit(snn, forward, labels, opt, epochs=cfg.epochs, batch_size=cfg.batch_size,
-               generator=gen, on_epoch=on_epoch, desc="STDB")
+    try:
+        return fit(snn, forward, labels, opt, epochs=cfg.epochs, batch_size=cfg.batch_size,
+                   generator=gen, on_epoch=on_epoch, desc="STDB", device=device)
+    finally:
+        snn.cpu()
 
 
 @torch.no_grad()
