@@ -144,13 +144,13 @@ def train(
                     "test samples (default: all; seq2seq: also caps the validation pairs).")
     ] = None,
     resume: Annotated[bool, typer.Option(
-        help="hybrid: reuse this experiment's finished ANN / STDB checkpoints; stdp: "
+        help="hybrid: reuse this experiment's finished ANN / STDB checkpoints; stdp, diet: "
              "continue each seed from its --checkpoint-every checkpoint (the same weights "
              "as an uninterrupted run; the results config says resumed).")] = False,
     checkpoint_every: Annotated[int, typer.Option(
-        "--checkpoint-every", min=0, help="STDP: every N training images, save each seed's "
-        "training state to <model-dir>/<experiment>.seed<S>.ckpt (0: off); --resume "
-        "continues from it.")] = 0,
+        "--checkpoint-every", min=0, help="STDP: every N training images; DIET: every N "
+        "epochs: save each seed's training state to <model-dir>/<experiment>.seed<S>.ckpt "
+        "(0: off); --resume continues from it.")] = 0,
     reset: Annotated[Reset, typer.Option(
         help="hybrid: reset of the torch SNN, hard (deployable) or soft (the paper).")
     ] = Reset.hard,
@@ -207,8 +207,10 @@ def train(
               "networks are 784-input)")
     if method is Method.stdp and levels == 1:
         fail("--levels must be 0 (float) or >= 2")
-    if checkpoint_every and (method is not Method.stdp or sweep):
-        fail("--checkpoint-every applies to stdp training without --sweep")
+    if checkpoint_every and (method not in (Method.stdp, Method.diet) or sweep):
+        fail("--checkpoint-every applies to stdp training without --sweep and to diet")
+    if resume and checkpoint_every == 0 and method is Method.diet:
+        fail("--resume: diet resumes from the checkpoints of --checkpoint-every N; give it")
     if resume and method is Method.stdp and sweep:
         fail("--resume: the STDP --sweep has no checkpoints")
     train_data = load_split(dataset, "train", data_dir)
@@ -239,7 +241,8 @@ def train(
                              readout=readout, rate_penalty=rate_penalty,
                              rate_target=rate_target, device=device, amp=amp,
                              deterministic=deterministic, parallel=distributed,
-                             augment=augment.value, dropout=dropout, **common)
+                             augment=augment.value, dropout=dropout,
+                             checkpoint_every=checkpoint_every, resume=resume, **common)
     else:
         metrics = train_quickstart(train_data, test_data, dataset, num_steps=num_steps,
                                    device=device, **common)

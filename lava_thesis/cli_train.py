@@ -241,7 +241,8 @@ def train_diet(train_data, test_data, dataset: Dataset, *, out: Path, model_dir:
                num_steps: int | None, readout: Readout, rate_penalty: float,
                rate_target: float, allow_dirty: bool = False, device: str = "cpu",
                amp: str = "off", deterministic: bool = False,
-               parallel: bool = False, augment: str = "none", dropout: float = 0.0) -> dict:
+               parallel: bool = False, augment: str = "none", dropout: float = 0.0,
+               checkpoint_every: int = 0, resume: bool = False) -> dict:
     """Method 4: DIET-SNN (direct input, learned leak and threshold) and its ANN twin.
 
     ``device``/``amp``/``deterministic``/``augment``: :class:`~lava_thesis.diet.train.TrainConfig`.
@@ -272,7 +273,7 @@ def train_diet(train_data, test_data, dataset: Dataset, *, out: Path, model_dir:
         log = typer.echo if distributed.is_main() else (lambda line: None)
         metrics = run_diet(train_data, test_data, out, dataset=dataset.value, config=cfg,
                            experiment=f"diet_{_name(dataset)}{suffix}", model_dir=model_dir,
-                           log=log,
+                           log=log, checkpoint_every=checkpoint_every, resume=resume,
                            allow_dirty=allow_dirty, protocol=protocol)
         return metrics if distributed.is_main() else {}
     finally:

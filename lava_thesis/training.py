@@ -29,6 +29,7 @@ def fit(
     device: torch.device | None = None,
     batches: Callable[[int], list[np.ndarray]] | None = None,
     amp_dtype: torch.dtype | None = None,
+    start_epoch: int = 0,
 ) -> list[float]:
     """Train for ``epochs``; ``forward(idx)`` returns ``(logits, extra_loss)`` for the samples
     ``idx`` (extra_loss is added to the cross-entropy, e.g. a spike-rate penalty);
@@ -41,12 +42,13 @@ def fit(
     ``DistributedSampler``). ``amp_dtype``: run ``forward`` and the loss under
     ``torch.autocast`` in that dtype (float16 also scales the loss, ``torch.amp.GradScaler``).
     Under a process group (:mod:`lava_thesis.distributed`) the epoch's accuracy is the sum of
-    correct over the sum of samples of all ranks."""
+    correct over the sum of samples of all ranks. ``start_epoch``: the epochs before it are
+    done (a resumed run); the history covers the epochs trained here."""
     device = torch.device("cpu") if device is None else device
     y_all = torch.as_tensor(labels, dtype=torch.long).to(device)
     scaler = (torch.amp.GradScaler(device.type) if amp_dtype == torch.float16 else None)
     history = []
-    for epoch in range(epochs):
+    for epoch in range(start_epoch, epochs):
         module.train()
         if batches is None:
             order = torch.randperm(len(y_all), generator=generator).numpy()

@@ -285,9 +285,9 @@ def test_run_follows_the_protocol(tmp_path, monkeypatch):
     trained: list[tuple[int, np.ndarray]] = []
     real_train = exp.train_snn
 
-    def spy(net, images, labels, num_steps, cfg, on_epoch=None):
+    def spy(net, images, labels, num_steps, cfg, **kwargs):
         trained.append((cfg.seed, images.copy()))
-        return real_train(net, images, labels, num_steps, cfg, on_epoch=on_epoch)
+        return real_train(net, images, labels, num_steps, cfg, **kwargs)
 
     monkeypatch.setattr(exp, "train_snn", spy)
     (x, y), (xt, yt) = _toy_images(60, 0), _toy_images(16, 1)
@@ -337,7 +337,7 @@ def test_train_best_epoch_restores_the_best_validation_epoch(monkeypatch):
     readout = net.weight_blocks[-1].synapse.weight
     good = readout.detach().clone()
 
-    def flip(net, images, labels, num_steps, cfg, on_epoch):
+    def flip(net, images, labels, num_steps, cfg, on_epoch, **checkpointing):
         for epoch in range(3):
             with torch.no_grad():
                 readout.copy_(good if epoch == 1 else -good)

@@ -22,7 +22,9 @@ import torch
 
 from lava_thesis import distributed
 from lava_thesis.device import check_amp, resolve_device, set_deterministic
+from lava_thesis.diet import checkpoint as epoch_checkpoint
 from lava_thesis.diet.augment import AUGMENTS, augment
+from lava_thesis.diet.checkpoint import EpochCheckpoint
 from lava_thesis.diet.model import THETA_REF, DietSNN
 from lava_thesis.quickstart import predict
 from lava_thesis.slayer_ext import INPUT_BITS, pixels_to_input
@@ -142,6 +144,9 @@ def train_snn(
     cfg: TrainConfig,
     on_epoch: Callable[[int, float], None] | None = None,
     batches: Callable[[int], list[np.ndarray]] | None = None,
+    checkpoint: EpochCheckpoint | None = None,
+    state: Callable[[], dict] | None = None,
+    restore: Callable[[dict], None] | None = None,
 ) -> list[float]:
     """Train weights, thresholds and leaks jointly; return training accuracy per epoch.
 
@@ -156,6 +161,12 @@ def train_snn(
     epoch are ``batches(epoch)`` when given, else ``cfg.batch_size`` samples at a time in an
     order shuffled with ``cfg.seed``; under a process group, this rank's share from a
     ``DistributedSampler`` (:func:`data_parallel`).
+
+    ``checkpoint`` (:class:`~lava_thesis.diet.checkpoint.EpochCheckpoint`): after every
+    ``checkpoint.every``-th epoch (and after ``on_epoch``) the training state and the caller's
+    ``state()`` are written (rank 0); with ``checkpoint.resume`` and the file there, the
+    network, optimiser, schedule and generators are restored from it, ``restore(extra)`` gets
+    the caller's state back, and training continues at the next epoch, as if never stopped.
     """
     if cfg.augment not in AUGMENTS:
         raise ValueError(f"augment must be one of {AUGMENTS}, got {cfg.augment!r}")
@@ -193,9 +204,32 @@ def train_snn(
             sched.step()
         net.clamp()
 
+    start = 0
+    if checkpoint is not None and checkpoint.resume and checkpoint.path.is_file():
+        saved = epoch_checkpoint.load(checkpoint.path, cfg)
+        net.load_state_dict(saved["net"])
+        opt.load_state_dict(saved["optimizer"])
+        if sched is not None:
+            sched.load_state_dict(saved["scheduler"])
+        for generator, value in zip((gen, aug_gen), saved["generators"], strict=True):
+            generator.set_state(value)
+        torch.set_rng_state(saved["torch_rng"])
+        if restore is not None:
+            restore(saved["extra"])
+        start = saved["epoch"]
+
+    def epoch_done(epoch: int, accuracy: float) -> None:
+        if on_epoch is not None:
+            on_epoch(epoch, accuracy)
+        if (checkpoint is not None and (epoch + 1) % checkpoint.every == 0
+                and distributed.is_main()):
+            epoch_checkpoint.save(checkpoint.path, epoch=epoch + 1, config=cfg, net=net,
+                                  optimizer=opt, scheduler=sched, generators=[gen, aug_gen],
+                                  extra={} if state is None else state())
+
     return fit(net, forward, labels, opt, epochs=cfg.epochs, batch_size=cfg.batch_size,
-               generator=gen, after_step=after_step, on_epoch=on_epoch, desc="DIET",
-               device=device, batches=batches, amp_dtype=amp_dtype)
+               generator=gen, after_step=after_step, on_epoch=epoch_done, desc="DIET",
+               device=device, batches=batches, amp_dtype=amp_dtype, start_epoch=start)
 
 
 def data_parallel(net: DietSNN, n: int, cfg: TrainConfig, device: torch.device):

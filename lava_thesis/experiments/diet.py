@@ -23,6 +23,7 @@ from lava_thesis.deploy.netx_run import netx_output_spikes, netx_output_voltage
 from lava_thesis.deploy.nir_export import DT_DEFAULT as NIR_DT
 from lava_thesis.diet import DietSNN
 from lava_thesis.diet.ann import ann_predict, build_ann, train_ann
+from lava_thesis.diet.checkpoint import EpochCheckpoint
 from lava_thesis.diet.energy import energy_report
 from lava_thesis.diet.train import (
     TrainConfig,
@@ -93,13 +94,20 @@ def _accuracy(net: DietSNN, images: np.ndarray, labels: np.ndarray, steps: int) 
 
 def train_best_epoch(net: DietSNN, train: tuple[np.ndarray, np.ndarray],
                      val: tuple[np.ndarray, np.ndarray], num_steps: int, cfg: TrainConfig,
-                     log=print) -> tuple[list[float], int]:
+                     log=print, checkpoint: EpochCheckpoint | None = None
+                     ) -> tuple[list[float], int]:
     """:func:`~lava_thesis.diet.train.train_snn` for ``cfg.epochs``, keeping the weights,
     thresholds and leaks of the epoch with the best validation accuracy (the latest on ties;
     the final epoch when ``val`` is empty). Returns the validation accuracy per epoch (empty
-    without validation data) and the chosen epoch (1-based)."""
+    without validation data) and the chosen epoch (1-based). ``checkpoint``: per-epoch
+    checkpoints that hold the validation history and the best epoch too."""
     (x_va, y_va), history = val, []
     best: dict = {"epoch": cfg.epochs, "acc": -1.0, "state": None}
+
+    def restore(extra: dict) -> None:
+        history[:] = extra["history"]
+        best.update(extra["best"])
+        log(f"  resumed DIET after epoch {len(history)} from {checkpoint.path}")
 
     def on_epoch(epoch: int, train_acc: float) -> None:
         line = f"  DIET epoch {epoch + 1}: train accuracy {train_acc:.3f}"
@@ -111,7 +119,8 @@ def train_best_epoch(net: DietSNN, train: tuple[np.ndarray, np.ndarray],
                             state={k: v.detach().clone() for k, v in net.state_dict().items()})
         log(line)
 
-    train_snn(net, *train, num_steps, cfg, on_epoch=on_epoch)
+    train_snn(net, *train, num_steps, cfg, on_epoch=on_epoch, checkpoint=checkpoint,
+              state=lambda: {"history": list(history), "best": dict(best)}, restore=restore)
     if best["state"] is not None:
         net.load_state_dict(best["state"])
     return history, int(best["epoch"])
@@ -150,10 +159,18 @@ def run(
     log=print,
     allow_dirty: bool = False,
     protocol: Protocol | None = None,
+    checkpoint_every: int = 0,
+    resume: bool = False,
 ) -> dict[str, float]:
     """Run the whole DIET pipeline once per seed; write ``<out_dir>/<experiment>.json`` + plots,
     and the first seed's model (``.net``, ``.nir``, ``.pt``, model card) to ``model_dir``
     (default ``out_dir``).
+
+    ``checkpoint_every`` N > 0: every N epochs each seed's DIET training state goes to
+    ``<model_dir>/<experiment>.seed<S>.ckpt`` (:mod:`lava_thesis.diet.checkpoint`); ``resume``
+    continues each seed from its checkpoint (the ANN and the initialisation are recomputed,
+    deterministically; the results config then says ``"resumed": true``). The checkpoints
+    are removed when the run has finished.
 
     ``protocol`` gives the seeds and the validation split carved off ``train`` (None: one seed,
     ``config.train.seed``, and ``config.val_fraction``). The ANN, the threshold initialisation
@@ -190,6 +207,10 @@ def run(
     sweeps: dict[str, list[float]] = {}
     curves: dict[str, list[float]] = {}
     first: dict = {}
+    plans = ({seed: EpochCheckpoint(model_dir / f"{experiment}.seed{seed}.ckpt",
+                                    max(checkpoint_every, 1), resume)
+              for seed in protocol.seeds} if checkpoint_every or resume else {})
+    resumed: list[int] = []
 
     def one_seed(seed: int) -> dict[str, float]:
         torch.manual_seed(seed)
@@ -204,8 +225,11 @@ def run(
         load_ann_weights(net, ann, thetas)
         init_acc = _accuracy(net, x_te, y_te, cfg.num_steps)
         log(f"  ANN test accuracy {ann_acc:.4f}; SNN after threshold init {init_acc:.4f}")
+        plan = plans.get(seed)
+        if plan is not None and resume and plan.path.is_file():
+            resumed.append(seed)
         curve, best_epoch = train_best_epoch(net, (x_tr, y_tr), (x_va, y_va), cfg.num_steps,
-                                             tcfg, log)
+                                             tcfg, log, checkpoint=plan)
         train_s = time.perf_counter() - t0
         curves[str(seed)] = curve
 
@@ -281,6 +305,7 @@ def run(
     energy.plot_report(first["report"], out_dir / f"{experiment}_energy.png")
     write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="diet",
                   config={**asdict(cfg), "protocol": protocol.as_dict(),
+                          "resumed": bool(resumed), "checkpoint_every": checkpoint_every,
                           # data parallel: each step saw world_size x batch_size images
                           **({"world_size": distributed.world_size()}
                              if distributed.world_size() > 1 else {})}, commit=commit,
@@ -288,7 +313,7 @@ def run(
                          "energy_table": energy.report_table(first["report"]),
                          "accuracy_vs_steps": {"steps": list(cfg.sweep_steps),
                                                "per_seed": sweeps},
-                         "val_accuracy_per_epoch": curves},
+                         "val_accuracy_per_epoch": curves, "resumed_seeds": resumed},
                   validation=info, headline=[k for k in HEADLINE if k in metrics],
                   paper={"deployed_accuracy": "CIFAR-10 VGG16 92.70% at T=5",
                          "snn_accuracy": "CIFAR-10 VGG16 92.70% at T=5",
@@ -309,6 +334,8 @@ def run(
             "command": current_command(), "commit": commit}
     with atomic_open(model_dir / f"{experiment}.model_card.json") as handle:
         json.dump(card, handle, indent=2)
+    for plan in plans.values():  # finished: the checkpoints are spent
+        plan.path.unlink(missing_ok=True)
     return metrics
 
 
