@@ -41,7 +41,8 @@ def ablate(
         help="Time steps T, comma-separated; every variant is retrained at each.")
     ] = "1,2,3,5,8",
     variants: Annotated[str, typer.Option(
-        help="Comma-separated among leak+threshold, threshold, leak, neither.")
+        help="diet: comma-separated among leak+threshold, threshold, leak, neither, poisson "
+             "(both learned, rate-coded input).")
     ] = "leak+threshold,threshold,leak,neither",
     epochs: Annotated[int | None, typer.Option(
         min=1, help="Training epochs per network (default: diet 4, stdp-rule 1).")] = None,

@@ -46,7 +46,8 @@ def test_frozen_parameters_do_not_move(variant):
 
 def test_tiny_run_writes_every_variant_and_t(tmp_path):
     cfg = ab.DietAblationConfig(spec=SPEC, steps=(1, 3), ann_epochs=1, energy_samples=20,
-                                train=ab.TrainConfig(epochs=1, batch_size=16))
+                                train=ab.TrainConfig(epochs=1, batch_size=16),
+                                variants=tuple(ab.VARIANTS))
     lines: list[str] = []
     metrics = ab.run(_data(160, 1), _data(40, 2), tmp_path, dataset="toy", config=cfg,
                      experiment="abl", log=lines.append, protocol=Protocol((0, 1), 0.2))
@@ -57,7 +58,7 @@ def test_tiny_run_writes_every_variant_and_t(tmp_path):
             name = f"{ab.key(variant)}_T{t}"
             assert len(per[f"deployed_accuracy_{name}"]) == 2
             assert any(k.startswith("spike_rate_") and k.endswith(name) for k in metrics)
-        for variant in ("threshold", "leak", "neither"):
+        for variant in ("threshold", "leak", "neither", "poisson"):
             diffs = per[f"learned_minus_{variant}_T{t}"]
             expect = np.subtract(per[f"deployed_accuracy_learned_T{t}"],
                                  per[f"deployed_accuracy_{variant}_T{t}"])
@@ -65,7 +66,22 @@ def test_tiny_run_writes_every_variant_and_t(tmp_path):
     assert record["headline"][0] == "deployed_accuracy_learned_T1"
     assert record["validation"]["val"] == 32 and (tmp_path / "abl.png").is_file()
     assert metrics["leak_layer1_threshold_T1"] == 1.0  # leak fixed at 1.0 in that variant
-    assert sum("deployed accuracy" in line for line in lines) == 16  # 2 seeds x 2 T x 4
+    assert sum("deployed accuracy" in line for line in lines) == 20  # 2 seeds x 2 T x 5
+    assert record["extra"]["variants"]["poisson"]["input"] == "poisson"
+    # rate-coded input: the first layer is charged synaptic operations, no analog MACs
+    assert per["energy_ratio_poisson_T3"] != per["energy_ratio_learned_T3"]
+
+
+def test_rate_input_draws_bernoulli_spikes_of_rate_p_over_255():
+    from lava_thesis.diet.train import rate_input
+
+    pixels = torch.tensor([0, 51, 255], dtype=torch.uint8).reshape(1, 1, 1, 3)
+    x = rate_input(pixels, 4000, 2, torch.Generator().manual_seed(0))
+    assert x.shape == (1, 1, 1, 3, 4002) and set(x.unique().tolist()) <= {0.0, 1.0}
+    assert not x[..., -2:].any() and not x[0, 0, 0, 0].any() and x[0, 0, 0, 2, :4000].all()
+    assert abs(float(x[0, 0, 0, 1, :4000].mean()) - 0.2) < 0.02
+    again = rate_input(pixels, 4000, 2, torch.Generator().manual_seed(0))
+    assert torch.equal(x, again)
 
 
 @pytest.mark.parametrize(("args", "names"), [

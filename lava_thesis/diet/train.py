@@ -66,6 +66,9 @@ class TrainConfig:
     #: dropout of hidden spikes while training, one mask per sample and neuron for all time
     #: steps (:attr:`lava_thesis.diet.model.DietSNN.dropout`); 0: off
     dropout: float = 0.0
+    #: "direct" (DIET: analog pixels every step) or "poisson" (rate coding: each pixel a
+    #: Bernoulli spike train of rate p / 255, redrawn every batch; the ablation's control)
+    input: str = "direct"
 
 
 def as_images(images: np.ndarray) -> np.ndarray:
@@ -92,6 +95,21 @@ def lava_payload(images: np.ndarray, num_steps: int, pad: int) -> np.ndarray:
 def snn_input(images: np.ndarray, num_steps: int, pad: int) -> torch.Tensor:
     """The same input for SLAYER: analog ``x = p / 256`` (exact in float32)."""
     return torch.from_numpy(lava_payload(images, num_steps, pad) / (1 << INPUT_BITS))
+
+
+INPUTS = ("direct", "poisson")
+
+
+def rate_input(pixels: torch.Tensor, num_steps: int, pad: int,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+    """Rate-coded (Poisson) input from uint8 pixels ``(N, C, H, W)``: ``num_steps`` Bernoulli
+    draws of probability ``p / 255`` per pixel (drawn on the CPU with ``generator``, so every
+    device sees the same spikes), then ``pad`` zero steps; ``(N, C, H, W, T + pad)`` on the
+    pixels' device."""
+    prob = pixels.to("cpu", torch.float32)[..., None] / 255.0
+    draws = torch.rand((*prob.shape[:-1], num_steps), generator=generator)
+    spikes = (draws < prob).to(torch.float32)
+    return torch.nn.functional.pad(spikes, (0, pad)).to(pixels.device)
 
 
 def pixels_input(pixels: torch.Tensor, num_steps: int, pad: int) -> torch.Tensor:
@@ -172,6 +190,8 @@ def train_snn(
         raise ValueError(f"augment must be one of {AUGMENTS}, got {cfg.augment!r}")
     if not 0.0 <= cfg.dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {cfg.dropout}")
+    if cfg.input not in INPUTS:
+        raise ValueError(f"input must be one of {INPUTS}, got {cfg.input!r}")
     net.dropout = cfg.dropout
     device = resolve_device(cfg.device, distributed.local_rank())
     amp_dtype = check_amp(cfg.amp, device)
@@ -194,7 +214,8 @@ def train_snn(
     def forward(idx: np.ndarray):
         record: list = []
         batch = augment(pixels[torch.as_tensor(idx, device=device)], cfg.augment, aug_gen)
-        x = pixels_input(batch, num_steps, net.delay)
+        x = (pixels_input(batch, num_steps, net.delay) if cfg.input == "direct" else
+             rate_input(batch, num_steps, net.delay, aug_gen))
         out = net.scores(model(x, record=record))
         return out, (cfg.rate_penalty * hidden_rate(net, record, cfg.rate_target)
                      if cfg.rate_penalty else 0.0)
@@ -265,15 +286,23 @@ def data_parallel(net: DietSNN, n: int, cfg: TrainConfig, device: torch.device):
 
 @torch.no_grad()
 def snn_output(net: DietSNN, images: np.ndarray, num_steps: int, batch_size: int = 256,
-               record: list | None = None) -> np.ndarray:
+               record: list | None = None, input: str = "direct",
+               seed: int = 1) -> np.ndarray:
     """Output ``(N, classes, T + delay)``: spikes, or the integrator readout's voltage;
-    ``record`` collects per-layer spike counts."""
+    ``record`` collects per-layer spike counts. ``input="poisson"``: rate-coded input
+    (:func:`rate_input`, drawn with ``seed``) instead of the direct one."""
+    if input not in INPUTS:
+        raise ValueError(f"input must be one of {INPUTS}, got {input!r}")
     net.eval()
     device = next(net.parameters()).device
+    gen = torch.Generator().manual_seed(seed)
     outs = []
     for start in range(0, len(images), batch_size):
         layers: list = []
-        x = snn_input(images[start:start + batch_size], num_steps, net.delay).to(device)
+        batch = images[start:start + batch_size]
+        x = (snn_input(batch, num_steps, net.delay) if input == "direct" else
+             rate_input(torch.from_numpy(as_images(batch)), num_steps, net.delay, gen)
+             ).to(device)
         outs.append(net(x, record=layers))
         if record is not None:
             record.append([x.sum(0).cpu() for x in layers])
