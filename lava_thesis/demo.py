@@ -259,9 +259,10 @@ def _stdp(data, out_dir, seed: int, size: DemoSize, log) -> dict:
     s = stdp.run(train, test, out_dir, dataset=_dataset(train, test), config=scfg,
                  experiment="demo_stdp", log=section)
     section.done()
-    log(f"STDP accuracy (engine):     {s['accuracy']:.2%} on {len(test[1])} images")
-    log(f"Lava accuracy (floating_pt): {s['lava_accuracy']:.2%} on {int(s['lava_samples'])} "
-        f"images; agreement {s['agreement']:.2%}")
+    log(f"STDP accuracy (engine):     {s['accuracy']:.2%} on {len(test[1])} images; in "
+        f"8-bit integers {s['deployed_accuracy']:.2%}")
+    log(f"Lava accuracy (fixed_pt):   {s['lava_accuracy']:.2%} on {int(s['lava_samples'])} "
+        f"images; agreement with the integer engine {s['agreement']:.2%}")
     log(f"synapses kept:              {int(s['synapses'])} ({1 - s['pruned_fraction']:.0%}), "
         f"{int(s['bits_per_weight'])} bits each; est. area {s['area_ratio']:.0f}x smaller")
     log(f"receptive fields:           {Path(out_dir)}/demo_stdp_receptive_fields.png")
