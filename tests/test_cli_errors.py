@@ -245,7 +245,7 @@ def test_library_errors_are_one_line_and_debug_shows_the_traceback(error, names,
     result = runner.invoke(app, ["--debug", "eval", str(files / "x.pt")])
     assert result.exit_code == 2
     assert result.stderr.startswith("Traceback (most recent call last):")
-    assert "load_torch_model(model)" in result.stderr  # the frames, down to the raise
+    assert "load_torch_model(model, run_on)" in result.stderr  # the frames, down to the raise
     assert result.stderr.rstrip().splitlines()[-1] == line  # then the same one line
     if isinstance(error, LavaRunError) and error.detail:
         assert error.detail in result.stderr  # the worker's own traceback
