@@ -217,6 +217,9 @@ def check_multimodal(
     dataset: Annotated[Dataset, typer.Option(help="Its image data set.")] = Dataset.mnist,
     data_dir: DataDir = None,
     pairs: Annotated[int, typer.Option(min=1, help="Test pairs run in Lava.")] = 300,
+    tag: Annotated[Tag, typer.Option(
+        help="fixed_pt: the deployed 8-bit network against the integer engine; floating_pt: "
+             "the float network against the float engine.")] = Tag.fixed_pt,
     out: Annotated[Path, typer.Option(help="Directory for the results JSON.")] = Path("out"),
     allow_dirty: AllowDirty = False,
 ) -> None:
@@ -232,6 +235,6 @@ def check_multimodal(
                        load_split(dataset, "test", data_dir), data_dir)
     metrics = mm.check_saved_model(model, data, pairs, out, log=typer.echo,
                                    dataset=f"{dataset.value} + FSDD (stand-in for TI46)",
-                                   allow_dirty=allow_dirty)
+                                   tag=tag.value, allow_dirty=allow_dirty)
     for key, value in metrics.items():
         typer.echo(f"{key}: {value}")

@@ -37,7 +37,13 @@ def test_run_writes_results_model_and_plot(tiny_data, tmp_path):
     assert metrics["test_pairs"] == 20 and metrics["noise_conditions"] == 3
     assert metrics["val_pairs"] == 10  # one utterance per class (4 per class x 0.2)
     assert metrics["lava_agreement"] == 1.0 and metrics["lava_spike_count_match"] == 1.0
+    for key in ("deployed_accuracy", "deployed_image_accuracy", "deployed_audio_accuracy"):
+        assert 0.0 <= metrics[key] <= 1.0
+    assert metrics["deployed_activation_fits_16_bits"] == 1.0
     doc = json.loads((tmp_path / "mm.json").read_text())
+    assert doc["headline"][0] == "deployed_accuracy"
+    assert doc["extra"]["lava_check_tag"] == "fixed_pt"
+    assert len(doc["extra"]["per_seed"]["deployed_accuracy"]) == 2
     assert doc["extra"]["seeds"] == [0, 1]
     for key, values in doc["extra"]["per_seed"].items():
         assert len(values) == 2 and metrics[key] == pytest.approx(np.mean(values))
@@ -65,6 +71,14 @@ def test_run_writes_results_model_and_plot(tiny_data, tmp_path):
     assert again["lava_pairs"] == 2 and again["lava_agreement"] == 1.0
     assert again["lava_accuracy"] == metrics["lava_accuracy"]  # the same model, same pairs
     assert json.loads((tmp_path / "mm_lava.json").read_text())["metrics"]["lava_pairs"] == 2
+    floating = mm.check_saved_model(tmp_path / "mm.h5", tiny_data, 2, tmp_path, dataset="tiny",
+                                    tag="floating_pt")
+    assert floating["lava_agreement"] == 1.0 and floating["lava_spike_count_match"] == 1.0
+    doc = json.loads((tmp_path / "mm_lava_floating_pt.json").read_text())
+    assert doc["config"]["tag"] == "floating_pt"
+    with pytest.raises(ValueError, match="tag must be"):
+        mm.check_saved_model(tmp_path / "mm.h5", tiny_data, 2, tmp_path, dataset="tiny",
+                             tag="loihi")
 
 
 def test_validation_pairs_are_never_trained_on_or_used_for_labels(tiny_data, tmp_path,

@@ -36,8 +36,9 @@ from lava_thesis.results import git_commit, write_results
 from lava_thesis.stdp import STDPParams, assign_labels, predict
 
 TUNED = {"exc_dv": 0.05, "w_inh_exc": 60.0}  # method 1's tuning (lava_thesis.experiments.stdp)
-PAPER = {"multimodal_accuracy": "98% (MNIST + TI46, Rathi & Roy 2018); here FSDD, not TI46"}
-HEADLINE = ("image_accuracy", "audio_accuracy", "multimodal_accuracy",
+PAPER = {"multimodal_accuracy": "98% (MNIST + TI46, Rathi & Roy 2018); here FSDD, not TI46",
+         "deployed_accuracy": "98% (MNIST + TI46, Rathi & Roy 2018, float); here FSDD"}
+HEADLINE = ("deployed_accuracy", "image_accuracy", "audio_accuracy", "multimodal_accuracy",
             "multimodal_accuracy_no_cross", "noise_multimodal_above_best_unimodal",
             "lava_agreement")
 Pairs = tuple[np.ndarray, np.ndarray]
@@ -165,6 +166,34 @@ def accuracies(net: MultimodalNetwork, labels: Labels, img: np.ndarray, aud: np.
     return out
 
 
+def deployed_accuracies(net: MultimodalNetwork, labels: Labels, img: np.ndarray,
+                        aud: np.ndarray, y: np.ndarray, seed: int) -> dict[str, float]:
+    """The network as it deploys (:func:`~lava_thesis.multimodal.fixed_point.
+    pair_to_fixed_point`: 8-bit weights, theta folded into the thresholds, the cross-modal
+    synapses quantized) run by the integer engine, which Lava's ``fixed_pt`` models equal
+    spike for spike (:func:`~lava_thesis.multimodal.lava_check.lava_fixed_check`), on the pairs
+    ``(img, aud, y)``, with the float network's neuron labels: ``deployed_accuracy`` (both
+    modalities, fused), ``deployed_image_accuracy`` and ``deployed_audio_accuracy`` (one
+    modality alone), and the largest activation (Loihi's is 16-bit)."""
+    from lava_thesis.multimodal.fixed_engine import fixed_pair_responses
+    from lava_thesis.multimodal.fixed_point import pair_to_fixed_point
+    from lava_thesis.stdp.fixed_point import BUDGET
+
+    fxp = pair_to_fixed_point(net)
+    ci, ca, peak = fixed_pair_responses(fxp, img, aud, seed)
+    image_alone, _, peak_i = fixed_pair_responses(fxp, img, None, seed + 1)
+    _, audio_alone, peak_a = fixed_pair_responses(fxp, None, aud, seed + 2)
+    peak = max(peak, peak_i, peak_a)
+    return {"deployed_accuracy": float(
+                (fused_predict(ci, labels.image_both, ca, labels.audio_both, 10) == y).mean()),
+            "deployed_image_accuracy": float(
+                (predict(image_alone, labels.image_alone, 10) == y).mean()),
+            "deployed_audio_accuracy": float(
+                (predict(audio_alone, labels.audio_alone, 10) == y).mean()),
+            "deployed_max_activation": float(peak),
+            "deployed_activation_fits_16_bits": float(peak <= BUDGET)}
+
+
 def noise_conditions(cfg: MultimodalConfig, data: MultimodalData, img: np.ndarray,
                      seed: int) -> list[tuple[str, float, np.ndarray | None, np.ndarray | None]]:
     """``(kind, level, noisy images or None, noisy audio or None)`` for every noise level."""
@@ -267,10 +296,13 @@ def run(
 
     ``protocol`` None: one seed, ``config.seed``, and ``config.val_fraction``. The returned
     metrics are means over the seeds (test: ``image_accuracy``, ``audio_accuracy``,
-    ``multimodal_accuracy``, ...; validation: ``val_image_accuracy``, ...), plus the Lava
-    check of the first seed's network (``lava_accuracy``, ``lava_agreement``, ...).
+    ``multimodal_accuracy``, ``deployed_accuracy`` (:func:`deployed_accuracies`), ...;
+    validation: ``val_image_accuracy``, ...), plus the Lava check of the first seed's deployed
+    network in ``fixed_pt`` against the integer engine (``lava_accuracy``, ``lava_agreement``,
+    ...).
     """
-    from lava_thesis.multimodal.lava_check import lava_check
+    from lava_thesis.multimodal.fixed_point import pair_to_fixed_point
+    from lava_thesis.multimodal.lava_check import lava_fixed_check
     from lava_thesis.multimodal.model_io import save_pair_model
     from lava_thesis.multimodal.plots import plot_robustness
 
@@ -310,9 +342,12 @@ def run(
                             f"train_seconds{tag}": round(seconds, 1)})
             if cross:
                 metrics["train_pairs_per_s"] = n_train * cfg.epochs / max(seconds, 1e-9)
+                metrics.update(deployed_accuracies(net, labels, img, aud, y, seed + 3))
             log(f"  seed {seed}, {'cross-modal' if cross else 'no cross-modal (ablation)'}: "
                 f"image {clean['image']:.3f}, audio {clean['audio']:.3f}, both "
-                f"{clean['both']:.3f} (validation: both {valid['both']:.3f})")
+                f"{clean['both']:.3f} (validation: both {valid['both']:.3f})"
+                + (f"; deployed (8-bit integers): both {metrics['deployed_accuracy']:.3f}"
+                   if cross else ""))
             tables["cross" if cross else "no_cross"] = robustness(net, labels, cfg, data, img,
                                                                   aud, y, clean)
             if cross and not first:
@@ -333,10 +368,11 @@ def run(
                   ("image_alone", "audio_alone", "image_both", "audio_both")}
     if cfg.lava_pairs:
         n = min(cfg.lava_pairs, len(y))
-        metrics.update(lava_check(trained, label_dict, img[:n], aud[:n], y[:n], cfg.seed + 4,
-                                  log=log))
-        log(f"  Lava (seed {cfg.seed}'s network): accuracy {metrics['lava_accuracy']:.3f}, "
-            f"agreement {metrics['lava_agreement']:.3f} on {n} pairs")
+        metrics.update(lava_fixed_check(pair_to_fixed_point(trained), label_dict, img[:n],
+                                        aud[:n], y[:n], cfg.seed + 4, log=log))
+        log(f"  Lava fixed_pt (seed {cfg.seed}'s network): accuracy "
+            f"{metrics['lava_accuracy']:.3f}, agreement with the integer engine "
+            f"{metrics['lava_agreement']:.3f} on {n} pairs")
     if write:
         tables = mean_tables(seed_tables)
         card = {"model": "multimodal STDP ensembles (image + audio, cross-modal STDP)",
@@ -350,28 +386,40 @@ def run(
                                                    "protocol": protocol.as_dict()},
                       commit=commit, paper=PAPER,
                       extra={**extra, "robustness": tables,
-                             "robustness_per_seed": seed_tables, "lava_check_seed": cfg.seed},
+                             "robustness_per_seed": seed_tables, "lava_check_seed": cfg.seed,
+                             "lava_check_tag": "fixed_pt"},
                       validation=info, headline=[k for k in HEADLINE if k in metrics],
                       allow_dirty=allow_dirty)
     return metrics
 
 
 def check_saved_model(path: str | Path, data: MultimodalData, pairs: int, out_dir: str | Path,
-                      *, dataset: str, log=print,
+                      *, dataset: str, tag: str = "fixed_pt", log=print,
                       allow_dirty: bool = False) -> dict[str, float]:
     """Run a saved model (:func:`lava_thesis.multimodal.model_io.save_pair_model`) in Lava on
     the first ``pairs`` test pairs of its own experiment (same pairing seed) against the
-    engine; write ``<out_dir>/<model stem>_lava.json``."""
-    from lava_thesis.multimodal.lava_check import lava_check
+    engine: ``tag`` ``"fixed_pt"`` the deployed integer network against the integer engine
+    (:func:`~lava_thesis.multimodal.lava_check.lava_fixed_check`), ``"floating_pt"`` the float
+    network against the float engine. Writes ``<out_dir>/<model stem>_lava.json`` (fixed_pt)
+    or ``<model stem>_lava_floating_pt.json``."""
+    from lava_thesis.multimodal.fixed_point import pair_to_fixed_point
+    from lava_thesis.multimodal.lava_check import lava_check, lava_fixed_check
     from lava_thesis.multimodal.model_io import load_pair_model
 
+    if tag not in ("fixed_pt", "floating_pt"):
+        raise ValueError(f"tag must be fixed_pt or floating_pt, got {tag!r}")
     net, labels, card = load_pair_model(path)
     seed = int(card.get("config", {}).get("seed", 0))
     img, aud, y = paired_test_set(data, seed + 2)
     n = min(pairs, len(y))
-    metrics = lava_check(net, labels, img[:n], aud[:n], y[:n], seed + 4, log=log)
-    write_results(out_dir, f"{Path(path).stem}_lava", dataset=dataset, metrics=metrics,
-                  method="multimodal", config={"model": str(path), "pairs": n},
+    if tag == "fixed_pt":
+        metrics = lava_fixed_check(pair_to_fixed_point(net), labels, img[:n], aud[:n], y[:n],
+                                   seed + 4, log=log)
+    else:
+        metrics = lava_check(net, labels, img[:n], aud[:n], y[:n], seed + 4, log=log)
+    name = f"{Path(path).stem}_lava" + ("" if tag == "fixed_pt" else "_floating_pt")
+    write_results(out_dir, name, dataset=dataset, metrics=metrics, method="multimodal",
+                  config={"model": str(path), "pairs": n, "tag": tag},
                   headline=["lava_accuracy", "lava_agreement", "lava_spike_count_match"],
                   allow_dirty=allow_dirty)
     return metrics

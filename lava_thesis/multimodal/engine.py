@@ -37,6 +37,26 @@ def cross_vector(cross: CrossParams) -> np.ndarray:
     return xp
 
 
+def first_rates(params: tuple[STDPParams, STDPParams]) -> list[float]:
+    """Input rates (Hz at value 255) of a presentation's first attempt, per modality."""
+    return [p.max_rate_hz for p in params]
+
+
+def next_rates(params: tuple[STDPParams, STDPParams], rates: list[float],
+               counts: tuple[np.ndarray, np.ndarray], presented: tuple[bool, bool],
+               attempt: int) -> list[float] | None:
+    """D&C's re-presentation rule, per modality (``params``: image, audio): ``None`` when
+    every presented ensemble gave at least ``min_spikes`` spikes (or ``attempt`` reached
+    ``max_presentations``), else the rates of the next attempt, ``rate_boost_hz`` higher where
+    it gave fewer."""
+    low = [shown and c.sum() < p.min_spikes
+           for shown, c, p in zip(presented, counts, params, strict=True)]
+    if not any(low) or attempt >= max(p.max_presentations for p in params):
+        return None
+    return [r + (p.rate_boost_hz if lo else 0.0)
+            for r, lo, p in zip(rates, low, params, strict=True)]
+
+
 class MultimodalNetwork:
     """Two :class:`~lava_thesis.stdp.STDPNetwork` ensembles (``image``, ``audio``) plus
     ``w_image_audio`` ``(n_audio_exc, n_image_exc)`` (image spikes -> audio neurons, Lava's
@@ -157,20 +177,13 @@ class MultimodalNetwork:
 
     def first_rates(self) -> list[float]:
         """Input rates (Hz at value 255) of a presentation's first attempt, per modality."""
-        return [self.image.params.max_rate_hz, self.audio.params.max_rate_hz]
+        return first_rates((self.image.params, self.audio.params))
 
     def next_rates(self, rates: list[float], counts: tuple[np.ndarray, np.ndarray],
                    presented: tuple[bool, bool], attempt: int) -> list[float] | None:
-        """D&C's re-presentation rule, per modality: ``None`` when every presented ensemble
-        gave at least ``min_spikes`` spikes (or ``attempt`` reached ``max_presentations``),
-        else the rates of the next attempt, ``rate_boost_hz`` higher where it gave fewer."""
-        params = (self.image.params, self.audio.params)
-        low = [shown and c.sum() < p.min_spikes
-               for shown, c, p in zip(presented, counts, params, strict=True)]
-        if not any(low) or attempt >= max(p.max_presentations for p in params):
-            return None
-        return [r + (p.rate_boost_hz if lo else 0.0)
-                for r, lo, p in zip(rates, low, params, strict=True)]
+        """:func:`next_rates` of this network's two ensembles."""
+        return next_rates((self.image.params, self.audio.params), rates, counts, presented,
+                          attempt)
 
     def _reseed(self) -> None:
         K.seed((self._seed * 1_000_003 + self._calls) % 2**32)

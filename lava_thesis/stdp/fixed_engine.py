@@ -76,6 +76,38 @@ def _lif(u, v, ref, a, ku, kv, vth, period, t):
 
 
 @njit(cache=True)
+def neuron_phase(exc_vth, ip, state, t, a_extra, s_e, s_i, peak):
+    """The neurons' half of step ``t``: both populations integrate what the Dense layers sent
+    (the excitatory ones also ``a_extra``, another layer's current, e.g. the cross-modal
+    synapses); ``s_e``/``s_i`` get the spikes. Returns the number of inhibitory spikes."""
+    n_inh = 0
+    for j in range(s_e.size):
+        a = state[S_A_IN, j] + state[S_A_IE, j] + a_extra[j]
+        peak[0] = max(peak[0], abs(a), abs(state[S_A_EI, j]))
+        state[S_UE, j], state[S_VE, j], state[S_REF_E, j], s_e[j] = _lif(
+            state[S_UE, j], state[S_VE, j], state[S_REF_E, j], a, ip[I_EXC_KU],
+            ip[I_EXC_KV], exc_vth[j], ip[I_EXC_REF], t)
+        state[S_UI, j], state[S_VI, j], state[S_REF_I, j], s_i[j] = _lif(
+            state[S_UI, j], state[S_VI, j], state[S_REF_I, j], state[S_A_EI, j],
+            ip[I_INH_KU], ip[I_INH_KV], ip[I_INH_VTH], ip[I_INH_REF], t)
+        n_inh += s_i[j]
+    return n_inh
+
+
+@njit(cache=True)
+def synapse_phase(w_in_t, ip, state, lo, hi, idx, s_e, s_i, n_inh):
+    """The Dense layers' half of a step: sum this step's input spikes ``idx[lo:hi]`` and the
+    network's own spikes into the currents delivered next step."""
+    for j in range(s_e.size):
+        acc = 0
+        for k in range(lo, hi):
+            acc += w_in_t[idx[k], j]
+        state[S_A_IN, j] = _shift(acc, ip[I_IN_EXP])
+        state[S_A_EI, j] = _shift(ip[I_EI] * s_e[j], ip[I_EI_EXP])
+        state[S_A_IE, j] = _shift(ip[I_IE] * (n_inh - s_i[j]), ip[I_IE_EXP])
+
+
+@njit(cache=True)
 def run_fixed_steps(w_in_t, exc_vth, ip, state, clock, ptr, idx, counts, record, peak):
     """Advance the integer network by ``len(ptr) - 1`` steps of input ``(ptr, idx)`` (step
     ``s`` fires inputs ``idx[ptr[s]:ptr[s + 1]]``). ``w_in_t`` ``(n_input, n_exc)`` are the
@@ -86,30 +118,14 @@ def run_fixed_steps(w_in_t, exc_vth, ip, state, clock, ptr, idx, counts, record,
     n_exc = w_in_t.shape[1]
     s_e = np.zeros(n_exc, np.int64)
     s_i = np.zeros(n_exc, np.int64)
+    none = np.zeros(n_exc, np.int64)
     for s in range(ptr.size - 1):
         clock[0] += 1
-        t = clock[0]
-        n_inh = 0
-        for j in range(n_exc):
-            a = state[S_A_IN, j] + state[S_A_IE, j]
-            peak[0] = max(peak[0], abs(a), abs(state[S_A_EI, j]))
-            state[S_UE, j], state[S_VE, j], state[S_REF_E, j], s_e[j] = _lif(
-                state[S_UE, j], state[S_VE, j], state[S_REF_E, j], a, ip[I_EXC_KU],
-                ip[I_EXC_KV], exc_vth[j], ip[I_EXC_REF], t)
-            state[S_UI, j], state[S_VI, j], state[S_REF_I, j], s_i[j] = _lif(
-                state[S_UI, j], state[S_VI, j], state[S_REF_I, j], state[S_A_EI, j],
-                ip[I_INH_KU], ip[I_INH_KV], ip[I_INH_VTH], ip[I_INH_REF], t)
-            n_inh += s_i[j]
-        for j in range(n_exc):
-            acc = 0
-            for k in range(ptr[s], ptr[s + 1]):
-                acc += w_in_t[idx[k], j]
-            state[S_A_IN, j] = _shift(acc, ip[I_IN_EXP])
-            state[S_A_EI, j] = _shift(ip[I_EI] * s_e[j], ip[I_EI_EXP])
-            state[S_A_IE, j] = _shift(ip[I_IE] * (n_inh - s_i[j]), ip[I_IE_EXP])
-            counts[j] += s_e[j]
-            if record.shape[0] > 0:
-                record[s, j] = s_e[j]
+        n_inh = neuron_phase(exc_vth, ip, state, clock[0], none, s_e, s_i, peak)
+        synapse_phase(w_in_t, ip, state, ptr[s], ptr[s + 1], idx, s_e, s_i, n_inh)
+        counts += s_e
+        if record.shape[0] > 0:
+            record[s] = s_e
 
 
 numba.config.CACHE_DIR = _saved_cache_dir
