@@ -31,6 +31,8 @@ def _model(kind: str, **kw) -> torch.nn.Module:
     if kind == "lstm":
         return LstmSeq2Seq(SV, TV, embed_dim=8, hidden=12)
     kw.setdefault("threshold", 0.3)  # small random currents: a low threshold so neurons fire
+    if kind == "lif_carry":
+        kind, kw["memory"] = "lif", "carry"
     return ConvSeq2Seq(SV, TV, embed_dim=8, channels=12, activation=kind, steps=3, **kw)
 
 
@@ -42,7 +44,7 @@ def _batch():
     return src, lengths, torch.randint(4, TV, (3, 5), generator=gen)
 
 
-@pytest.mark.parametrize("kind", ["lif", "relu", "lstm"])
+@pytest.mark.parametrize("kind", ["lif", "lif_carry", "relu", "lstm"])
 def test_output_shapes(kind):
     src, lengths, tgt = _batch()
     model = _model(kind)
@@ -53,7 +55,7 @@ def test_output_shapes(kind):
     torch.testing.assert_close(model.decode(memory, tgt, last=True), logits[:, -1:])
 
 
-@pytest.mark.parametrize("kind", ["lif", "relu"])
+@pytest.mark.parametrize("kind", ["lif", "lif_carry", "relu"])
 def test_decoder_is_causal_and_source_padding_is_ignored(kind):
     src, lengths, tgt = _batch()
     model = _model(kind).eval()
@@ -68,9 +70,33 @@ def test_decoder_is_causal_and_source_padding_is_ignored(kind):
     torch.testing.assert_close(alone, ref[1:2], rtol=1e-5, atol=1e-6)
 
 
-def test_lif_activations_are_spikes_and_gradients_reach_weights_and_thresholds():
+def test_membrane_carries_over_positions_only_with_carry():
+    """A constant current 0.35 (threshold 1, no leak, S = 2 steps per position): reset at each
+    position the membrane reaches 0.7 and never fires; carried over, it reaches 1.05 at the
+    second position's first step and fires there, then every 20/7 steps."""
+    current = torch.full((1, 2, 1, 5), 0.35)  # (B, S, C, L)
+    spikes = {}
+    for memory in ("position", "carry"):
+        model = ConvSeq2Seq(SV, TV, embed_dim=8, channels=1, steps=2, threshold=1.0, leak=1.0,
+                            memory=memory)
+        spikes[memory] = model._act(current, 0)[0, :, 0].T  # (L, S)
+    assert spikes["position"].sum() == 0
+    # u: .35 .7 | 1.05->.05 .4 | .75 1.1->.1 | .45 .8 | 1.15->.15 .5
+    assert spikes["carry"].tolist() == [[0, 0], [1, 0], [0, 1], [0, 0], [1, 0]]
+    with pytest.raises(ValueError, match="memory must be"):
+        ConvSeq2Seq(SV, TV, memory="forever")
+
+
+def test_carried_membrane_gives_another_network():
     src, lengths, tgt = _batch()
-    model = _model("lif")
+    out = [_model(kind).eval()(src, lengths, tgt) for kind in ("lif", "lif_carry")]
+    assert not torch.equal(*out)
+
+
+@pytest.mark.parametrize("kind", ["lif", "lif_carry"])
+def test_lif_activations_are_spikes_and_gradients_reach_weights_and_thresholds(kind):
+    src, lengths, tgt = _batch()
+    model = _model(kind)
     record: dict = {}
     logits = model.decode(model.encode(src, lengths, record), tgt, record)
     layers = record["enc"] + record["dec"]
@@ -205,7 +231,7 @@ def test_tiny_run_two_seeds_writes_results(data_root, tmp_path):
     assert metrics["val_pairs"] == 6 and "budget_cpu_s" not in metrics
     extra = record["extra"]
     assert extra["seeds"] == [0, 1]
-    for kind in ("snn", "relu_cnn", "lstm"):
+    for kind in ("snn_carry", "snn", "relu_cnn", "lstm"):
         assert math.isfinite(metrics[f"{kind}_bleu"]) and 0 <= metrics[f"{kind}_bleu"] <= 100
         assert metrics[f"{kind}_updates"] == 4 and metrics[f"{kind}_epochs"] == 1.0
         assert metrics[f"{kind}_best_epoch"] == 1.0 and 0 <= metrics[f"{kind}_val_bleu"] <= 100
@@ -214,11 +240,14 @@ def test_tiny_run_two_seeds_writes_results(data_root, tmp_path):
             assert len(extra["per_seed"][key]) == 2
             assert metrics[key] == pytest.approx(sum(extra["per_seed"][key]) / 2)
         assert len(extra["val_curves"]["1"][kind]) == 1
-    for other in ("relu_cnn", "lstm"):
-        diff = [a - b for a, b in zip(extra["per_seed"]["snn_bleu"],
+    for snn, other in [("snn_carry", "snn"), ("snn_carry", "relu_cnn"), ("snn_carry", "lstm"),
+                       ("snn", "relu_cnn"), ("snn", "lstm")]:
+        diff = [a - b for a, b in zip(extra["per_seed"][f"{snn}_bleu"],
                                       extra["per_seed"][f"{other}_bleu"], strict=True)]
-        assert extra["per_seed"][f"snn_minus_{other}_bleu"] == pytest.approx(diff)
-    assert metrics["snn_synops"] > 0 and metrics["lstm_synops"] == 0
+        assert extra["per_seed"][f"{snn}_minus_{other}_bleu"] == pytest.approx(diff)
+    assert "snn_minus_snn_carry_bleu" not in metrics
+    assert metrics["snn_synops"] > 0 and metrics["snn_carry_synops"] > 0
+    assert metrics["lstm_synops"] == 0 and 0 <= metrics["snn_carry_leak_1"] <= 1
     val = record["validation"]  # Multi30k's own validation split, not carved off training
     assert (val["train"], val["val"]) == (200, 6) and val["fraction"] == pytest.approx(6 / 206)
     assert "official" in val["split"]
@@ -226,7 +255,7 @@ def test_tiny_run_two_seeds_writes_results(data_root, tmp_path):
     assert config["budget"] is False and config["budget_cpu_s"] is None and config["epochs"] == 1
     assert config["protocol"] == {"seeds": [0, 1], "val_fraction": 0.2, "val_seed": 0}
     assert "test_2016_flickr" in record["dataset"] and "1 epochs" in extra["training"]
-    assert record["headline"][:3] == ["snn_bleu", "relu_cnn_bleu", "lstm_bleu"]
+    assert record["headline"][:4] == ["snn_carry_bleu", "snn_bleu", "relu_cnn_bleu", "lstm_bleu"]
     assert "signature" in extra["bleu"]
-    assert set(extra["examples"][0]) == {"src", "ref", "snn", "relu_cnn", "lstm"}
+    assert set(extra["examples"][0]) == {"src", "ref", "snn_carry", "snn", "relu_cnn", "lstm"}
     assert any("vocabularies" in line for line in lines)

@@ -1,8 +1,10 @@
 """LITE-SNN sequence-to-sequence experiment (method 5): Multi30k German -> English.
 
 Models (:mod:`lava_thesis.lite.seq2seq_models`): the convolutional encoder-decoder with
-attention and LIF neurons (``snn``), the same network with ReLU (``relu_cnn``) and an LSTM
-encoder-decoder with the same dot attention (``lstm``). Data: Multi30k task 1, train (29,000
+attention and LIF neurons whose membrane carries over from one token position to the next
+(``snn_carry``, the thesis's recurrence), the same SNN with the membrane reset at every position
+(``snn``, the ablation), the same network with ReLU (``relu_cnn``) and an LSTM encoder-decoder
+with the same dot attention (``lstm``). Data: Multi30k task 1, train (29,000
 pairs) for training, the official validation split ``val`` (1,014 pairs, held out from the
 training data by the dataset's authors) for model selection, test = ``test_2016_flickr``
 (1,000 pairs) for BLEU. Vocabularies from the training split only (``min_count``), sentences
@@ -18,10 +20,11 @@ the earlier epoch) are kept. Only then are the test sources greedy-decoded
 (:func:`~lava_thesis.lite.seq2seq_decode.greedy_decode`, at most ``decode_max_len`` tokens) and
 scored with sacrebleu corpus BLEU (13a, lowercase) against the raw references;
 ``<m>_test_accuracy`` is the teacher-forced next-token accuracy on the test pairs and
-``snn_minus_<m>_bleu`` the per-seed BLEU difference. ``budget_cpu_s`` (an explicit option, off
-by default) instead trains each model until it has used that many seconds of *process* CPU
-time (``time.process_time``, one torch thread), validating at each epoch's end and at the
-budget's; the results file's config then says ``"budget": true``.
+``<snn>_minus_<m>_bleu`` the per-seed BLEU difference of each SNN from each other model
+(``snn_carry_minus_snn_bleu``: what carrying the membrane adds). ``budget_cpu_s`` (an
+explicit option, off by default) instead trains each model until it has used that many seconds
+of *process* CPU time (``time.process_time``, one torch thread), validating at each epoch's
+end and at the budget's; the results file's config then says ``"budget": true``.
 Energy per translated sentence: mean over the test pairs of one encoder pass over the source and
 one decoder pass over ``<bos>`` + reference (each position once, as an incremental decoder),
 :func:`~lava_thesis.lite.seq2seq_models.conv_energy` /
@@ -56,11 +59,15 @@ from lava_thesis.plots import plot_model_bars
 from lava_thesis.protocol import Protocol, or_single_seed
 from lava_thesis.results import write_results
 
-MODELS = ("snn", "relu_cnn", "lstm")
-NAMES = {"snn": "conv SNN (LIF)", "relu_cnn": "CNN (ReLU)", "lstm": "LSTM"}
-HEADLINE = ("snn_bleu", "relu_cnn_bleu", "lstm_bleu", "snn_minus_relu_cnn_bleu",
-            "snn_minus_lstm_bleu", "snn_params", "relu_cnn_params", "lstm_params",
-            "snn_energy_pj", "relu_cnn_energy_pj", "lstm_energy_pj")
+MODELS = ("snn_carry", "snn", "relu_cnn", "lstm")
+SNNS = ("snn_carry", "snn")
+NAMES = {"snn_carry": "conv SNN (LIF, membrane carried)", "snn": "conv SNN (LIF, per position)",
+         "relu_cnn": "CNN (ReLU)", "lstm": "LSTM"}
+HEADLINE = ("snn_carry_bleu", "snn_bleu", "relu_cnn_bleu", "lstm_bleu",
+            "snn_carry_minus_relu_cnn_bleu", "snn_carry_minus_lstm_bleu",
+            "snn_carry_minus_snn_bleu", "snn_minus_relu_cnn_bleu", "snn_minus_lstm_bleu",
+            "snn_carry_params", "snn_params", "relu_cnn_params", "lstm_params",
+            "snn_carry_energy_pj", "snn_energy_pj", "relu_cnn_energy_pj", "lstm_energy_pj")
 
 
 @dataclass
@@ -99,16 +106,29 @@ class LiteSeq2SeqConfig:
 
 def build_model(kind: str, src_vocab: int, tgt_vocab: int, cfg: LiteSeq2SeqConfig
                 ) -> torch.nn.Module:
-    """``"snn"``/``"relu_cnn"`` -> :class:`ConvSeq2Seq`; ``"lstm"`` -> :class:`LstmSeq2Seq`."""
+    """``"snn_carry"``/``"snn"``/``"relu_cnn"`` -> :class:`ConvSeq2Seq` (membrane carried or
+    reset per position, LIF; ReLU); ``"lstm"`` -> :class:`LstmSeq2Seq`."""
     if kind == "lstm":
         return LstmSeq2Seq(src_vocab, tgt_vocab, embed_dim=cfg.embed_dim, hidden=cfg.lstm_hidden)
-    if kind not in ("snn", "relu_cnn"):
+    if kind not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {kind!r}")
     return ConvSeq2Seq(src_vocab, tgt_vocab, embed_dim=cfg.embed_dim, channels=cfg.channels,
                        enc_layers=cfg.enc_layers, dec_layers=cfg.dec_layers, kernel=cfg.kernel,
-                       activation="lif" if kind == "snn" else "relu", steps=cfg.steps,
+                       activation="lif" if kind in SNNS else "relu", steps=cfg.steps,
                        max_positions=max(cfg.max_len, cfg.decode_max_len) + 2,
-                       threshold=cfg.threshold, leak=cfg.leak)
+                       threshold=cfg.threshold, leak=cfg.leak,
+                       memory="carry" if kind == "snn_carry" else "position")
+
+
+def paired_differences(models: Sequence[str]) -> list[tuple[str, str]]:
+    """``(snn, other)`` pairs whose per-seed BLEU difference is reported: each SNN against
+    every model after it in :data:`SNNS` + baselines order (``snn_carry`` - ``snn`` once).
+
+    >>> paired_differences(MODELS)[:4]
+    [('snn_carry', 'snn'), ('snn_carry', 'relu_cnn'), ('snn_carry', 'lstm'), ('snn', 'relu_cnn')]
+    """
+    order = [m for m in MODELS if m in models]
+    return [(a, b) for i, a in enumerate(order) if a in SNNS for b in order[i + 1:]]
 
 
 def encode_targets(sentences: Sequence[str], vocab: Vocab, max_len: int
@@ -324,10 +344,10 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | No
                 [len(tokenize(h.replace("<unk>", "unk"))) for h in hyps]))
             m.update({f"{kind}_{k}": v for k, v in seq2seq_parameters(model).items()})
             m.update({f"{kind}_{k}": v for k, v in sentence_energy(model, data["test"]).items()})
-            if kind == "snn":
+            if kind in SNNS:
                 for i, lif in enumerate(model.lifs):
-                    m[f"snn_threshold_{i + 1}"] = lif.threshold.item()
-                    m[f"snn_leak_{i + 1}"] = lif.leak.clamp(0, 1).item()
+                    m[f"{kind}_threshold_{i + 1}"] = lif.threshold.item()
+                    m[f"{kind}_leak_{i + 1}"] = lif.leak.clamp(0, 1).item()
             if seed == protocol.seeds[0]:
                 for ex, h in zip(examples, hyps, strict=False):
                     ex[kind] = h
@@ -335,10 +355,8 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | No
                 f"{stats['best_epoch']:.2f}, validation BLEU {stats['val_bleu']:.2f}), "
                 f"{stats['updates']} updates, {m[f'{kind}_params']} parameters, "
                 f"{m[f'{kind}_energy_pj'] / 1e6:.3g} µJ per sentence")
-        if "snn" in cfg.models:
-            for other in cfg.models:
-                if other != "snn":
-                    m[f"snn_minus_{other}_bleu"] = m["snn_bleu"] - m[f"{other}_bleu"]
+        for a, b in paired_differences(cfg.models):
+            m[f"{a}_minus_{b}_bleu"] = m[f"{a}_bleu"] - m[f"{b}_bleu"]
         return m
 
     metrics, extra = protocol.run(one_seed, log)
@@ -377,7 +395,8 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | No
                          "spikes as SynOps (spikes x fan-out). Not counted: neuron updates, "
                          "softmax, embedding lookups, memory",
                "examples": examples},
-        paper={"snn_bleu": "conv+attention SNN better than the same CNN with ReLU; fewer "
-                           "parameters and lower energy than LSTM (values unverified)"},
+        paper={"snn_carry_bleu": "conv+attention SNN (LIF membrane as the recurrence) better "
+                                 "than the same CNN with ReLU; fewer parameters and lower "
+                                 "energy than LSTM (values unverified)"},
         allow_dirty=allow_dirty)
     return metrics

@@ -13,19 +13,27 @@ Conv model, source ids ``(B, Ls)`` (lengths ``n_b``) and decoder input ``(B, Lt)
     g_L' = act(CausalConv_k(g_{L'-1}) + W_c c)
     logits = W_out mean_S g_L'                           (B, Lt, V_tgt)
 
-``activation="relu"``: ``S = 1`` and ``act = ReLU``. ``activation="lif"``: the LIF time axis is a
-short inner time per token position: every position ``i`` is run for ``S = steps`` steps of LIF
-dynamics (membrane 0 at the start of each position, no state across positions), its input
-current ``I_l[s, i]`` is the conv of the previous layer's *spikes at step s* (the first layer's
-analog current is held for the S steps, as the sentiment SNN holds each word), and
+``activation="relu"``: ``S = 1`` and ``act = ReLU``. ``activation="lif"``: every token position
+``i`` is run for ``S = steps`` steps of LIF dynamics; its input current ``I_l[i, s]`` is the
+conv of the previous layer's *spikes at step s* (the first layer's analog current is held for
+the S steps, as the sentiment SNN holds each word), and
 :func:`~lava_thesis.lite.sentiment.lif_step` (through the ``LIF`` module; trainable per-layer
 threshold ``theta`` and leak ``lambda``, linear surrogate) gives::
 
-    u[s] = lambda u[s-1] + I[s] ;  o[s] = H(u[s] / theta - 1) ;  u[s] = u[s] - theta o[s]
+    u[i, s] = lambda u[i, s-1] + I[i, s] ;  o[i, s] = H(u[i, s] / theta - 1) ;
+    u[i, s] = u[i, s] - theta o[i, s]
 
-The sequence axis is handled only by the (causal) convolutions and the attention, so the decoder
-stays causal and the S steps cost one batched conv (``B S`` rows) plus S element-wise updates
-per layer. Spikes are binary; the readouts (keys, query, output) use spike rates
+``memory`` says what ``u[i, -1]``, the membrane a position starts from, is:
+
+- ``"carry"`` (the thesis's recurrence): ``u[i, -1] = u[i-1, S-1]``, the membrane carries over
+  from one token position to the next, so each layer is one LIF sequence of ``L S`` steps
+  (position-major) that remembers the positions before. It runs left to right, so the decoder
+  stays causal: at generation time position ``i`` sees positions ``<= i`` only.
+- ``"position"``: ``u[i, -1] = 0``, no state across positions (the ablation); the sequence
+  axis is then handled by the (causal) convolutions and the attention alone, and the S steps
+  cost one batched conv (``B S`` rows) plus S element-wise updates per layer.
+
+Spikes are binary; the readouts (keys, query, output) use spike rates
 ``mean_S o`` in ``{0, 1/S, ..}``, so a linear map of them is spike-driven (accumulates).
 
 LSTM model: ``Emb_src -> LSTM(E->H)`` (packed; its final state starts the decoder),
@@ -78,7 +86,8 @@ def _attend(query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor) -> torc
 
 
 class ConvSeq2Seq(nn.Module):
-    """Conv encoder-decoder with attention; ``activation`` ``"lif"`` (spiking) or ``"relu"``.
+    """Conv encoder-decoder with attention; ``activation`` ``"lif"`` (spiking) or ``"relu"``;
+    ``memory`` ``"carry"`` or ``"position"`` (LIF only; see the module docstring).
 
     ``record`` (a dict) passed to :meth:`encode`/:meth:`decode` receives ``"enc"`` and ``"dec"``:
     lists of every layer's output ``(B, S, C, L)`` (binary spikes for ``"lif"``).
@@ -87,12 +96,14 @@ class ConvSeq2Seq(nn.Module):
     def __init__(self, src_vocab: int, tgt_vocab: int, *, embed_dim: int = 128,
                  channels: int = 256, enc_layers: int = 2, dec_layers: int = 2, kernel: int = 3,
                  activation: str = "lif", steps: int = 4, max_positions: int = 128,
-                 threshold: float = 1.0, leak: float = 0.95) -> None:
+                 threshold: float = 1.0, leak: float = 0.95, memory: str = "position") -> None:
         super().__init__()
         if activation not in ("lif", "relu") or enc_layers < 1 or dec_layers < 2 or kernel % 2 == 0:
             raise ValueError(f"need activation 'lif'|'relu', enc_layers >= 1, dec_layers >= 2, odd "
                              f"kernel; got {activation!r}, {enc_layers}, {dec_layers}, {kernel}")
-        self.activation, self.kernel = activation, kernel
+        if memory not in ("carry", "position"):
+            raise ValueError(f"memory must be 'carry' or 'position', got {memory!r}")
+        self.activation, self.kernel, self.memory = activation, kernel, memory
         self.steps = steps if activation == "lif" else 1
         self.src_embed = nn.Embedding(src_vocab, embed_dim, padding_idx=0)
         self.tgt_embed = nn.Embedding(tgt_vocab, embed_dim, padding_idx=0)
@@ -112,7 +123,13 @@ class ConvSeq2Seq(nn.Module):
 
     def _act(self, current: torch.Tensor, layer: int) -> torch.Tensor:
         """Currents ``(B, S, C, L)`` -> activations of the same shape."""
-        return self.lifs[layer](current) if self.activation == "lif" else torch.relu(current)
+        if self.activation == "relu":
+            return torch.relu(current)
+        if self.memory == "position":  # S steps per position, all positions at once
+            return self.lifs[layer](current)
+        b, s, c, n = current.shape  # one sequence of L S steps, position-major
+        spikes = self.lifs[layer](current.permute(0, 3, 1, 2).reshape(b, n * s, c))
+        return spikes.view(b, n, s, c).permute(0, 2, 3, 1)
 
     def _conv(self, conv: nn.Conv1d, h: torch.Tensor, causal: bool) -> torch.Tensor:
         """Conv of each step's activations: ``(B, S, C, L)`` -> ``(B, S, C', L)``."""
@@ -135,7 +152,8 @@ class ConvSeq2Seq(nn.Module):
         h, layers = x.transpose(1, 2)[:, None], []  # analog input: its current is held S steps
         for i, conv in enumerate(self.enc_convs):
             current = self._conv(conv, h, causal=False) * m4
-            h = self._act(current.expand(-1, self.steps, -1, -1), i)
+            # masked again: a carried membrane could fire past the sentence's end
+            h = self._act(current.expand(-1, self.steps, -1, -1), i) * m4
             layers.append(h)
         if record is not None:
             record["enc"] = layers
