@@ -143,6 +143,10 @@ def train(
         min=1, help="quickstart / DIET / STDP / hybrid / lite events, seq2seq, length-smnist: "
                     "test samples (default: all; seq2seq: also caps the validation pairs).")
     ] = None,
+    images_per_utterance: Annotated[int | None, typer.Option(
+        "--images-per-utterance", min=1, help="multimodal: test pairs per FSDD test "
+        "utterance, each with another test image of its digit (default 10; the intervals "
+        "resample utterances).")] = None,
     resume: Annotated[bool, typer.Option(
         help="hybrid: reuse this experiment's finished ANN / STDB checkpoints; stdp, diet: "
              "continue each seed from its --checkpoint-every checkpoint (the same weights "
@@ -188,6 +192,8 @@ def train(
         fail("--embeddings and --freeze-embeddings apply to lite --task sentiment only")
     if augment is not Augment.none and method is not Method.diet:
         fail(f"--augment applies to diet only, not {method.value}")
+    if images_per_utterance is not None and method is not Method.multimodal:
+        fail(f"--images-per-utterance applies to multimodal only, not {method.value}")
     if freeze_embeddings and embeddings is None:
         fail("--freeze-embeddings needs --embeddings (a GloVe-format vectors file)")
     check_clean_out(out, allow_dirty)
@@ -235,6 +241,7 @@ def train(
         metrics = train_multimodal(train_data, test_data, dataset, data_dir, out, model_dir,
                                     n_exc=n_exc, epochs=epochs or 1, protocol=protocol,
                                     train_samples=train_samples, lava_samples=lava_samples,
+                                    images_per_utterance=images_per_utterance or 10,
                                     allow_dirty=allow_dirty)
     elif method is Method.diet:
         metrics = train_diet(train_data, test_data, dataset, spec=spec, num_steps=num_steps,

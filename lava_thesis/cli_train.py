@@ -116,14 +116,15 @@ def train_multimodal(train_data, test_data, dataset: Dataset, data_dir: Path | N
                      out: Path, model_dir: Path | None, *, n_exc: int, epochs: int,
                      protocol: Protocol,
                      train_samples: int | None, lava_samples: int | None,
-                     allow_dirty: bool = False) -> dict:
+                     images_per_utterance: int = 10, allow_dirty: bool = False) -> dict:
     """Method 2: the image + audio ensembles on ``dataset`` images paired with FSDD."""
     from lava_thesis.experiments import multimodal as mm
 
     _need_validation(protocol, "multimodal")
     cfg = mm.MultimodalConfig(n_exc=n_exc, epochs=epochs, train_pairs=train_samples,
                               seed=protocol.seeds[0], val_fraction=protocol.val_fraction,
-                              lava_pairs=100 if lava_samples is None else lava_samples)
+                              lava_pairs=100 if lava_samples is None else lava_samples,
+                              images_per_utterance=images_per_utterance)
     name = dataset.value.replace("-", "_")
     return mm.run(paired_data(train_data, test_data, data_dir), out,
                   dataset=f"{dataset.value} + FSDD (stand-in for TI46)", config=cfg,

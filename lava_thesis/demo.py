@@ -307,7 +307,8 @@ def _multimodal(data, out_dir, seed: int, size: DemoSize, log) -> dict[str, floa
     cfg = multimodal.MultimodalConfig(n_exc=size.multimodal_neurons,
                                       epochs=size.multimodal_epochs,
                                       assign_pairs=len(train[1]),
-                                      lava_pairs=size.multimodal_lava, seed=seed)
+                                      lava_pairs=size.multimodal_lava, seed=seed,
+                                      images_per_utterance=1)  # demo time
     return multimodal.run(mdata, out_dir, dataset="MNIST (shipped) + FSDD (shipped subset)",
                           config=cfg, experiment="demo_multimodal", log=log)
 

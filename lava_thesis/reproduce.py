@@ -46,7 +46,7 @@ TINY: dict[str, dict[str, str]] = {
     "stdp": {"--epochs": "1", "--n-exc": "10", "--train-samples": "300",
              "--test-samples": "60", "--lava-samples": "2"},
     "multimodal": {"--epochs": "1", "--n-exc": "10", "--train-samples": "300",
-                   "--lava-samples": "2"},
+                   "--lava-samples": "2", "--images-per-utterance": "1"},
     "lite:sentiment": {"--epochs": "1", "--train-samples": "200"},
     "lite:length": {"--epochs": "1", "--train-samples": "200"},
     "lite:length-smnist": {"--epochs": "1", "--train-samples": "200", "--test-samples": "50"},

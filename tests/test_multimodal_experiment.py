@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import marked_blobs
+from conftest import marked_blobs, one_line_error
 
 from lava_thesis.experiments import multimodal as mm
 from lava_thesis.multimodal.engine import MultimodalNetwork
@@ -34,7 +34,18 @@ def test_run_writes_results_model_and_plot(tiny_data, tmp_path):
                 "val_audio_accuracy", "val_multimodal_accuracy",
                 "val_multimodal_accuracy_no_cross"):
         assert 0.0 <= metrics[key] <= 1.0
-    assert metrics["test_pairs"] == 20 and metrics["noise_conditions"] == 3
+    # every one of the 20 test utterances with 10 images of its digit
+    assert metrics["test_pairs"] == 200 and metrics["test_utterances"] == 20
+    assert metrics["noise_conditions"] == 3
+    for key in ("image_accuracy", "audio_accuracy", "multimodal_accuracy",
+                "multimodal_accuracy_no_cross", "multimodal_minus_best_unimodal"):
+        assert metrics[f"{key}_ci_low"] <= metrics[key] <= metrics[f"{key}_ci_high"]
+    doc = json.loads((tmp_path / "mm.json").read_text())
+    per = doc["extra"]["per_seed"]
+    for i in range(2):  # the fused accuracy minus the better modality's, paired per seed
+        assert per["multimodal_minus_best_unimodal"][i] == pytest.approx(
+            per["multimodal_accuracy"][i] - max(per["image_accuracy"][i],
+                                                per["audio_accuracy"][i]))
     assert metrics["val_pairs"] == 10  # one utterance per class (4 per class x 0.2)
     assert metrics["lava_agreement"] == 1.0 and metrics["lava_spike_count_match"] == 1.0
     for key in ("deployed_accuracy", "deployed_image_accuracy", "deployed_audio_accuracy"):
@@ -55,6 +66,11 @@ def test_run_writes_results_model_and_plot(tiny_data, tmp_path):
     assert [(r["noise"], r["level"]) for r in rows] == [
         ("gaussian", None), ("salt_pepper", None), ("audio_snr_db", None), ("gaussian", 100.0),
         ("salt_pepper", 0.2), ("audio_snr_db", 5.0)]
+    for row in rows:
+        assert row["multimodal_minus_best_ci_low"] <= row["multimodal_minus_best"] <= \
+            row["multimodal_minus_best_ci_high"]
+    assert 0 <= metrics["noise_multimodal_significantly_above_best"] <= \
+        metrics["noise_multimodal_above_best_unimodal"]
     clean = rows[0]  # the clean rows are the seeds' mean test accuracies, with their spread
     assert clean["noisy_modality_alone"] == pytest.approx(metrics["image_accuracy"])
     assert clean["multimodal"] == pytest.approx(metrics["multimodal_accuracy"])
@@ -62,7 +78,7 @@ def test_run_writes_results_model_and_plot(tiny_data, tmp_path):
     assert len(doc["extra"]["robustness_per_seed"]) == 2
     assert (tmp_path / "mm_robustness.png").stat().st_size > 0
     net, labels, card = load_pair_model(tmp_path / "mm.h5")
-    assert net.image.params.n_exc == 8 and card["metrics"]["test_pairs"] == 20
+    assert net.image.params.n_exc == 8 and card["metrics"]["test_pairs"] == 200
     assert card["protocol"] == protocol.as_dict() and card["seed"] == 0
     assert card["validation"] == doc["validation"]
     assert net.w_image_audio.max() > 0  # the cross-modal synapses learned
@@ -119,3 +135,28 @@ def test_validation_pairs_are_never_trained_on_or_used_for_labels(tiny_data, tmp
 def test_too_small_a_validation_share_is_one_clear_error(tiny_data):
     with pytest.raises(ValueError, match="val_fraction 0.05 leaves no validation utterance"):
         mm.split_pairs(tiny_data, Protocol(seeds=(0,), val_fraction=0.05))
+
+
+def test_cli_images_per_utterance_is_for_multimodal_only_and_reaches_the_config(
+        tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from lava_thesis import cli_train
+    from lava_thesis.cli import app
+    one_line_error(CliRunner().invoke(app, ["train", "stdp", "--images-per-utterance", "3",
+                                               "--out", str(tmp_path / "o")]),
+                      "--images-per-utterance", "stdp")
+    seen = {}
+
+    def fake_run(data, out, *, config, **kw):
+        seen["k"] = config.images_per_utterance
+        return {}
+
+    monkeypatch.setattr(mm, "run", fake_run)
+    monkeypatch.setattr(cli_train, "paired_data", lambda *a: None)
+    monkeypatch.setattr("lava_thesis.cli.load_split", lambda *a: (np.zeros((1, 2)), [0]))
+    for args, k in (([], 10), (["--images-per-utterance", "3"], 3)):
+        result = CliRunner().invoke(app, ["train", "multimodal", *args, "--out",
+                                          str(tmp_path / "o")])
+        assert result.exit_code == 0, result.output
+        assert seen["k"] == k

@@ -23,6 +23,7 @@ import numpy as np
 
 from lava_thesis.multimodal.engine import MultimodalNetwork
 from lava_thesis.multimodal.pairing import gaussian_noise, pair_by_class, salt_and_pepper
+from lava_thesis.multimodal.pairing import images_per_utterance as images_per_utterance_of
 from lava_thesis.multimodal.params import CrossParams
 from lava_thesis.multimodal.readout import fused_predict
 from lava_thesis.protocol import (
@@ -39,9 +40,15 @@ TUNED = {"exc_dv": 0.05, "w_inh_exc": 60.0}  # method 1's tuning (lava_thesis.ex
 PAPER = {"multimodal_accuracy": "98% (MNIST + TI46, Rathi & Roy 2018); here FSDD, not TI46",
          "deployed_accuracy": "98% (MNIST + TI46, Rathi & Roy 2018, float); here FSDD"}
 HEADLINE = ("deployed_accuracy", "image_accuracy", "audio_accuracy", "multimodal_accuracy",
-            "multimodal_accuracy_no_cross", "noise_multimodal_above_best_unimodal",
+            "multimodal_minus_best_unimodal", "multimodal_minus_best_unimodal_ci_low",
+            "multimodal_minus_best_unimodal_ci_high", "multimodal_accuracy_no_cross",
+            "noise_multimodal_above_best_unimodal", "noise_multimodal_significantly_above_best",
             "lava_agreement")
 Pairs = tuple[np.ndarray, np.ndarray]
+#: the numbers of a robustness row (:func:`robustness`), averaged over seeds by :func:`mean_tables`
+TABLE_KEYS = ("noisy_modality_alone", "clean_modality_alone", "multimodal",
+              "multimodal_minus_best", "multimodal_minus_best_ci_low",
+              "multimodal_minus_best_ci_high")
 
 
 @dataclass
@@ -58,8 +65,10 @@ class MultimodalData:
 
 @dataclass
 class MultimodalConfig:
-    """One run. Every test utterance is paired with a random test image of its class (and
-    every validation utterance with a random validation image of its class).
+    """One run. Every test utterance is paired with ``images_per_utterance`` random test
+    images of its class (one pair is then worth 1 / (10 x 300) of the accuracy, not 1 / 300;
+    the intervals resample utterances), every validation utterance with one random validation
+    image of its class.
     ``val_fraction`` is the validation share when :func:`run` is given no
     :class:`~lava_thesis.protocol.Protocol`. The cross-modal constants (``cross``), the rates
     and the audio front end's dynamic range are fixed settings, not chosen by the run; the
@@ -79,6 +88,7 @@ class MultimodalConfig:
     lava_pairs: int = 100
     seed: int = 0
     val_fraction: float = 0.1
+    images_per_utterance: int = 10  # test pairs per test utterance (distinct images)
     overrides: dict = field(default_factory=lambda: dict(TUNED))
 
     def params(self, rate_hz: float) -> STDPParams:
@@ -139,30 +149,80 @@ def label_neurons(net: MultimodalNetwork, cfg: MultimodalConfig,
                   assign_labels(bi, y, 10), assign_labels(ba, y, 10))
 
 
-def paired_test_set(data: MultimodalData, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every test utterance with a random test image of its class: (images, audio, labels)."""
+def paired_test_set(data: MultimodalData, seed: int, images_per_utterance: int = 1
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every test utterance with ``images_per_utterance`` random test images of its class:
+    ``(images, audio, labels)``, utterance-major (pair ``p`` holds utterance
+    ``p // images_per_utterance``; see :func:`utterance_of`)."""
     (xi, yi), (xa, ya) = data.image_test, data.audio_test
-    idx = pair_by_class(ya, yi, seed=seed)
-    return _flat(xi[idx]), _flat(xa), ya
+    if images_per_utterance == 1:
+        idx = pair_by_class(ya, yi, seed=seed)
+        return _flat(xi[idx]), _flat(xa), np.asarray(ya)
+    idx = images_per_utterance_of(ya, yi, images_per_utterance, seed=seed).reshape(-1)
+    return (_flat(xi[idx]), _flat(np.repeat(np.asarray(xa), images_per_utterance, axis=0)),
+            np.repeat(np.asarray(ya), images_per_utterance))
+
+
+def utterance_of(n_pairs: int, images_per_utterance: int) -> np.ndarray:
+    """The utterance of each pair of :func:`paired_test_set`: the bootstrap's clusters."""
+    return np.arange(n_pairs) // images_per_utterance
+
+
+def predictions(net: MultimodalNetwork, labels: Labels, img: np.ndarray, aud: np.ndarray,
+                which: tuple[str, ...] = ("image", "audio", "both")) -> dict[str, np.ndarray]:
+    """Predicted classes ``(N,)`` of each presentation mode in ``which`` on the pairs
+    ``(img, aud)``: ``image``/``audio`` alone, ``both`` fused, and with both presented each
+    ensemble's own vote (``both_image_ensemble``, ``both_audio_ensemble``)."""
+    out = {}
+    if "image" in which:
+        out["image"] = predict(net.responses(img, None)[0], labels.image_alone, 10)
+    if "audio" in which:
+        out["audio"] = predict(net.responses(None, aud)[1], labels.audio_alone, 10)
+    if "both" in which:
+        ci, ca = net.responses(img, aud)
+        out["both"] = fused_predict(ci, labels.image_both, ca, labels.audio_both, 10)
+        out["both_image_ensemble"] = predict(ci, labels.image_both, 10)
+        out["both_audio_ensemble"] = predict(ca, labels.audio_both, 10)
+    return out
 
 
 def accuracies(net: MultimodalNetwork, labels: Labels, img: np.ndarray, aud: np.ndarray,
                y: np.ndarray, which: tuple[str, ...] = ("image", "audio", "both")
                ) -> dict[str, float]:
     """Accuracy of each presentation mode in ``which`` on the pairs ``(img, aud, y)``."""
+    return {k: float((p == y).mean())
+            for k, p in predictions(net, labels, img, aud, which).items()}
+
+
+def fusion_gain(both: np.ndarray, alone: tuple[np.ndarray, np.ndarray], y: np.ndarray,
+                clusters: np.ndarray, seed: int) -> dict[str, float]:
+    """The fused accuracy minus that of the better single modality on the same pairs (the
+    paired difference the claim is about), with its 95% cluster-bootstrap interval over
+    utterances (:func:`~lava_thesis.intervals.cluster_bootstrap`)."""
+    from lava_thesis.intervals import cluster_bootstrap
+
+    right = [np.asarray(p == y, np.float64) for p in alone]
+    best = right[int(np.argmax([r.mean() for r in right]))]
+    diff = np.asarray(both == y, np.float64) - best
+    lo, hi = cluster_bootstrap(diff, clusters, seed=seed)
+    return {"multimodal_minus_best": float(diff.mean()), "multimodal_minus_best_ci_low": lo,
+            "multimodal_minus_best_ci_high": hi}
+
+
+def accuracy_intervals(pred: dict[str, np.ndarray], y: np.ndarray, clusters: np.ndarray,
+                       tag: str, seed: int) -> dict[str, float]:
+    """95% cluster-bootstrap intervals (clusters: utterances) of the clean test accuracies,
+    ``<mode>_accuracy<tag>_ci_low``/``_ci_high``, and :func:`fusion_gain`."""
+    from lava_thesis.intervals import cluster_bootstrap
+
     out = {}
-    if "image" in which:
-        out["image"] = float((predict(net.responses(img, None)[0], labels.image_alone, 10)
-                              == y).mean())
-    if "audio" in which:
-        out["audio"] = float((predict(net.responses(None, aud)[1], labels.audio_alone, 10)
-                              == y).mean())
-    if "both" in which:
-        ci, ca = net.responses(img, aud)
-        out["both"] = float((fused_predict(ci, labels.image_both, ca, labels.audio_both, 10)
-                             == y).mean())
-        out["both_image_ensemble"] = float((predict(ci, labels.image_both, 10) == y).mean())
-        out["both_audio_ensemble"] = float((predict(ca, labels.audio_both, 10) == y).mean())
+    for mode, key in (("image", "image_accuracy"), ("audio", "audio_accuracy"),
+                      ("both", "multimodal_accuracy")):
+        lo, hi = cluster_bootstrap(np.asarray(pred[mode] == y, np.float64), clusters, seed=seed)
+        out.update({f"{key}{tag}_ci_low": lo, f"{key}{tag}_ci_high": hi})
+    gain = fusion_gain(pred["both"], (pred["image"], pred["audio"]), y, clusters, seed)
+    out.update({f"{k.replace('multimodal_minus_best', 'multimodal_minus_best_unimodal')}{tag}": v
+                for k, v in gain.items()})
     return out
 
 
@@ -201,29 +261,41 @@ def noise_conditions(cfg: MultimodalConfig, data: MultimodalData, img: np.ndarra
     out: list = [("gaussian", s, gaussian_noise(img, s, rng), None)
                  for s in cfg.gaussian_sigmas]
     out += [("salt_pepper", f, salt_and_pepper(img, f, rng), None) for f in cfg.salt_pepper]
-    out += [("audio_snr_db", s, None, _flat(data.noisy_audio(s))) for s in cfg.audio_snr_db]
+    k = cfg.images_per_utterance  # the pairs of paired_test_set are utterance-major
+    out += [("audio_snr_db", s, None, np.repeat(_flat(data.noisy_audio(s)), k, axis=0))
+            for s in cfg.audio_snr_db]
     return out
 
 
 def robustness(net: MultimodalNetwork, labels: Labels, cfg: MultimodalConfig,
                data: MultimodalData, img: np.ndarray, aud: np.ndarray, y: np.ndarray,
-               clean: dict[str, float]) -> list[dict]:
+               clean: dict[str, np.ndarray], clusters: np.ndarray) -> list[dict]:
     """Accuracy with noise in one modality: the noisy modality alone, the clean one alone and
-    both (fused), one row per noise kind and level; ``level`` None is the clean test set."""
-    rows = [{"noise": kind, "level": None, "noisy_modality_alone": clean[mine],
-             "clean_modality_alone": clean[other], "multimodal": clean["both"]}
-            for kind, mine, other in (("gaussian", "image", "audio"),
-                                      ("salt_pepper", "image", "audio"),
-                                      ("audio_snr_db", "audio", "image"))]
+    both (fused), one row per noise kind and level; ``level`` None is the clean test set.
+    ``clean``: the clean test set's :func:`predictions`. Every row also has the fused
+    accuracy minus the better single modality's, with its interval (:func:`fusion_gain`,
+    ``clusters``: each pair's utterance)."""
+    rows = []
+    for kind, mine, other in (("gaussian", "image", "audio"), ("salt_pepper", "image", "audio"),
+                              ("audio_snr_db", "audio", "image")):
+        rows.append({"noise": kind, "level": None,
+                     "noisy_modality_alone": float((clean[mine] == y).mean()),
+                     "clean_modality_alone": float((clean[other] == y).mean()),
+                     "multimodal": float((clean["both"] == y).mean()),
+                     **fusion_gain(clean["both"], (clean[mine], clean[other]), y, clusters,
+                                   cfg.seed)})
     for kind, level, noisy_img, noisy_aud in noise_conditions(cfg, data, img, cfg.seed + 3):
         if noisy_img is not None:
-            acc = accuracies(net, labels, noisy_img, aud, y, ("image", "both"))
-            noisy, other = acc["image"], clean["audio"]
+            pred = predictions(net, labels, noisy_img, aud, ("image", "both"))
+            noisy, other = pred["image"], clean["audio"]
         else:
-            acc = accuracies(net, labels, img, noisy_aud, y, ("audio", "both"))
-            noisy, other = acc["audio"], clean["image"]
-        rows.append({"noise": kind, "level": level, "noisy_modality_alone": noisy,
-                     "clean_modality_alone": other, "multimodal": acc["both"]})
+            pred = predictions(net, labels, img, noisy_aud, ("audio", "both"))
+            noisy, other = pred["audio"], clean["image"]
+        rows.append({"noise": kind, "level": level,
+                     "noisy_modality_alone": float((noisy == y).mean()),
+                     "clean_modality_alone": float((other == y).mean()),
+                     "multimodal": float((pred["both"] == y).mean()),
+                     **fusion_gain(pred["both"], (noisy, other), y, clusters, cfg.seed)})
     return rows
 
 
@@ -267,7 +339,7 @@ def mean_tables(per_seed: list[dict[str, list[dict]]]) -> dict[str, list[dict]]:
         out[name] = []
         for i, row in enumerate(rows):
             merged = {"noise": row["noise"], "level": row["level"]}
-            for key in ("noisy_modality_alone", "clean_modality_alone", "multimodal"):
+            for key in TABLE_KEYS:
                 values = [tables[name][i][key] for tables in per_seed]
                 merged.update({key: summarize(values)["mean"], f"{key}_min": min(values),
                                f"{key}_max": max(values)})
@@ -313,7 +385,9 @@ def run(
     model_dir = out_dir if model_dir is None else Path(model_dir)
     commit = git_commit()
     fit, (vimg, vaud, vy), info = split_pairs(data, protocol)
-    img, aud, y = paired_test_set(data, cfg.seed + 2)  # the same test pairs for every seed
+    # the same test pairs for every seed; each utterance a cluster of the intervals
+    img, aud, y = paired_test_set(data, cfg.seed + 2, cfg.images_per_utterance)
+    clusters = utterance_of(len(y), cfg.images_per_utterance)
     n_train = len(fit.image_train[0]) if cfg.train_pairs is None else min(
         cfg.train_pairs, len(fit.image_train[0]))
     first: dict = {}
@@ -321,14 +395,17 @@ def run(
 
     def one_seed(seed: int) -> dict[str, float]:
         scfg = replace(cfg, seed=seed)
-        metrics: dict[str, float] = {"test_pairs": len(y), "val_pairs": len(vy)}
+        metrics: dict[str, float] = {"test_pairs": len(y), "val_pairs": len(vy),
+                                     "test_utterances": len(y) // cfg.images_per_utterance}
         tables: dict[str, list[dict]] = {}
         for cross in (True, False) if cfg.ablation else (True,):
             tag = "" if cross else "_no_cross"
             net, seconds = train_network(scfg, fit, cross, log)
             labels = label_neurons(net, scfg, fit)
             valid = accuracies(net, labels, vimg, vaud, vy, ("image", "audio", "both"))
-            clean = accuracies(net, labels, img, aud, y)
+            pred = predictions(net, labels, img, aud)
+            clean = {k: float((v == y).mean()) for k, v in pred.items()}
+            metrics.update(accuracy_intervals(pred, y, clusters, tag, seed))
             metrics.update({f"image_accuracy{tag}": clean["image"],
                             f"audio_accuracy{tag}": clean["audio"],
                             f"multimodal_accuracy{tag}": clean["both"],
@@ -348,8 +425,8 @@ def run(
                 f"{clean['both']:.3f} (validation: both {valid['both']:.3f})"
                 + (f"; deployed (8-bit integers): both {metrics['deployed_accuracy']:.3f}"
                    if cross else ""))
-            tables["cross" if cross else "no_cross"] = robustness(net, labels, cfg, data, img,
-                                                                  aud, y, clean)
+            tables["cross" if cross else "no_cross"] = robustness(net, labels, scfg, data, img,
+                                                                  aud, y, pred, clusters)
             if cross and not first:
                 first.update(net=net, labels=labels, metrics=metrics)
         rows = [r for r in tables["cross"] if r["level"] is not None]
@@ -358,6 +435,9 @@ def run(
             metrics["noise_multimodal_above_best_unimodal"] = float(np.mean(
                 [r["multimodal"] >= max(r["noisy_modality_alone"], r["clean_modality_alone"])
                  for r in rows]))
+            # ... and where it does so beyond the 95% interval (its lower end above 0)
+            metrics["noise_multimodal_significantly_above_best"] = float(np.mean(
+                [r["multimodal_minus_best_ci_low"] > 0 for r in rows]))
         metrics["train_pairs"] = n_train * cfg.epochs
         seed_tables.append(tables)
         return metrics
@@ -410,7 +490,8 @@ def check_saved_model(path: str | Path, data: MultimodalData, pairs: int, out_di
         raise ValueError(f"tag must be fixed_pt or floating_pt, got {tag!r}")
     net, labels, card = load_pair_model(path)
     seed = int(card.get("config", {}).get("seed", 0))
-    img, aud, y = paired_test_set(data, seed + 2)
+    img, aud, y = paired_test_set(data, seed + 2,
+                                  int(card.get("config", {}).get("images_per_utterance", 1)))
     n = min(pairs, len(y))
     if tag == "fixed_pt":
         metrics = lava_fixed_check(pair_to_fixed_point(net), labels, img[:n], aud[:n], y[:n],

@@ -42,3 +42,22 @@ def salt_and_pepper(images: np.ndarray, fraction: float,
     hit = rng.random(out.shape) < fraction
     out[hit] = np.where(rng.random(int(hit.sum())) < 0.5, 0, 255)
     return out
+
+
+def images_per_utterance(audio_labels: np.ndarray, image_labels: np.ndarray, k: int,
+                         seed: int = 0) -> np.ndarray:
+    """For every utterance, the indices of ``k`` random images of its class, ``(N, k)``
+    (seeded; distinct images where the class has ``k`` or more, else drawn with
+    replacement)."""
+    audio_labels, image_labels = np.asarray(audio_labels), np.asarray(image_labels)
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    rng = np.random.default_rng(seed)
+    pools = {c: np.flatnonzero(image_labels == c) for c in np.unique(audio_labels)}
+    out = np.empty((len(audio_labels), k), np.int64)
+    for u, c in enumerate(audio_labels):
+        pool = pools[c]
+        if pool.size == 0:
+            raise ValueError(f"no image of class {c} to pair with")
+        out[u] = rng.choice(pool, size=k, replace=pool.size < k)
+    return out
