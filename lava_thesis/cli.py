@@ -21,6 +21,7 @@ from lava_thesis.cli_common import (
     DataDir,
     Dataset,
     Method,
+    PruneBy,
     Readout,
     Reset,
     Rule,
@@ -135,6 +136,10 @@ def train(
         help="STDP: weight dependence of the rule, the thesis' power law (w_max - w)^0.2, or "
              "the forms Loihi's learning engine runs, soft-bound (w_max - w) and hard-bound "
              "(none); other than power-law it names the results.")] = Rule.power_law,
+    prune_by: Annotated[PruneBy, typer.Option(
+        help="STDP: prune the weakest synapses (weight, the thesis) or those of lowest "
+             "pre/post correlation accumulated over training (correlation; names the results "
+             "_corr).")] = PruneBy.weight,
     train_samples: Annotated[int | None, typer.Option(
         min=1, help="quickstart / DIET / STDP / hybrid: training images; multimodal: training "
                     "pairs; lite sentiment / length: sentences sampled before the split; "
@@ -213,6 +218,9 @@ def train(
               "networks are 784-input)")
     if method is Method.stdp and levels == 1:
         fail("--levels must be 0 (float) or >= 2")
+    if prune_by is not PruneBy.weight and (method is not Method.stdp or prune_fraction == 0
+                                           or sweep):
+        fail("--prune-by correlation applies to stdp with --prune-fraction > 0 (no --sweep)")
     if checkpoint_every and (method not in (Method.stdp, Method.diet) or sweep):
         fail("--checkpoint-every applies to stdp training without --sweep and to diet")
     if resume and checkpoint_every == 0 and method is Method.diet:
@@ -234,7 +242,7 @@ def train(
     elif method is Method.stdp:
         metrics = train_stdp(train_data, test_data, dataset, n_exc=n_exc,
                              prune_fraction=prune_fraction, levels=levels, sweep=sweep,
-                             rule=rule.value,
+                             rule=rule.value, prune_by=prune_by.value,
                              train_samples=train_samples, test_samples=test_samples,
                              checkpoint_every=checkpoint_every, resume=resume, **common)
     elif method is Method.multimodal:

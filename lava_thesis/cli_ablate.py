@@ -1,10 +1,12 @@
 """``lava-thesis ablate``: controlled experiments that switch one of a method's mechanisms off
 or swap it (:mod:`lava_thesis.experiments.ablate_diet`,
-:mod:`lava_thesis.experiments.ablate_stdp_rule`). Errors follow :mod:`lava_thesis.cli`'s rules
-(one line, exit code 2). The results files are ``ablation_<method>_<dataset>.json``."""
+:mod:`lava_thesis.experiments.ablate_stdp_rule`,
+:mod:`lava_thesis.experiments.ablate_stdp_prune`). Errors follow :mod:`lava_thesis.cli`'s
+rules (one line, exit code 2). The results files are ``ablation_<method>_<dataset>.json``."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +32,7 @@ class Ablation(str, Enum):
 
     diet = "diet"
     stdp_rule = "stdp-rule"
+    stdp_prune = "stdp-prune"
 
 
 def ablate(
@@ -45,8 +48,10 @@ def ablate(
              "(both learned, rate-coded input).")
     ] = "leak+threshold,threshold,leak,neither",
     epochs: Annotated[int | None, typer.Option(
-        min=1, help="Training epochs per network (default: diet 4, stdp-rule 1).")] = None,
-    n_exc: Annotated[int, typer.Option(min=1, help="stdp-rule: excitatory neurons.")] = 400,
+        min=1, help="Training epochs per network (default: diet 4, stdp-rule and "
+                    "stdp-prune 1).")] = None,
+    n_exc: Annotated[int, typer.Option(
+        min=1, help="stdp-rule, stdp-prune: excitatory neurons.")] = 400,
     levels: Annotated[str, typer.Option(
         help="stdp-rule: weight levels, comma-separated (0: float).")] = "0,4,8",
     rules: Annotated[str, typer.Option(
@@ -55,6 +60,12 @@ def ablate(
     prune_fraction: Annotated[float, typer.Option(
         min=0.0, max=0.99, help="stdp-rule: fraction of each neuron's synapses pruned.")
     ] = 0.0,
+    fractions: Annotated[str, typer.Option(
+        help="stdp-prune: pruned fractions, comma-separated, each in (0, 1).")
+    ] = "0.5,0.75,0.9",
+    intervals: Annotated[str, typer.Option(
+        help="stdp-prune: presentations between pruning events, comma-separated (studied at "
+             "75% pruned).")] = "250,1000,4000",
     seed: Annotated[int, typer.Option(min=0, help="First seed.")] = 0,
     seeds: Annotated[int, typer.Option(min=1, help="Networks per variant and T.")] = 3,
     val_fraction: ValFraction = 0.1,
@@ -64,8 +75,9 @@ def ablate(
 ) -> None:
     """diet: deployed accuracy, spike rates and energy vs T with the learned leak and/or
     threshold switched off, each variant retrained at each T. stdp-rule: deployed accuracy of
-    the STDP network trained with each weight dependence at each number of weight levels. One
-    results file and plot each."""
+    the STDP network trained with each weight dependence at each number of weight levels.
+    stdp-prune: pruning by weight against pruning by pre/post correlation at each pruned
+    fraction, and the pruning interval. One results file and plot each."""
     from lava_thesis.experiments import ablate_diet as ab
     from lava_thesis.protocol import Protocol
 
@@ -74,6 +86,10 @@ def ablate(
     if method is Ablation.stdp_rule:
         _stdp_rule(dataset, data_dir, out, name, levels, rules, n_exc, prune_fraction,
                    epochs or 1, protocol, train_samples, test_samples, allow_dirty)
+        return
+    if method is Ablation.stdp_prune:
+        _stdp_prune(dataset, data_dir, out, name, fractions, intervals, n_exc, epochs or 1,
+                    protocol, train_samples, test_samples, allow_dirty)
         return
 
     try:
@@ -103,18 +119,60 @@ def _stdp_rule(dataset: Dataset, data_dir: Path | None, out: Path, name: str, le
     """``ablate stdp-rule``: options checked, then
     :func:`lava_thesis.experiments.ablate_stdp_rule.run`."""
     from lava_thesis.experiments import ablate_stdp_rule as ab
-    from lava_thesis.experiments.stdp import STDPConfig
     from lava_thesis.stdp.rules import RULES
 
-    try:
-        level_list = tuple(int(v) for v in levels.split(","))
-    except ValueError:
-        fail(f"--levels: expected comma-separated integers, got {levels!r}")
+    level_list = _numbers("--levels", levels, int)
     if any(v < 0 or v == 1 for v in level_list):
         fail(f"--levels: each must be 0 (float) or >= 2, got {levels!r}")
     chosen = tuple(r.strip() for r in rules.split(","))
     if unknown := [r for r in chosen if r not in RULES]:
         fail(f"--rules: unknown {', '.join(unknown)}; choose among {', '.join(RULES)}")
+    train, test, stdp = _stdp_setup(dataset, data_dir, out, n_exc, epochs, protocol,
+                                    train_samples, test_samples, allow_dirty)
+    cfg = ab.RuleAblationConfig(rules=chosen, levels=level_list,
+                                stdp=replace(stdp, prune_fraction=prune_fraction))
+    metrics = ab.run(train, test, out, dataset=dataset.value, config=cfg, experiment=name,
+                     log=typer.echo, protocol=protocol, allow_dirty=allow_dirty)
+    for key, value in metrics.items():
+        typer.echo(f"{key}: {value}")
+
+
+def _stdp_prune(dataset: Dataset, data_dir: Path | None, out: Path, name: str, fractions: str,
+                intervals: str, n_exc: int, epochs: int, protocol, train_samples: int | None,
+                test_samples: int | None, allow_dirty: bool) -> None:
+    """``ablate stdp-prune``: options checked, then
+    :func:`lava_thesis.experiments.ablate_stdp_prune.run`."""
+    from lava_thesis.experiments import ablate_stdp_prune as ab
+
+    fraction_list = _numbers("--fractions", fractions, float)
+    if not all(0 < f < 1 for f in fraction_list):
+        fail(f"--fractions: each must be in (0, 1), got {fractions!r}")
+    interval_list = _numbers("--intervals", intervals, int)
+    if min(interval_list) < 1:
+        fail(f"--intervals: each must be >= 1 presentation, got {intervals!r}")
+    train, test, stdp = _stdp_setup(dataset, data_dir, out, n_exc, epochs, protocol,
+                                    train_samples, test_samples, allow_dirty)
+    cfg = ab.PruneAblationConfig(fractions=fraction_list, intervals=interval_list, stdp=stdp)
+    metrics = ab.run(train, test, out, dataset=dataset.value, config=cfg, experiment=name,
+                     log=typer.echo, protocol=protocol, allow_dirty=allow_dirty)
+    for key, value in metrics.items():
+        typer.echo(f"{key}: {value}")
+
+
+def _numbers(option: str, text: str, kind: type) -> tuple:
+    """``"0.5,0.75"`` -> ``(0.5, 0.75)`` (``kind`` int or float), else one error line."""
+    try:
+        return tuple(kind(v) for v in text.split(","))
+    except ValueError:
+        fail(f"{option}: expected comma-separated {kind.__name__}s, got {text!r}")
+
+
+def _stdp_setup(dataset: Dataset, data_dir: Path | None, out: Path, n_exc: int, epochs: int,
+                protocol, train_samples: int | None, test_samples: int | None,
+                allow_dirty: bool):
+    """The STDP ablations' shared checks and data: ``(train, test, STDPConfig)``."""
+    from lava_thesis.experiments.stdp import STDPConfig
+
     if dataset not in (Dataset.mnist, Dataset.fashion_mnist):
         fail(f"--dataset {dataset.value}: the STDP network takes 28x28 images "
              "(mnist, fashion-mnist)")
@@ -122,12 +180,8 @@ def _stdp_rule(dataset: Dataset, data_dir: Path | None, out: Path, name: str, le
     check_clean_out(out, allow_dirty)
     train, test = load_train_test(dataset, data_dir, None, None)
     stdp = STDPConfig(n_exc=n_exc, epochs=epochs, train_samples=train_samples,
-                      test_samples=test_samples, prune_fraction=prune_fraction,
-                      seed=protocol.seeds[0], val_fraction=protocol.val_fraction,
+                      test_samples=test_samples, seed=protocol.seeds[0],
+                      val_fraction=protocol.val_fraction,
                       assign_samples=min(10000, train_samples or 10000),
                       val_samples=min(10000, train_samples or 10000), lava_samples=0)
-    cfg = ab.RuleAblationConfig(rules=chosen, levels=level_list, stdp=stdp)
-    metrics = ab.run(train, test, out, dataset=dataset.value, config=cfg, experiment=name,
-                     log=typer.echo, protocol=protocol, allow_dirty=allow_dirty)
-    for key, value in metrics.items():
-        typer.echo(f"{key}: {value}")
+    return train, test, stdp

@@ -101,6 +101,13 @@ class Rule(str, Enum):
     hard_bound = "hard-bound"
 
 
+class PruneBy(str, Enum):
+    """What STDP pruning removes first (see lava_thesis.stdp.core.prune_rows)."""
+
+    weight = "weight"
+    correlation = "correlation"
+
+
 class Reset(str, Enum):
     """Reset of the hybrid method's torch SNN."""
 

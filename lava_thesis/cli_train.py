@@ -174,7 +174,7 @@ def train_hybrid(train_data, test_data, dataset: Dataset, *, out: Path, model_di
 def train_stdp(train_data, test_data, dataset: Dataset, *, out: Path, model_dir: Path | None,
                protocol: Protocol, epochs: int | None, lava_samples: int | None, n_exc: int,
                prune_fraction: float, levels: int, sweep: bool, train_samples: int | None,
-               rule: str = "power-law",
+               rule: str = "power-law", prune_by: str = "weight",
                test_samples: int | None, allow_dirty: bool = False,
                checkpoint_every: int = 0, resume: bool = False) -> dict:
     """Method 1: the pruned, quantized power-law STDP network (or its pruning/levels sweep).
@@ -189,10 +189,13 @@ def train_stdp(train_data, test_data, dataset: Dataset, *, out: Path, model_dir:
                          assign_samples=min(10000, train_samples or 10000),
                          val_samples=min(10000, train_samples or 10000),
                          lava_samples=200 if lava_samples is None else lava_samples,
-                         rule=rule)
+                         rule=rule, prune_by=prune_by)
     tag = f"stdp_{_name(dataset)}_n{n_exc}"
     if rule != "power-law":
         tag += "_" + rule.replace("-", "_")
+    if prune_by != "weight":
+        tag += "_corr"
+
     if sweep:
         from lava_thesis.experiments.stdp_sweep import sweep as run_sweep
 

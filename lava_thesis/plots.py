@@ -25,6 +25,7 @@ __all__ = [
     "plot_energy_bars",
     "plot_raster",
     "plot_receptive_fields",
+    "plot_seed_lines",
     "receptive_field_grid",
     "save_figure",
 ]
@@ -53,6 +54,32 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 120) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=fmt, dpi=dpi)
     return path
+
+
+def plot_seed_lines(ax, x: Sequence[float], lines: Mapping[str, ArrayLike], *,
+                    xlabel: str, ylabel: str, title: str = "",
+                    xticklabels: Sequence[str] | None = None) -> None:
+    """One line per entry of ``lines`` (label -> values ``(seeds, len(x))``) on ``ax``: the mean
+    over seeds with markers, and the min-max band when there are several seeds. The ablation
+    plots share it.
+
+    Examples
+    --------
+    >>> ax = new_figure().add_subplot()
+    >>> plot_seed_lines(ax, [1, 2], {"a": [[0.5, 0.7], [0.6, 0.9]]}, xlabel="T", ylabel="acc")
+    >>> [round(float(y), 2) for y in ax.lines[0].get_ydata()]
+    [0.55, 0.8]
+    """
+    for label, values in lines.items():
+        values = np.atleast_2d(np.asarray(values, np.float64))
+        ax.plot(x, values.mean(0), marker="o", label=label)
+        if len(values) > 1:
+            ax.fill_between(x, values.min(0), values.max(0), alpha=0.2)
+    if xticklabels is not None:
+        ax.set_xticks(x, xticklabels)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
 
 
 def plot_accuracy_vs_steps(

@@ -62,6 +62,9 @@ TINY: dict[str, dict[str, str]] = {
                     "--steps": "1,2", "--seeds": "2"},
     "ablate:stdp-rule": {"--epochs": "1", "--train-samples": "300", "--test-samples": "60",
                          "--n-exc": "10", "--levels": "0,4", "--seeds": "2"},
+    "ablate:stdp-prune": {"--epochs": "1", "--train-samples": "300", "--test-samples": "60",
+                          "--n-exc": "10", "--fractions": "0.5", "--intervals": "100",
+                          "--seeds": "2"},
 }
 #: commands that train their own networks (no model file argument to move under scratch)
 SELF_CONTAINED = ("nir-interop", "ablate")

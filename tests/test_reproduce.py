@@ -141,6 +141,7 @@ REPRESENTATIVE = {
     "nir-interop": "nir-interop --out results",
     "ablate:diet": "ablate diet --dataset mnist --out results",
     "ablate:stdp-rule": "ablate stdp-rule --n-exc 400 --out results",
+    "ablate:stdp-prune": "ablate stdp-prune --n-exc 400 --out results",
 }
 
 

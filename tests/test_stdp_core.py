@@ -45,12 +45,26 @@ def test_normalize_only_given_rows():
 def test_prune_rows_removes_weakest_and_never_revives():
     w = np.array([[0.5, 0.1, 0.4, 0.2], [0.1, 0.2, 0.3, 0.4]])
     mask = np.ones_like(w)
-    assert core.prune_rows(w, mask, 0.5) == 4
+    assert core.prune_rows(w, mask, 0.5, w) == 4
     np.testing.assert_array_equal(mask, [[1, 0, 1, 0], [0, 0, 1, 1]])
     np.testing.assert_array_equal(w, [[0.5, 0, 0.4, 0], [0, 0, 0.3, 0.4]])
-    assert core.prune_rows(w, mask, 0.5) == 0      # already at the fraction
-    assert core.prune_rows(w, mask, 0.75) == 2     # only live synapses are candidates
+    assert core.prune_rows(w, mask, 0.5, w) == 0      # already at the fraction
+    assert core.prune_rows(w, mask, 0.75, w) == 2     # only live synapses are candidates
     np.testing.assert_array_equal(mask.sum(1), [1, 1])
+
+
+def test_prune_rows_by_correlation_ranks_by_the_key_not_the_weight():
+    """Two post spikes, the first with trace (1, 0, .5, 0), the second (.5, 0, .5, .25):
+    correlations (1.5, 0, 1, .25); pruning half prunes inputs 1 and 3, though input 3 has the
+    largest weight."""
+    c = np.zeros((1, 4))
+    core.accumulate_correlation(c, np.array([0]), np.array([1.0, 0.0, 0.5, 0.0]))
+    core.accumulate_correlation(c, np.array([0]), np.array([0.5, 0.0, 0.5, 0.25]))
+    np.testing.assert_allclose(c, [[1.5, 0.0, 1.0, 0.25]])
+    w, mask = np.array([[0.2, 0.3, 0.1, 0.9]]), np.ones((1, 4))
+    assert core.prune_rows(w, mask, 0.5, c) == 2
+    np.testing.assert_array_equal(mask, [[1, 0, 1, 0]])
+    np.testing.assert_array_equal(w, [[0.2, 0, 0.1, 0]])
 
 
 @pytest.mark.parametrize("levels", [2, 4, 16])

@@ -61,20 +61,21 @@ def test_two_threads_give_the_same_spikes_weights_and_thetas_as_one(rng):
         np.testing.assert_array_equal(getattr(two, name), getattr(one, name), err_msg=name)
 
 
+@pytest.mark.parametrize("prune_by", ["weight", "correlation"])
 @pytest.mark.parametrize("chunks", [1, 2, 3, 7, 9])
-def test_parallel_kernel_matches_the_serial_one_for_any_split(rng, chunks):
+def test_parallel_kernel_matches_the_serial_one_for_any_split(rng, chunks, prune_by):
     """Any number of neuron ranges (one per neuron, more ranges than neurons) gives the
     serial kernel's state, bit for bit; runs on any machine (ranges need not be threads)."""
     from lava_thesis.stdp.engine import raster_csr
 
     raster = rng.random((THREADED.n_input, 3 * THREADED.sample_steps)) < 0.3
     nets = [STDPNetwork(THREADED, seed=2, prune_every=1, prune_fraction=0.5, levels=4,
-                        threads=1) for _ in range(2)]
+                        threads=1, prune_by=prune_by) for _ in range(2)]
     records = []
     for net, kernel in zip(nets, ("serial", "parallel"), strict=True):
         record = np.zeros((raster.shape[1], THREADED.n_exc))
         args = (net.wt, net.mask_t.T, net.theta, net.trace, net.fstate, net.istate,
-                *raster_csr(raster), net._fp(), net._ip(), True, net.dirty,
+                *raster_csr(raster), net._fp(), net._ip(), True, net.dirty, net.corr_t.T,
                 np.zeros(THREADED.n_exc), record)
         if kernel == "serial":
             K.run_steps(*args)
@@ -83,7 +84,7 @@ def test_parallel_kernel_matches_the_serial_one_for_any_split(rng, chunks):
         records.append(record)
     assert records[0].sum() > 20
     np.testing.assert_array_equal(records[1], records[0])
-    for name in ("wt", "mask_t", "theta", "trace", "fstate", "istate", "dirty"):
+    for name in ("wt", "mask_t", "theta", "trace", "fstate", "istate", "dirty", "corr_t"):
         np.testing.assert_array_equal(getattr(nets[1], name), getattr(nets[0], name),
                                       err_msg=name)
 

@@ -118,13 +118,15 @@ def _raster(presentations: int, seed: int = 1) -> np.ndarray:
     return raster
 
 
-def test_diehl_cook_lava_matches_engine_while_learning():
+@pytest.mark.parametrize("prune_by", ["weight", "correlation"])
+def test_diehl_cook_lava_matches_engine_while_learning(prune_by):
     raster = _raster(4)
-    engine = STDPNetwork(PARITY, seed=5, prune_every=2, prune_fraction=0.25, levels=8)
+    engine = STDPNetwork(PARITY, seed=5, prune_every=2, prune_fraction=0.25, levels=8,
+                         prune_by=prune_by)
     w0 = engine.weights
     expected = engine.run_raster(raster, learn=True)
     lava = lava_run_raster(PARITY, raster, weights=w0, prune_every=2, prune_fraction=0.25,
-                           levels=8, timeout_s=180)
+                           levels=8, prune_by=prune_by, timeout_s=180)
     assert expected.sum() > 30 and len(np.unique(expected.nonzero()[1])) > 1
     np.testing.assert_array_equal(lava.spikes, expected)
     np.testing.assert_allclose(lava.weights, engine.weights, atol=1e-12)
@@ -133,6 +135,19 @@ def test_diehl_cook_lava_matches_engine_while_learning():
     assert not np.allclose(engine.weights, w0)            # it learned
     assert (engine.mask.sum(1) == PARITY.n_input * 3 // 4).all()  # and pruned 25% per row
     assert np.isin(np.round(engine.weights * 7, 9), np.arange(8)).all()  # on 8 levels
+    if prune_by == "correlation":
+        # at the pruning event (end of presentation 2) the pruned synapses were each row's
+        # least correlated ones, and that is not the weakest ones
+        first = STDPNetwork(PARITY, seed=5, prune_every=2, prune_fraction=0.25,
+                            prune_by="correlation")
+        first.run_raster(raster[:, :2 * PARITY.sample_steps], learn=True)
+        corr, mask = first.correlation, first.mask
+        assert corr.sum() > 0
+        for j in range(PARITY.n_exc):
+            assert corr[j][mask[j] == 0].max() <= corr[j][mask[j] == 1].min()
+        by_weight = STDPNetwork(PARITY, seed=5, prune_every=2, prune_fraction=0.25)
+        by_weight.run_raster(raster[:, :2 * PARITY.sample_steps], learn=True)
+        assert not np.array_equal(by_weight.mask, mask)
 
 
 def test_diehl_cook_lava_matches_engine_frozen():

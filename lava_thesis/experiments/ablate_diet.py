@@ -52,7 +52,7 @@ from lava_thesis.diet.train import (
     threshold_init,
 )
 from lava_thesis.experiments.diet import DEFAULT_SPEC, train_best_epoch
-from lava_thesis.plots import new_figure, save_figure
+from lava_thesis.plots import new_figure, plot_seed_lines, save_figure
 from lava_thesis.protocol import Protocol, or_single_seed, split_training
 from lava_thesis.results import current_command, git_commit, write_results
 
@@ -200,17 +200,11 @@ def plot_ablation(per_seed: dict[str, list[float]], cfg: DietAblationConfig, pat
                   title: str) -> Path:
     """Deployed accuracy (%) vs T, one line per variant (mean, min-max band over seeds)."""
     fig = new_figure()
-    ax = fig.add_subplot()
-    for variant in cfg.variants:
-        acc = 100 * np.array([per_seed[f"deployed_accuracy_{key(variant)}_T{t}"]
-                              for t in cfg.steps]).T  # (seeds, steps)
-        ax.plot(cfg.steps, acc.mean(0), marker="o", label=variant)
-        if len(acc) > 1:
-            ax.fill_between(cfg.steps, acc.min(0), acc.max(0), alpha=0.2)
-    ax.set(xlabel="time steps T (trained at each)", ylabel="deployed accuracy (%)",
-           title=title)
-    ax.grid(alpha=0.3)
-    ax.legend()
+    lines = {variant: 100 * np.array([per_seed[f"deployed_accuracy_{key(variant)}_T{t}"]
+                                      for t in cfg.steps]).T  # (seeds, steps)
+             for variant in cfg.variants}
+    plot_seed_lines(fig.add_subplot(), cfg.steps, lines, title=title,
+                    xlabel="time steps T (trained at each)", ylabel="deployed accuracy (%)")
     return save_figure(fig, path)
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from lava_thesis.experiments.stdp import STDPConfig, split_images, train_and_test
-from lava_thesis.plots import new_figure, save_figure
+from lava_thesis.plots import new_figure, plot_seed_lines, save_figure
 from lava_thesis.protocol import Protocol, or_single_seed
 from lava_thesis.results import current_command, git_commit, write_results
 from lava_thesis.stdp.rules import RULES
@@ -104,16 +104,10 @@ def plot_rules(per_seed: dict[str, list[float]], cfg: RuleAblationConfig, path: 
                title: str) -> Path:
     """Deployed accuracy (%) vs weight levels, one line per rule (mean, min-max over seeds)."""
     fig = new_figure()
-    ax = fig.add_subplot()
-    x = np.arange(len(cfg.levels))
-    for rule in cfg.rules:
-        acc = 100 * np.array([per_seed[f"deployed_accuracy_{key(rule, lv)}"]
-                              for lv in cfg.levels]).T  # (seeds, levels)
-        ax.plot(x, acc.mean(0), marker="o", label=rule)
-        if len(acc) > 1:
-            ax.fill_between(x, acc.min(0), acc.max(0), alpha=0.2)
-    ax.set_xticks(x, [str(lv) if lv else "float" for lv in cfg.levels])
-    ax.set(xlabel="weight levels", ylabel="deployed accuracy (%)", title=title)
-    ax.grid(alpha=0.3)
-    ax.legend()
+    lines = {rule: 100 * np.array([per_seed[f"deployed_accuracy_{key(rule, lv)}"]
+                                   for lv in cfg.levels]).T  # (seeds, levels)
+             for rule in cfg.rules}
+    plot_seed_lines(fig.add_subplot(), np.arange(len(cfg.levels)), lines, title=title,
+                    xticklabels=[str(lv) if lv else "float" for lv in cfg.levels],
+                    xlabel="weight levels", ylabel="deployed accuracy (%)")
     return save_figure(fig, path)

@@ -68,6 +68,9 @@ class STDPConfig:
     overrides: dict = field(default_factory=lambda: dict(TUNED))
     #: weight dependence of the STDP rule (:data:`lava_thesis.stdp.rules.RULES`)
     rule: str = "power-law"
+    #: what pruning removes first: the weakest synapses or the least correlated ones
+    #: (:class:`~lava_thesis.stdp.STDPNetwork`'s ``prune_by``)
+    prune_by: str = "weight"
 
     def params(self, n_input: int) -> STDPParams:
         return rule_params(STDPParams(n_input=n_input, n_exc=self.n_exc, **self.overrides),
@@ -206,7 +209,8 @@ def train_and_test(cfg: STDPConfig, train: Data, val: Data, test: Data, seed: in
     n_test = len(x_te) if cfg.test_samples is None else min(cfg.test_samples, len(x_te))
     params = cfg.params(x_tr.shape[1])
     pruning = cfg.prune_fraction > 0 or cfg.levels > 0
-    net = STDPNetwork(params, seed=seed, prune_every=cfg.prune_interval if pruning else 0)
+    net = STDPNetwork(params, seed=seed, prune_every=cfg.prune_interval if pruning else 0,
+                      prune_by=cfg.prune_by)
     ramp = schedule(cfg, n_train * cfg.epochs) if pruning else None
     rng = np.random.default_rng(seed)
     trained = train_epochs(net, x_tr, n_train, cfg.epochs, rng, ramp=ramp,

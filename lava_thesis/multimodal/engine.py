@@ -117,7 +117,7 @@ class MultimodalNetwork:
     @staticmethod
     def _ens(net: STDPNetwork) -> tuple:
         return (net.wt, net.mask_t.T, net.theta, net.trace, net.fstate, net.istate, net._fp(),
-                net._ip(), net.dirty)
+                net._ip(), net.dirty, net.corr_t.T)
 
     def _run(self, csr_i, csr_a, learn: bool, record: bool = False):
         ni, na = self.image.params.n_exc, self.audio.params.n_exc

@@ -56,16 +56,16 @@ def run_pair_steps(ens_a, ens_b, ptr_a, idx_a, ptr_b, idx_b, cross, xp, learn, l
                    counts_a, counts_b, rec_a, rec_b):
     """Advance both ensembles by ``len(ptr_a) - 1`` steps.
 
-    ``ens_*`` = ``(wt, mask, theta, trace, fstate, istate, fp, ip, dirty)`` of one ensemble (as
-    in :func:`lava_thesis.stdp.kernels.ensemble_step`); ``cross`` = ``(xt_ab, xt_ba, mask_ab,
-    mask_ba, trace_a, trace_b, a_x_a, a_x_b, dirty_ab, dirty_ba)``: the two cross-modal weight
-    matrices transposed (``xt_ab`` is ``(n_a, n_b)``), their ``(post, pre)`` masks, the
-    presynaptic traces of each ensemble's excitatory spikes, the cross-modal current each
-    ensemble receives next step, and the rows of ``a -> b`` / ``b -> a`` that learned
+    ``ens_*`` = ``(wt, mask, theta, trace, fstate, istate, fp, ip, dirty, corr)`` of one
+    ensemble (as in :func:`lava_thesis.stdp.kernels.ensemble_step`); ``cross`` = ``(xt_ab,
+    xt_ba, mask_ab, mask_ba, trace_a, trace_b, a_x_a, a_x_b, dirty_ab, dirty_ba)``: the two
+    cross-modal weight matrices transposed (``xt_ab`` is ``(n_a, n_b)``), their ``(post, pre)``
+    masks, the presynaptic traces of each ensemble's excitatory spikes, the cross-modal current
+    each ensemble receives next step, and the rows of ``a -> b`` / ``b -> a`` that learned
     ``counts_*`` accumulate excitatory spikes; ``rec_*`` (``(steps, n)`` or empty) record them.
     """
-    wt_a, mask_a, theta_a, trace_a, fstate_a, istate_a, fp_a, ip_a, dirty_a = ens_a
-    wt_b, mask_b, theta_b, trace_b, fstate_b, istate_b, fp_b, ip_b, dirty_b = ens_b
+    wt_a, mask_a, theta_a, trace_a, fstate_a, istate_a, fp_a, ip_a, dirty_a, corr_a = ens_a
+    wt_b, mask_b, theta_b, trace_b, fstate_b, istate_b, fp_b, ip_b, dirty_b, corr_b = ens_b
     xt_ab, xt_ba, xmask_ab, xmask_ba, xtr_a, xtr_b, ax_a, ax_b, dirty_ab, dirty_ba = cross
     sample_steps = ip_a[K.I_SAMPLE_STEPS]
     n_a, n_b = wt_a.shape[1], wt_b.shape[1]
@@ -74,10 +74,10 @@ def run_pair_steps(ens_a, ens_b, ptr_a, idx_a, ptr_b, idx_b, cross, xp, learn, l
     for s in range(ptr_a.size - 1):
         na = K.ensemble_step(wt_a, mask_a, theta_a, trace_a, fstate_a, istate_a, ptr_a[s],
                              ptr_a[s + 1], idx_a, ax_a, fp_a, ip_a, learn, dirty_a, s_in_a,
-                             s_a)
+                             s_a, corr_a)
         nb = K.ensemble_step(wt_b, mask_b, theta_b, trace_b, fstate_b, istate_b, ptr_b[s],
                              ptr_b[s + 1], idx_b, ax_b, fp_b, ip_b, learn, dirty_b, s_in_b,
-                             s_b)
+                             s_b, corr_b)
         end = istate_a[0] % sample_steps == 0
         _cross_step(xt_ab, s_a, s_b, nb, xtr_a, xmask_ab, dirty_ab, ax_b, xp, learn_cross, end)
         _cross_step(xt_ba, s_b, s_a, na, xtr_b, xmask_ba, dirty_ba, ax_a, xp, learn_cross, end)

@@ -44,8 +44,21 @@ def normalize_rows(w: np.ndarray, rows: np.ndarray, total: float) -> None:
             w[j] = w[j] * (total / s)
 
 
-def prune_rows(w: np.ndarray, mask: np.ndarray, fraction: float) -> int:
-    """Prune, per post neuron, its weakest synapses until ``fraction`` of the row is pruned.
+def accumulate_correlation(c: np.ndarray, post: np.ndarray, trace: np.ndarray) -> None:
+    """Pre/post correlation of every synapse, accumulated on the post spikes in ``post``:
+
+        C_ji += x_i      for each spike of j
+
+    (the presynaptic trace at the post spike: how much input ``i`` fired just before ``j``,
+    the coincidence STDP potentiates). :func:`prune_rows` can prune by it."""
+    for j in post:
+        c[j] += trace
+
+
+def prune_rows(w: np.ndarray, mask: np.ndarray, fraction: float, key: np.ndarray) -> int:
+    """Prune, per post neuron, the synapses of lowest ``key`` (the weights themselves, or their
+    pre/post correlation, :func:`accumulate_correlation`) until ``fraction`` of the row is
+    pruned.
 
     Already pruned synapses stay pruned (the mask only loses ones); ties are broken by input
     index. Returns the number of synapses pruned by this call.
@@ -58,8 +71,8 @@ def prune_rows(w: np.ndarray, mask: np.ndarray, fraction: float) -> int:
         extra = target - pruned
         if extra <= 0:
             continue
-        key = np.where(mask[j] > 0, w[j], np.inf)
-        order = np.argsort(key, kind="mergesort")[:extra]
+        rank = np.where(mask[j] > 0, key[j], np.inf)
+        order = np.argsort(rank, kind="mergesort")[:extra]
         mask[j, order] = 0.0
         w[j, order] = 0.0
         removed += extra

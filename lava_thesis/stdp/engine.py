@@ -46,7 +46,7 @@ def raster_csr(raster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 #: the arrays of :class:`STDPNetwork` that change as it runs (see
 #: :meth:`STDPNetwork.get_state`)
-STATE_ARRAYS = ("wt", "mask_t", "theta", "trace", "fstate", "istate", "dirty")
+STATE_ARRAYS = ("wt", "mask_t", "theta", "trace", "fstate", "istate", "dirty", "corr_t")
 
 #: networks with fewer excitatory neurons run on one thread unless told otherwise: their step is
 #: too short to share (on 2 idle cores: 400 neurons 797 samples/s on 1 thread, 548 on 2; 1,600:
@@ -84,6 +84,10 @@ class STDPNetwork:
         prune_fraction: fraction of each neuron's synapses pruned at an event (see
             :func:`lava_thesis.stdp.core.prune_rows`); raise it between events for a schedule.
         levels: weight levels in ``[0, w_max]`` at an event (0: float weights; else >= 2).
+        prune_by: ``"weight"`` prunes the weakest synapses (the thesis: under this rule weakly
+            correlated synapses end with low weights), ``"correlation"`` those of lowest
+            pre/post correlation accumulated over training
+            (:func:`lava_thesis.stdp.core.accumulate_correlation`, :attr:`correlation`).
         threads: threads that advance the neurons in parallel, 1 to numba's thread count
             (``NUMBA_NUM_THREADS``, default: all cores); None: all of them from
             ``PARALLEL_MIN_NEURONS`` excitatory neurons up, else 1 (see
@@ -93,8 +97,10 @@ class STDPNetwork:
 
     def __init__(self, params: STDPParams, seed: int = 0, prune_every: int = 0,
                  prune_fraction: float = 0.0, levels: int = 0,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, prune_by: str = "weight") -> None:
         self.threads = check_threads(threads, params.n_exc)
+        if prune_by not in K.PRUNE_BY:
+            raise ValueError(f"prune_by must be one of {list(K.PRUNE_BY)}, got {prune_by!r}")
         if levels < 0 or levels == 1:
             raise ValueError(f"levels must be 0 (float) or >= 2, got {levels}")
         if not 0 <= prune_fraction < 1:
@@ -110,7 +116,11 @@ class STDPNetwork:
         self.fstate = np.zeros((7, n_exc))
         self.istate = np.zeros(2 + 2 * n_exc, np.int64)
         self.dirty = np.zeros(n_exc, np.bool_)
+        # pre/post correlations, (n_input, n_exc) like wt; only pruning by them needs them
+        shape = (n_in, n_exc) if prune_by == "correlation" else (0, 0)
+        self.corr_t = np.zeros(shape)
         self.prune_every, self.prune_fraction, self.levels = prune_every, prune_fraction, levels
+        self.prune_by = prune_by
         self._seed, self._calls = seed, 0
 
     # --- views -----------------------------------------------------------------------------
@@ -141,6 +151,12 @@ class STDPNetwork:
         self.wt *= self.mask_t
 
     @property
+    def correlation(self) -> np.ndarray:
+        """Pre/post correlation of every synapse ``(n_exc, n_input)`` (a copy) when pruning
+        by correlation, else empty."""
+        return self.corr_t.T.copy()
+
+    @property
     def time_step(self) -> int:
         return int(self.istate[0])
 
@@ -164,7 +180,7 @@ class STDPNetwork:
     def _ip(self) -> np.ndarray:
         p = self.params
         return np.array([p.exc_refractory, p.inh_refractory, p.sample_steps,
-                         self.prune_every, self.levels], np.int64)
+                         self.prune_every, self.levels, K.PRUNE_BY[self.prune_by]], np.int64)
 
     def _run(self, ptr: np.ndarray, idx: np.ndarray, learn: bool,
              record: np.ndarray | None = None) -> np.ndarray:
@@ -172,7 +188,7 @@ class STDPNetwork:
         rec = np.zeros((0, self.params.n_exc)) if record is None else record
         # wt.T / mask_t.T are the (post, pre) views the shared core works on
         args = (self.wt, self.mask_t.T, self.theta, self.trace, self.fstate, self.istate, ptr,
-                idx, self._fp(), self._ip(), learn, self.dirty, counts, rec)
+                idx, self._fp(), self._ip(), learn, self.dirty, self.corr_t.T, counts, rec)
         if self.threads == 1:
             K.run_steps(*args)
         else:
@@ -285,6 +301,7 @@ class STDPNetwork:
                              f"{levels}")
         w, mask = self.wt.T, self.mask_t.T
         if fraction > 0:
-            K._prune_rows(w, mask, float(fraction))
+            K._prune_rows(w, mask, float(fraction),
+                          self.corr_t.T if self.prune_by == "correlation" else w)
         if levels > 0:
             K._quantize(w, mask, int(levels), float(self.params.w_max))

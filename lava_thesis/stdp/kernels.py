@@ -50,6 +50,7 @@ _decay_trace = njit(cache=True)(core.decay_trace)
 _power_law_update = njit(cache=True)(core.power_law_update)
 _normalize_rows = njit(cache=True)(core.normalize_rows)
 _prune_rows = njit(cache=True)(core.prune_rows)
+_accumulate_correlation = njit(cache=True)(core.accumulate_correlation)
 _quantize = njit(cache=True)(core.quantize)
 _adapt_threshold = njit(cache=True)(core.adapt_threshold)
 
@@ -58,8 +59,10 @@ _adapt_threshold = njit(cache=True)(core.adapt_threshold)
  P_W_EI, P_W_IE, P_ETA, P_X_TAR, P_MU, P_TRACE_DECAY, P_W_MAX, P_NORM_TOTAL,
  P_PRUNE_FRACTION) = range(17)
 # indices into the int parameter vector
-I_EXC_REF, I_INH_REF, I_SAMPLE_STEPS, I_PRUNE_EVERY, I_LEVELS = range(5)
-N_FLOAT_PARAMS, N_INT_PARAMS = 17, 5
+I_EXC_REF, I_INH_REF, I_SAMPLE_STEPS, I_PRUNE_EVERY, I_LEVELS, I_PRUNE_BY = range(6)
+N_FLOAT_PARAMS, N_INT_PARAMS = 17, 6
+#: values of ``ip[I_PRUNE_BY]``: what pruning ranks the synapses by
+PRUNE_BY = {"weight": 0, "correlation": 1}
 
 
 @njit(cache=True)
@@ -142,7 +145,7 @@ def _lateral(fstate, s_e, fp, n_inh, j0, j1):
 
 @njit(cache=True)
 def _neurons(j0, j1, t, wt, mask, theta, trace, fstate, istate, lo, hi, idx, a_x, fp, ip,
-             learn, dirty, s_e, pending_inh):
+             learn, dirty, s_e, pending_inh, corr):
     """Advance the excitatory and inhibitory neurons ``j0..j1-1`` by step ``t``; return
     ``(excitatory spikes, inhibitory spikes)`` among them (spikes left in ``s_e`` and, for
     the inhibitory ones, in ``fstate[6]``, see :func:`_lateral`).
@@ -154,8 +157,10 @@ def _neurons(j0, j1, t, wt, mask, theta, trace, fstate, istate, lo, hi, idx, a_x
     neurons); ``-1``: already applied. Then, per neuron (Lava's ``PyLifRefractoryModelFloat``):
     ``u <- u (1 - du) + a``; ``v <- v (1 - dv) + u`` outside the refractory window; spike if
     ``v > vth (+ theta)``, then ``v <- 0``. With ``learn``, the power-law rule updates the rows
-    of the neurons that spiked and theta adapts. Last, the input spikes of this step are
-    accumulated into ``fstate[4]`` (delivered next step).
+    of the neurons that spiked and theta adapts; when pruning goes by correlation, their rows
+    of ``corr`` (``(post, pre)``) accumulate the trace (:func:`core.accumulate_correlation`).
+    Last, the input spikes of this step are accumulated into ``fstate[4]`` (delivered next
+    step).
     """
     n_exc = wt.shape[1]
     # views of the range, indexed from 0: numba then knows every index is >= 0 (no negative-
@@ -204,6 +209,8 @@ def _neurons(j0, j1, t, wt, mask, theta, trace, fstate, istate, lo, hi, idx, a_x
             post = np.nonzero(spk)[0] + j0
             _power_law_update(wt.T, post, trace, mask, fp[P_ETA], fp[P_X_TAR], fp[P_W_MAX],
                               fp[P_MU])
+            if ip[I_PRUNE_BY] == 1:
+                _accumulate_correlation(corr, post, trace)
             for j in post:
                 dirty[j] = True
         _adapt_threshold(th, spk, fp[P_THETA_PLUS], fp[P_THETA_DECAY])
@@ -212,7 +219,7 @@ def _neurons(j0, j1, t, wt, mask, theta, trace, fstate, istate, lo, hi, idx, a_x
 
 @njit(cache=True)
 def ensemble_step(wt, mask, theta, trace, fstate, istate, lo, hi, idx, a_x, fp, ip, learn,
-                  dirty, s_in, s_e):
+                  dirty, s_in, s_e, corr):
     """Advance one Diehl & Cook ensemble by one step; return its number of excitatory spikes
     (left in ``s_e``).
 
@@ -222,19 +229,21 @@ def ensemble_step(wt, mask, theta, trace, fstate, istate, lo, hi, idx, a_x, fp, 
     contiguous for the spike-driven accumulation); the learning functions see ``wt.T`` = Lava's
     ``(post, pre)``. ``fstate`` rows: u_exc, v_exc, u_inh, v_inh, a_plastic, a_exc_inh,
     a_inh_exc (buffers sent next step); ``istate``: [time_step, presentations, refractory ends
-    exc..., inh...]. ``s_in`` is scratch.
+    exc..., inh...]. ``s_in`` is scratch. ``corr`` ``(post, pre)``: the pre/post correlations
+    (used when ``ip[I_PRUNE_BY]`` is 1; else it may be empty).
     """
     t = _begin_step(trace, istate, lo, hi, idx, fp, s_in)
     n_spk, n_inh = _neurons(0, wt.shape[1], t, wt, mask, theta, trace, fstate, istate, lo, hi,
-                            idx, a_x, fp, ip, learn, dirty, s_e, -1)
+                            idx, a_x, fp, ip, learn, dirty, s_e, -1, corr)
     _lateral(fstate, s_e, fp, n_inh, 0, wt.shape[1])
     if learn and t % ip[I_SAMPLE_STEPS] == 0:
-        end_of_sample(wt.T, mask, dirty, istate, fp, ip)
+        end_of_sample(wt.T, mask, dirty, istate, fp, ip, corr)
     return n_spk
 
 
 @njit(cache=True)
-def _after_step(s, t, n_spk, s_e, counts, record, wt, mask, dirty, istate, fp, ip, learn):
+def _after_step(s, t, n_spk, s_e, counts, record, wt, mask, dirty, istate, fp, ip, learn,
+                corr):
     """Bookkeeping after step ``s`` (clock ``t``) of :func:`run_steps`: count/record the
     excitatory spikes, end the presentation when one is complete."""
     if n_spk > 0:
@@ -242,11 +251,11 @@ def _after_step(s, t, n_spk, s_e, counts, record, wt, mask, dirty, istate, fp, i
         if record.shape[0] > 0:
             record[s] = s_e
     if learn and t % ip[I_SAMPLE_STEPS] == 0:
-        end_of_sample(wt.T, mask, dirty, istate, fp, ip)
+        end_of_sample(wt.T, mask, dirty, istate, fp, ip, corr)
 
 
 @njit(cache=True)
-def run_steps(wt, mask, theta, trace, fstate, istate, ptr, idx, fp, ip, learn, dirty,
+def run_steps(wt, mask, theta, trace, fstate, istate, ptr, idx, fp, ip, learn, dirty, corr,
               counts, record):
     """Advance one network by ``len(ptr) - 1`` steps of input ``(ptr, idx)`` (step ``s`` fires
     ``idx[ptr[s]:ptr[s + 1]]``); arguments as in :func:`ensemble_step`. ``counts``
@@ -261,8 +270,10 @@ def run_steps(wt, mask, theta, trace, fstate, istate, ptr, idx, fp, ip, learn, d
     for s in range(ptr.size - 1):
         t = _begin_step(trace, istate, ptr[s], ptr[s + 1], idx, fp, s_in)
         n_spk, pending = _neurons(0, n_exc, t, wt, mask, theta, trace, fstate, istate, ptr[s],
-                                  ptr[s + 1], idx, no_extra, fp, ip, learn, dirty, s_e, pending)
-        _after_step(s, t, n_spk, s_e, counts, record, wt, mask, dirty, istate, fp, ip, learn)
+                                  ptr[s + 1], idx, no_extra, fp, ip, learn, dirty, s_e, pending,
+                                  corr)
+        _after_step(s, t, n_spk, s_e, counts, record, wt, mask, dirty, istate, fp, ip, learn,
+                    corr)
     if pending >= 0:
         _lateral(fstate, s_e, fp, pending, 0, n_exc)
 
@@ -276,7 +287,7 @@ _PRANGE_ONLY = {"prange": True, "comprehension": False, "reduction": False,
 
 @njit(cache=True, parallel=_PRANGE_ONLY)
 def run_steps_parallel(wt, mask, theta, trace, fstate, istate, ptr, idx, fp, ip, learn, dirty,
-                       counts, record, chunks):
+                       corr, counts, record, chunks):
     """:func:`run_steps` with the neurons split into ``chunks`` contiguous ranges advanced in
     parallel (one per thread; set numba's thread count to ``chunks``). Each neuron's arithmetic
     is that of :func:`run_steps` and only integer spike counts cross ranges, so the results are
@@ -294,9 +305,11 @@ def run_steps_parallel(wt, mask, theta, trace, fstate, istate, ptr, idx, fp, ip,
         for c in prange(chunks):
             spikes[c, 0], spikes[c, 1] = _neurons(
                 c * n_exc // chunks, (c + 1) * n_exc // chunks, t, wt, mask, theta, trace,
-                fstate, istate, lo, hi, idx, no_extra, fp, ip, learn, dirty, s_e, pending)
+                fstate, istate, lo, hi, idx, no_extra, fp, ip, learn, dirty, s_e, pending,
+                corr)
         n_spk, pending = _total(spikes)
-        _after_step(s, t, n_spk, s_e, counts, record, wt, mask, dirty, istate, fp, ip, learn)
+        _after_step(s, t, n_spk, s_e, counts, record, wt, mask, dirty, istate, fp, ip, learn,
+                    corr)
     if pending >= 0:
         _lateral(fstate, s_e, fp, pending, 0, n_exc)
 
@@ -312,17 +325,20 @@ def _total(spikes):
 
 
 @njit(cache=True)
-def end_of_sample(w, mask, dirty, istate, fp, ip):
+def end_of_sample(w, mask, dirty, istate, fp, ip, corr):
     """After each presentation (learning on): normalise the rows that learned, and every
-    ``prune_every`` presentations prune to ``prune_fraction`` and quantize to ``levels``."""
+    ``prune_every`` presentations prune to ``prune_fraction`` (the lowest weights, or the lowest
+    correlations ``corr`` when ``ip[I_PRUNE_BY]`` is 1) and quantize to ``levels``."""
     if fp[P_NORM_TOTAL] > 0:
         _normalize_rows(w, np.nonzero(dirty)[0], fp[P_NORM_TOTAL])
     dirty[:] = False
     istate[1] += 1
     every = ip[I_PRUNE_EVERY]
     if every > 0 and istate[1] % every == 0:
-        if fp[P_PRUNE_FRACTION] > 0:
-            _prune_rows(w, mask, fp[P_PRUNE_FRACTION])
+        if fp[P_PRUNE_FRACTION] > 0 and ip[I_PRUNE_BY] == 1:
+            _prune_rows(w, mask, fp[P_PRUNE_FRACTION], corr)
+        elif fp[P_PRUNE_FRACTION] > 0:
+            _prune_rows(w, mask, fp[P_PRUNE_FRACTION], w)
         if ip[I_LEVELS] > 0:
             _quantize(w, mask, ip[I_LEVELS], fp[P_W_MAX])
 

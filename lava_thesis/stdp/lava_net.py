@@ -36,6 +36,7 @@ def lava_run_raster(
     prune_every: int = 0,
     prune_fraction: float = 0.0,
     levels: int = 0,
+    prune_by: str = "weight",
     on_chip_rule: str | None = None,
     timeout_s: float = 600.0,
 ) -> LavaSTDPResult:
@@ -61,7 +62,7 @@ def lava_run_raster(
         net = DiehlCookNetwork(params=params, weights=weights, mask=mask, theta=theta,
                                learning=learning, prune_every=prune_every,
                                prune_fraction=prune_fraction, levels=levels,
-                               on_chip_rule=on_chip_rule)
+                               prune_by=prune_by, on_chip_rule=on_chip_rule)
         source = Source(data=data)
         sink = Sink(shape=(params.n_exc,), buffer=steps)
         source.s_out.connect(net.s_in)

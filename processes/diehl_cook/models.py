@@ -20,7 +20,7 @@ class SubDiehlCookModel(AbstractSubProcessModel):
     def __init__(self, proc: DiehlCookNetwork) -> None:
         p = proc.proc_params["params"]
         learning = proc.proc_params["learning"]
-        prune_every, prune_fraction, levels = proc.proc_params["prune"]
+        prune_every, prune_fraction, levels, prune_by = proc.proc_params["prune"]
         n = p.n_exc
         rule = proc.proc_params["on_chip_rule"]
         if rule is None:
@@ -28,7 +28,8 @@ class SubDiehlCookModel(AbstractSubProcessModel):
                 weights=proc.weights.init, mask=proc.mask.init, eta=p.eta, x_tar=p.x_tar,
                 mu=p.mu, tau_pre=p.tau_pre, w_max=p.w_max, norm_total=p.norm_total,
                 sample_steps=p.sample_steps, prune_every=prune_every,
-                prune_fraction=prune_fraction, levels=levels, learning=learning)
+                prune_fraction=prune_fraction, levels=levels, prune_by=prune_by,
+                learning=learning)
         else:  # lava's LearningDense with a Loihi learning rule
             self.synapses = loihi_stdp_dense(proc.weights.init, p, rule)
         self.exc = AdaptiveLIF(shape=(n,), du=p.exc_du, dv=p.exc_dv, vth=p.exc_vth,

@@ -51,6 +51,7 @@ class DiehlCookNetwork(AbstractProcess):
         prune_every: int = 0,
         prune_fraction: float = 0.0,
         levels: int = 0,
+        prune_by: str = "weight",
         seed: int = 0,
         on_chip_rule: str | None = None,
         name: str | None = None,
@@ -80,7 +81,8 @@ class DiehlCookNetwork(AbstractProcess):
         self.proc_params["on_chip_rule"] = on_chip_rule
         self.proc_params["params"] = params
         self.proc_params["learning"] = bool(learning)
-        self.proc_params["prune"] = (int(prune_every), float(prune_fraction), int(levels))
+        self.proc_params["prune"] = (int(prune_every), float(prune_fraction), int(levels),
+                                     prune_by)
         self.s_in = InPort(shape=(params.n_input,))
         self.a_in = InPort(shape=(params.n_exc,))
         self.s_out = OutPort(shape=(params.n_exc,))

@@ -34,6 +34,7 @@ class PyPowerLawSTDPDenseFloat(PyLoihiProcessModel):
     learning: np.ndarray = LavaPyType(np.ndarray, int)
     prune_fraction: np.ndarray = LavaPyType(np.ndarray, float)
     levels: np.ndarray = LavaPyType(np.ndarray, int)
+    correlation: np.ndarray = LavaPyType(np.ndarray, float)
 
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)
@@ -51,6 +52,8 @@ class PyPowerLawSTDPDenseFloat(PyLoihiProcessModel):
         if post.size:
             core.power_law_update(self.weights, post, self.x_pre, self.mask, p["eta"],
                                   p["x_tar"], p["w_max"], p["mu"])
+            if p["prune_by"] == "correlation":
+                core.accumulate_correlation(self.correlation, post, self.x_pre)
             self.dirty[post] = 1
         if p["sample_steps"] and self.time_step % p["sample_steps"] == 0:
             self._end_of_sample()
@@ -64,6 +67,7 @@ class PyPowerLawSTDPDenseFloat(PyLoihiProcessModel):
         every = p["prune_every"]
         if every and self.presentations[0] % every == 0:
             if self.prune_fraction[0] > 0:
-                core.prune_rows(self.weights, self.mask, float(self.prune_fraction[0]))
+                key = self.correlation if p["prune_by"] == "correlation" else self.weights
+                core.prune_rows(self.weights, self.mask, float(self.prune_fraction[0]), key)
             if self.levels[0] > 0:
                 core.quantize(self.weights, self.mask, int(self.levels[0]), p["w_max"])

@@ -23,7 +23,9 @@ class PowerLawSTDPDense(AbstractProcess):
 
     With ``sample_steps > 0`` and learning on, every ``sample_steps`` steps (one presentation)
     the rows that learned are normalised to sum ``norm_total`` (0: no normalisation); every
-    ``prune_every`` presentations each row is pruned to ``prune_fraction`` (weakest first) and
+    ``prune_every`` presentations each row is pruned to ``prune_fraction`` (weakest first, or
+    with ``prune_by="correlation"`` lowest pre/post correlation first: ``C[j, i] += x_i[t]`` on
+    every post spike of j, accumulated in ``correlation``) and
     the weights are quantized to ``levels`` uniform levels in ``[0, w_max]`` (0 included;
     ``levels=0``: float). Both can also be applied between runs by setting ``weights`` and ``mask``.
 
@@ -51,6 +53,7 @@ class PowerLawSTDPDense(AbstractProcess):
         prune_every: int = 0,
         prune_fraction: float = 0.0,
         levels: int = 0,
+        prune_by: str = "weight",
         learning: bool = True,
         name: str | None = None,
         log_config: LogConfig | None = None,
@@ -68,12 +71,14 @@ class PowerLawSTDPDense(AbstractProcess):
             raise ValueError(f"prune_fraction must be in [0, 1), got {prune_fraction}")
         if levels < 0 or levels == 1:
             raise ValueError(f"levels must be 0 (float) or >= 2, got {levels}")
+        if prune_by not in ("weight", "correlation"):
+            raise ValueError(f"prune_by must be 'weight' or 'correlation', got {prune_by!r}")
         n_post, n_pre = weights.shape
         self.proc_params["params"] = {
             "eta": float(eta), "x_tar": float(x_tar), "mu": float(mu),
             "trace_decay": math.exp(-1.0 / tau_pre), "w_max": float(w_max),
             "norm_total": float(norm_total), "sample_steps": int(sample_steps),
-            "prune_every": int(prune_every)}
+            "prune_every": int(prune_every), "prune_by": prune_by}
         self.s_in = InPort(shape=(n_pre,))
         self.s_in_bap = InPort(shape=(n_post,))
         self.a_out = OutPort(shape=(n_post,))
@@ -86,3 +91,4 @@ class PowerLawSTDPDense(AbstractProcess):
         self.learning = Var(shape=(1,), init=int(learning))
         self.prune_fraction = Var(shape=(1,), init=float(prune_fraction))
         self.levels = Var(shape=(1,), init=int(levels))
+        self.correlation = Var(shape=weights.shape, init=0.0)
