@@ -18,10 +18,16 @@ Each engine trains one epoch after one warm-up batch; the engines run one after 
 the same process, with the same thread count. The peers are test-only dependencies
 (``requirements/test-peers.txt``). Writes ``results/bench_diet_epoch.json``. Not a test:
 numbers depend on the machine.
+
+``--device cuda`` (or ``cuda:N``) times the four engines on that GPU instead and writes
+``results/bench_gpu.json``; ``--spec vgg16`` there times our kernel alone on ``--batches``
+batches of random 3x32x32 images (CIFAR-10's shape, no data needed) and extrapolates one
+50,000-image epoch at T = 5.
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
 
@@ -33,10 +39,11 @@ from lava_thesis.data.shipped_mnist import load_shipped_mnist
 from lava_thesis.diet import DietSNN
 from lava_thesis.diet.ann import build_ann
 from lava_thesis.diet.train import TrainConfig, snn_input, train_snn
-from lava_thesis.experiments.diet import DEFAULT_SPEC
+from lava_thesis.experiments.diet import DEFAULT_SPEC, VGG16_SPEC
 from lava_thesis.results import write_results
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
+CPU = torch.device("cpu")
 T, BATCH = 5, 64
 
 
@@ -96,50 +103,104 @@ class SpikingJellyNet(torch.nn.Module):
         return self.body(x.permute(4, 0, 1, 2, 3).contiguous()).sum(0)  # (steps, N, ...)
 
 
-def _peer_epoch(net: torch.nn.Module, images: np.ndarray, labels: np.ndarray) -> float:
-    """Seconds for one epoch of a peer network (after one warm-up batch)."""
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _peer_epoch(net: torch.nn.Module, images: np.ndarray, labels: np.ndarray,
+                device: torch.device = CPU) -> float:
+    """Seconds for one epoch of a peer network (after one warm-up batch) on ``device``."""
+    net.to(device)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    y = torch.as_tensor(labels)
+    y = torch.as_tensor(labels).to(device)
     order = np.random.default_rng(0).permutation(len(labels))
 
     def step(idx) -> None:
-        loss = torch.nn.functional.cross_entropy(net(snn_input(images[idx], T, 5)), y[idx])
+        x = snn_input(images[idx], T, 5).to(device)
+        loss = torch.nn.functional.cross_entropy(net(x), y[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
 
     step(order[:BATCH])
+    _sync(device)
     start = time.perf_counter()
     for i in range(0, len(order), BATCH):
         step(order[i:i + BATCH])
+    _sync(device)
     return time.perf_counter() - start
 
 
-def time_snntorch(images: np.ndarray, labels: np.ndarray) -> float:
+def time_snntorch(images: np.ndarray, labels: np.ndarray,
+                  device: torch.device = CPU) -> float:
     torch.manual_seed(0)
-    return _peer_epoch(SnnTorchNet(), images, labels)
+    return _peer_epoch(SnnTorchNet(), images, labels, device)
 
 
-def time_spikingjelly(images: np.ndarray, labels: np.ndarray) -> float:
+def time_spikingjelly(images: np.ndarray, labels: np.ndarray,
+                      device: torch.device = CPU) -> float:
     torch.manual_seed(0)
-    return _peer_epoch(SpikingJellyNet(), images, labels)
+    return _peer_epoch(SpikingJellyNet(), images, labels, device)
 
 
-def time_diet(images: np.ndarray, labels: np.ndarray, engine: str) -> float:
-    """One epoch of DietSNN on ``engine`` ("torch": ours, "slayer"), after a warm-up batch."""
+def time_diet(images: np.ndarray, labels: np.ndarray, engine: str, device: str = "cpu",
+              spec: tuple[str, ...] = DEFAULT_SPEC) -> float:
+    """One epoch of DietSNN on ``engine`` ("torch": ours, "slayer") on ``device``, after a
+    warm-up batch (train_snn reads its accuracy back once per epoch, which synchronises)."""
     torch.manual_seed(0)
-    net = DietSNN(DEFAULT_SPEC, thresholds=[0.5] * 5, neuron_engine=engine)
-    cfg = TrainConfig(epochs=1, batch_size=BATCH)
+    n_weights = sum(item[0] in "cd" for item in spec)
+    net = DietSNN(spec, images.shape[1:] if images.ndim == 4 else (1, *images.shape[1:]),
+                  thresholds=[0.5] * n_weights, neuron_engine=engine)
+    cfg = TrainConfig(epochs=1, batch_size=BATCH, device=device)
     train_snn(net, images[:BATCH], labels[:BATCH], T, cfg)
     start = time.perf_counter()
     train_snn(net, images, labels, T, cfg)
     return time.perf_counter() - start
 
 
-def main() -> None:
+def gpu(device: str, spec: str, batches: int) -> None:
+    """The ``--device`` run: ``results/bench_gpu.json``."""
+    dev = torch.device(device)
+    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else device
+    if spec == "vgg16":
+        rng = np.random.default_rng(0)
+        images = rng.integers(0, 256, (batches * BATCH, 3, 32, 32), dtype=np.uint8)
+        labels = rng.integers(0, 10, len(images))
+        seconds = time_diet(images, labels, "torch", device, VGG16_SPEC)
+        rate = len(images) / seconds
+        metrics = {"vgg16_samples_per_s": round(rate, 1),
+                   "vgg16_epoch_50k_minutes": round(50_000 / rate / 60, 2)}
+        data = f"random 3x32x32 uint8 images ({len(images)}), CIFAR-10's shape"
+    else:
+        images, labels = load_shipped_mnist("train")
+        seconds = {"ours": time_diet(images, labels, "torch", device),
+                   "slayer": time_diet(images, labels, "slayer", device),
+                   "snntorch": time_snntorch(images, labels, dev),
+                   "spikingjelly": time_spikingjelly(images, labels, dev)}
+        metrics = {f"{k}_samples_per_s": round(len(labels) / v, 1) for k, v in seconds.items()}
+        data = "MNIST (shipped subset, 2000 images)"
+    write_results(RESULTS, "bench_gpu", dataset=data, metrics=metrics, method="diet",
+                  command=f"python benchmarks/diet_epoch.py --device {device} --spec {spec}",
+                  config={"device": device, "device_name": name, "spec": spec, "T": T,
+                          "batch_size": BATCH})
+    for key, value in metrics.items():
+        print(f"{key}: {value}")
+
+
+def main(argv: list[str] | None = None) -> None:
     import warnings
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", help="cpu (the peer comparison, "
+                        "bench_diet_epoch.json) or cuda[:N] (bench_gpu.json)")
+    parser.add_argument("--spec", choices=("small", "vgg16"), default="small")
+    parser.add_argument("--batches", type=int, default=20, help="vgg16: batches timed")
+    args = parser.parse_args(argv)
     warnings.simplefilter("ignore")  # the peers' deprecation warnings
+    if args.device != "cpu" or args.spec != "small":
+        gpu(args.device, args.spec, args.batches)
+        return
     images, labels = load_shipped_mnist("train")
     seconds = {"ours": time_diet(images, labels, "torch"),
                "slayer": time_diet(images, labels, "slayer"),

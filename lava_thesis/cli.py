@@ -209,7 +209,7 @@ def train(
                               lava_samples=lava_samples, train_samples=train_samples,
                               test_samples=test_samples, budget_cpu_s=budget_cpu_s,
                               allow_dirty=allow_dirty, embeddings=embeddings,
-                              freeze_embeddings=freeze_embeddings)
+                              freeze_embeddings=freeze_embeddings, device=device)
         for key, value in metrics.items():
             typer.echo(f"{key}: {value}")
         return

@@ -14,8 +14,8 @@ from lava_thesis.cli_common import Dataset, Method, Readout, Reset, Task, fail
 from lava_thesis.protocol import Protocol
 
 DeviceOpt = Annotated[str, typer.Option(
-    "--device", help="DIET, quickstart and hybrid (STDB): where to train: cpu, cuda, cuda:N "
-                     "or auto (cuda when available).")]
+    "--device", help="DIET, quickstart, hybrid (STDB) and lite: where to train: cpu, cuda, "
+                     "cuda:N or auto (cuda when available).")]
 AmpOpt = Annotated[str, typer.Option(
     "--amp", help="DIET on CUDA: mixed precision, off, bf16 or fp16.")]
 DeterministicOpt = Annotated[bool, typer.Option(
@@ -30,15 +30,20 @@ def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | N
                lava_samples: int | None,
                train_samples: int | None, test_samples: int | None,
                budget_cpu_s: float | None = None, allow_dirty: bool = False,
-               embeddings: Path | None = None, freeze_embeddings: bool = False) -> dict:
+               embeddings: Path | None = None, freeze_embeddings: bool = False,
+               device: str = "cpu") -> dict:
     """LITE-SNN: the paper's LIF text network vs RNN, LSTM and GRU (sentiment); accuracy vs
     sequence length, vanilla SNN vs SNN with attention vs LSTM, on sentences followed by filler
     tokens (length) or on MNIST read k pixels per step (length-smnist); or a DIET-style
     convolutional SNN vs a CNN+GRU on synthetic N-MNIST-like events (events); Multi30k
     de->en, a convolutional SNN encoder-decoder with attention vs the same CNN with ReLU vs an
     LSTM, BLEU after equal epochs (seq2seq; ``--budget-cpu-s`` instead trains each model for
-    that many CPU seconds; ``--test-samples`` also caps its validation pairs)."""
+    that many CPU seconds; ``--test-samples`` also caps its validation pairs). ``device``:
+    where every task's models train (checked by :func:`check_device_options`)."""
     data = None if data_dir is None else str(data_dir)
+    if task is Task.seq2seq and budget_cpu_s is not None and device != "cpu":
+        fail("--budget-cpu-s counts this process's CPU seconds; train with --epochs on "
+             f"--device {device}")
     if task is Task.seq2seq and epochs is not None and budget_cpu_s is not None:
         fail("--task seq2seq trains for --epochs or for --budget-cpu-s CPU seconds per model; "
              "give one, not both")
@@ -49,29 +54,29 @@ def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | N
         from lava_thesis.experiments.lite_sentiment import run
         cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data,
                      embeddings=None if embeddings is None else str(embeddings),
-                     freeze_embeddings=freeze_embeddings)
+                     freeze_embeddings=freeze_embeddings, device=device)
         _override(cfg, subset=train_samples)
     elif task is Task.seq2seq:
         from lava_thesis.experiments.lite_seq2seq import LiteSeq2SeqConfig as Config
         from lava_thesis.experiments.lite_seq2seq import run
-        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data)
+        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data, device=device)
         _override(cfg, subset=train_samples, test_subset=test_samples, val_subset=test_samples,
                   budget_cpu_s=budget_cpu_s, epochs=epochs)
         return run(cfg, log=typer.echo, allow_dirty=allow_dirty, protocol=protocol)
     elif task is Task.length:
         from lava_thesis.experiments.lite_length import LiteLengthConfig as Config
         from lava_thesis.experiments.lite_length import run
-        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data)
+        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data, device=device)
         _override(cfg, subset=train_samples)
     elif task is Task.length_smnist:
         from lava_thesis.experiments.lite_length_smnist import LiteLengthSmnistConfig as Config
         from lava_thesis.experiments.lite_length_smnist import run
-        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data)
+        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data, device=device)
         _override(cfg, train_samples=train_samples, test_samples=test_samples)
     else:
         from lava_thesis.experiments.lite_events import LiteEventsConfig as Config
         from lava_thesis.experiments.lite_events import run
-        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data)
+        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data, device=device)
         _override(cfg, lava_samples=lava_samples, n_train=train_samples, n_test=test_samples,
                   model_dir=None if model_dir is None else str(model_dir), epochs=epochs)
         return run(cfg, log=typer.echo, allow_dirty=allow_dirty, protocol=protocol)
@@ -214,19 +219,19 @@ def check_device_options(method: Method, device: str, amp: str, deterministic: b
                          parallel: bool) -> str:
     """Check ``--device``, ``--amp``, ``--deterministic`` and ``--distributed`` before any work
     (exit code 2 with one line on a bad value); return the device to record (``auto``
-    resolved to ``cpu`` or ``cuda``). ``--device`` applies to DIET, the quickstart and the
-    hybrid method's STDB fine-tuning, the others to DIET only."""
+    resolved to ``cpu`` or ``cuda``). ``--device`` applies to DIET, the quickstart, the
+    hybrid method's STDB fine-tuning and every LITE task, the others to DIET only."""
     from lava_thesis import distributed
     from lava_thesis.device import DeviceError, check_amp, resolve_device
 
-    if method in (Method.quickstart, Method.hybrid) and (amp, deterministic, parallel) != (
-            "off", False, False):
+    if method in (Method.quickstart, Method.hybrid, Method.lite) and (
+            amp, deterministic, parallel) != ("off", False, False):
         fail(f"--amp, --deterministic and --distributed apply to diet only, not "
              f"{method.value}")
-    if method not in (Method.diet, Method.quickstart, Method.hybrid):
+    if method not in (Method.diet, Method.quickstart, Method.hybrid, Method.lite):
         if (device, amp, deterministic, parallel) != ("cpu", "off", False, False):
             fail(f"--device, --amp, --deterministic and --distributed apply to diet (--device "
-                 f"also to quickstart and hybrid), not {method.value}")
+                 f"also to quickstart, hybrid and lite), not {method.value}")
         return "cpu"
     try:
         resolved = resolve_device(device, distributed.local_rank())

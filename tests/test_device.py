@@ -210,3 +210,34 @@ def test_stdb_on_auto_equals_cpu_and_leaves_the_network_on_the_cpu():
     if not torch.cuda.is_available():
         with pytest.raises(DeviceError, match="CUDA"):
             train_stdb(nets[0], images, labels, 4, STDBConfig(epochs=1, device="cuda"))
+
+
+@no_cuda
+def test_lite_takes_device_but_not_amp(tmp_path):
+    result = runner.invoke(app, ["train", "lite", "--task", "events", "--device", "cuda",
+                                 "--out", str(tmp_path)])
+    one_line_error(result, "--device", "CUDA is not available")
+    result = runner.invoke(app, ["train", "lite", "--amp", "bf16", "--out", str(tmp_path)])
+    one_line_error(result, "diet only", "lite")
+    assert check_device_options(Method.lite, "auto", "off", False, False) == "cpu"
+
+
+@pytest.mark.parametrize("task, module", [
+    ("sentiment", "lite_sentiment"), ("length", "lite_length"),
+    ("length-smnist", "lite_length_smnist"), ("events", "lite_events"),
+    ("seq2seq", "lite_seq2seq")])
+def test_every_lite_task_gets_the_device(tmp_path, monkeypatch, task, module):
+    import importlib
+
+    experiment = importlib.import_module(f"lava_thesis.experiments.{module}")
+    seen = {}
+
+    def fake_run(cfg, **kw):
+        seen["device"] = cfg.device
+        return {}
+
+    monkeypatch.setattr(experiment, "run", fake_run)
+    result = runner.invoke(app, ["train", "lite", "--task", task, "--device", "auto", "--out",
+                                 str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert seen["device"] == ("cuda" if torch.cuda.is_available() else "cpu")

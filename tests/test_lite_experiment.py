@@ -81,9 +81,11 @@ def test_small_run_with_two_seeds_follows_the_protocol(data_root, tmp_path, monk
     trained: list[tuple[int, int]] = []  # (training sentences, validation sentences) per model
     real_train = lite_sentiment.train
 
-    def spy(model, ids, lengths, labels, cfg, log, name, *, seed, val):
+    def spy(model, ids, lengths, labels, cfg, log, name, *, seed, val, device):
         trained.append((len(labels), len(val[2])))
-        return real_train(model, ids, lengths, labels, cfg, log, name, seed=seed, val=val)
+        assert device == torch.device("cpu")  # the config's default
+        return real_train(model, ids, lengths, labels, cfg, log, name, seed=seed, val=val,
+                          device=device)
 
     monkeypatch.setattr(lite_sentiment, "train", spy)
     cfg = LiteSentimentConfig(subset=150, epochs=2, embed_dim=16, hidden=32, steps_per_token=2,

@@ -43,6 +43,7 @@ import torch
 from lava_thesis.atomic import atomic_open, atomic_path
 from lava_thesis.deploy.netx_run import netx_output_spikes
 from lava_thesis.deploy.nir_export import DT_DEFAULT as NIR_DT
+from lava_thesis.device import resolve_device
 from lava_thesis.diet.train import TrainConfig, param_groups
 from lava_thesis.energy import report_dict, report_table
 from lava_thesis.hybrid.deploy import twin_output
@@ -94,6 +95,9 @@ class LiteEventsConfig:
     val_fraction: float = 0.1  #: used when ``run`` gets no protocol
     data_dir: str | None = None
     cache_dir: str | None = None
+    #: where both models train: cpu, cuda, cuda:N or auto; the trained SNN returns to the
+    #: CPU for its fixed-point twin, the energy count, the export and Lava
+    device: str = "cpu"
     out_dir: str = "results"
     model_dir: str = "netx_models/lite_events"
     experiment: str = "lite_events"
@@ -102,7 +106,8 @@ class LiteEventsConfig:
 def _train(model: torch.nn.Module, forward: Callable, labels: np.ndarray,
            opt: torch.optim.Optimizer, cfg: LiteEventsConfig, seed: int, name: str, log,
            validate: Callable[[], float] | None,
-           after_step: Callable[[], None] | None = None) -> tuple[dict[str, float], list[float]]:
+           after_step: Callable[[], None] | None = None,
+           device: torch.device | None = None) -> tuple[dict[str, float], list[float]]:
     """``cfg.epochs`` epochs of :func:`fit` (cosine schedule over all of them); after each,
     ``validate()`` gives the validation accuracy and the best epoch's weights (ties: the
     earlier) are restored at the end. Without a validation set (``validate`` None) the last
@@ -121,7 +126,7 @@ def _train(model: torch.nn.Module, forward: Callable, labels: np.ndarray,
     best_acc, best_epoch, best_state = -1.0, cfg.epochs, None
     for epoch in range(cfg.epochs):
         acc = fit(model, forward, labels, opt, epochs=1, batch_size=cfg.batch_size,
-                  generator=gen, after_step=step, desc=name)[0]
+                  generator=gen, after_step=step, desc=name, device=device)[0]
         line = f"  {name} epoch {epoch + 1}: train accuracy {acc:.3f}"
         if validate is not None:
             curve.append(validate())
@@ -141,10 +146,12 @@ def _train(model: torch.nn.Module, forward: Callable, labels: np.ndarray,
 
 @torch.no_grad()
 def snn_outputs(net: torch.nn.Module, frames: np.ndarray, batch_size: int = 128) -> np.ndarray:
-    """Output spikes ``(N, classes, T + delay)`` of the SNN on the training input path."""
+    """Output spikes ``(N, classes, T + delay)`` of the SNN on the training input path (on
+    the SNN's device)."""
     net.eval()
-    return torch.cat([net(snn_input(frames[s:s + batch_size], net.delay))
-                      for s in range(0, len(frames), batch_size)]).numpy()
+    dev = next(net.parameters()).device
+    return torch.cat([net(snn_input(frames[s:s + batch_size], net.delay).to(dev))
+                      for s in range(0, len(frames), batch_size)]).cpu().numpy()
 
 
 def deployed_outputs(net: torch.nn.Module, frames: np.ndarray, batch_size: int = 128
@@ -163,10 +170,12 @@ def spike_count_class(spikes: np.ndarray) -> np.ndarray:
 
 @torch.no_grad()
 def gru_predict(model: CnnGru, frames: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Predicted classes of the CNN+GRU."""
+    """Predicted classes of the CNN+GRU (on its device)."""
     model.eval()
-    return torch.cat([model(torch.from_numpy(frames[s:s + batch_size].astype(np.float32)))
-                      .argmax(1) for s in range(0, len(frames), batch_size)]).numpy()
+    dev = next(model.parameters()).device
+    return torch.cat([model(torch.from_numpy(frames[s:s + batch_size].astype(np.float32))
+                            .to(dev)).argmax(1)
+                      for s in range(0, len(frames), batch_size)]).cpu().numpy()
 
 
 def _load(cfg: LiteEventsConfig, data) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -191,6 +200,7 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
     validation split (default: the config's seed and ``val_fraction``)."""
     cfg, commit = config or LiteEventsConfig(), git_commit()
     protocol = or_single_seed(protocol, cfg.seed, cfg.val_fraction)
+    dev = resolve_device(cfg.device)
     t0 = time.perf_counter()
     f_tr, y_tr, f_te, y_te = _load(cfg, data)
     (f_fit, y_fit), (f_val, y_val), info = split_training(f_tr, y_tr, protocol)
@@ -213,10 +223,12 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
         tcfg = TrainConfig(lr=cfg.lr, lr_threshold=cfg.lr_threshold, lr_leak=cfg.lr_leak)
         snn_val = (lambda: accuracy(spike_count_class(snn_outputs(net, f_val)), y_val)) \
             if len(y_val) else None
+        net.to(dev)
         stats, snn_curve = _train(
-            net, lambda idx: (net(snn_input(f_fit[idx], net.delay)).sum(-1), 0.0), y_fit,
-            torch.optim.Adam(param_groups(net, tcfg)), cfg, seed, "snn", log, snn_val,
-            after_step=net.clamp)
+            net, lambda idx: (net(snn_input(f_fit[idx], net.delay).to(dev)).sum(-1), 0.0),
+            y_fit, torch.optim.Adam(param_groups(net, tcfg)), cfg, seed, "snn", log, snn_val,
+            after_step=net.clamp, device=dev)
+        net.cpu()  # the twin, the energy count, the export and Lava run on the CPU
         m: dict[str, float] = {f"snn_{k}": v for k, v in stats.items()}
         out_deployed = deployed_outputs(net, f_te)
         report = snn_energy(net, snn_input(f_te[:cfg.energy_samples], net.delay))
@@ -232,12 +244,13 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
             m[f"snn_threshold_layer{i + 1}"], m[f"snn_leak_layer{i + 1}"] = theta, leak
 
         torch.manual_seed(seed)
-        gru = CnnGru(cfg.spec, f_tr.shape[2:], cfg.gru_hidden)
+        gru = CnnGru(cfg.spec, f_tr.shape[2:], cfg.gru_hidden).to(dev)
         gru_val = (lambda: accuracy(gru_predict(gru, f_val), y_val)) if len(y_val) else None
         stats, gru_curve = _train(
-            gru, lambda idx: (gru(torch.from_numpy(f_fit[idx].astype(np.float32))), 0.0),
+            gru, lambda idx: (gru(torch.from_numpy(f_fit[idx].astype(np.float32)).to(dev)),
+                              0.0),
             y_fit, torch.optim.Adam(gru.parameters(), lr=cfg.lr), cfg, seed, "gru", log,
-            gru_val)
+            gru_val, device=dev)
         m.update({f"gru_{k}": v for k, v in stats.items()})
         cost = baseline_energy(gru, cfg.n_bins)
         m.update(gru_test_accuracy=accuracy(gru_predict(gru, f_te), y_te),

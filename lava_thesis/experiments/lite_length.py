@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 from lava_thesis.data.sentiment import SOURCES
+from lava_thesis.device import resolve_device
 from lava_thesis.experiments import lite_sentiment
 from lava_thesis.experiments.lite_sentiment import (
     load_split,
@@ -91,6 +92,7 @@ class LiteLengthConfig:
     data_dir: str | None = None
     out_dir: str = "results"
     experiment: str = "lite_length"
+    device: str = "cpu"  #: where the models train and run: cpu, cuda, cuda:N or auto
 
 
 def headline(cfg: LiteLengthConfig) -> list[str]:
@@ -223,6 +225,7 @@ def run(config: LiteLengthConfig | None = None, *, log=print,
     protocol = or_single_seed(protocol, cfg.seed, cfg.val_fraction)
     cfg = replace(cfg, seed=protocol.seeds[0], val_fraction=protocol.val_fraction)
     commit = git_commit()  # the code the run started from
+    dev = resolve_device(cfg.device)
     data = load_split(cfg, protocol)
     tr, va, te, labels = data.train, data.val, data.test, data.labels
     base = Vocab.build((tokenize(data.sentences[i]) for i in tr), min_count=cfg.min_count,
@@ -244,14 +247,15 @@ def run(config: LiteLengthConfig | None = None, *, log=print,
         for place, n_fill in runs:
             rng = np.random.default_rng([seed, n_fill, PLACES.index(place)])
             x_np, n_np = add_filler(ids_np, len_np, n_fill, filler_ids, rng, place)
-            ids, lengths = torch.from_numpy(x_np), torch.from_numpy(n_np)
+            ids, lengths = torch.from_numpy(x_np).to(dev), torch.from_numpy(n_np).to(dev)
             tag = f"end_L{n_fill}" if place == "end" else f"L{n_fill}"
             for kind in cfg.models:
                 torch.manual_seed(seed)
-                model = build_model(kind, len(vocab), cfg)
+                model = build_model(kind, len(vocab), cfg).to(dev)
                 t0 = time.perf_counter()
                 best = train(model, ids[tr], lengths[tr], labels[tr], cfg, lambda _: None,
-                             f"{kind} {tag}", seed=seed, val=(ids[va], lengths[va], labels[va]))
+                             f"{kind} {tag}", seed=seed, val=(ids[va], lengths[va], labels[va]),
+                             device=dev)
                 metrics[f"{kind}_seconds_{tag}"] = round(time.perf_counter() - t0, 1)
                 metrics[f"{kind}_best_epoch_{tag}"] = best.best_epoch
                 metrics[f"{kind}_train_accuracy_{tag}"] = best.train_history[best.best_epoch - 1]

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from lava_thesis.data.mnist import load_mnist
+from lava_thesis.device import resolve_device
 from lava_thesis.experiments.lite_length import NAMES, PAIRS, plot_curves
 from lava_thesis.experiments.lite_sentiment import BestEpoch, paired_differences
 from lava_thesis.lite.sequential import SeqAttentionSNN, SeqLSTM, SeqSNN, chunk_pixels
@@ -66,6 +67,7 @@ class LiteLengthSmnistConfig:
     data_dir: str | None = None
     out_dir: str = "results"
     experiment: str = "lite_length_smnist"
+    device: str = "cpu"  #: where the models train and run: cpu, cuda, cuda:N or auto
 
 
 def headline(cfg: LiteLengthSmnistConfig) -> list[str]:
@@ -103,7 +105,7 @@ def predict(model: torch.nn.Module, x: torch.Tensor, batch_size: int = 500) -> n
     """Predicted classes ``(N,)`` (argmax of the logits)."""
     model.eval()
     return torch.cat([model(x[s:s + batch_size]).argmax(1)
-                      for s in range(0, len(x), batch_size)]).numpy()
+                      for s in range(0, len(x), batch_size)]).cpu().numpy()
 
 
 def plot_length(metrics: Mapping[str, float], cfg: LiteLengthSmnistConfig, path: str | Path,
@@ -138,6 +140,7 @@ def run(config: LiteLengthSmnistConfig | None = None, *, log=print,
     protocol = or_single_seed(protocol, cfg.seed, cfg.val_fraction)
     cfg = replace(cfg, seed=protocol.seeds[0], val_fraction=protocol.val_fraction)
     commit = git_commit()  # the code the run started from
+    dev = resolve_device(cfg.device)
     rng = np.random.default_rng(protocol.val_seed)
     x_all, y_all = sample(*load_mnist("train", cfg.data_dir), cfg.train_samples, rng)
     x_te, y_te = sample(*load_mnist("test", cfg.data_dir), cfg.test_samples, rng)
@@ -151,12 +154,12 @@ def run(config: LiteLengthSmnistConfig | None = None, *, log=print,
     def one_seed(seed: int) -> dict[str, float]:
         metrics: dict[str, float] = {}
         for k in cfg.chunks:
-            seq_tr, seq_va, seq_te = (torch.from_numpy(chunk_pixels(x, k))
-                                      for x in (x_tr, x_va, x_te))
+            seq_tr, seq_va, seq_te = (torch.from_numpy(chunk_pixels(x, k)).to(dev)
+                                      for x in (x_tr, x_va, x_te))  # on the device once
             tag = f"seq{seq_tr.shape[1]}"
             for kind in cfg.models:
                 torch.manual_seed(seed)
-                model = build_model(kind, k, cfg)
+                model = build_model(kind, k, cfg).to(dev)
                 opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
                 best = BestEpoch(model, (lambda m=model, x=seq_va: float(
                     (predict(m, x) == y_va).mean())) if len(y_va) else None)
@@ -164,7 +167,7 @@ def run(config: LiteLengthSmnistConfig | None = None, *, log=print,
                 fit(model, lambda idx, m=model, x=seq_tr: (m(x[idx]), 0.0), y_tr, opt,
                     epochs=cfg.epochs, batch_size=cfg.batch_size,
                     generator=torch.Generator().manual_seed(seed), desc=f"{kind} {tag}",
-                    on_epoch=best)
+                    on_epoch=best, device=dev)
                 best.restore()
                 metrics[f"{kind}_seconds_{tag}"] = round(time.perf_counter() - t0, 1)
                 metrics[f"{kind}_best_epoch_{tag}"] = best.best_epoch

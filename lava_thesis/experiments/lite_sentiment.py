@@ -32,6 +32,7 @@ import torch
 from lava_thesis.data.embeddings import embedding_matrix, read_word_vectors
 from lava_thesis.data.sentiment import SOURCES, load_sentiment
 from lava_thesis.data.splits import stratified_split
+from lava_thesis.device import resolve_device
 from lava_thesis.lite.sentiment import (
     LiteSNN,
     RecurrentClassifier,
@@ -78,6 +79,9 @@ class LiteSentimentConfig:
     data_dir: str | None = None
     out_dir: str = "results"
     experiment: str = "lite_sentiment"
+    #: where the models train and run: cpu, cuda, cuda:N or auto (results do not depend on it
+    #: beyond float rounding; the energy counts are computed on the CPU's copy of the spikes)
+    device: str = "cpu"
 
 
 class SentenceSplit(NamedTuple):
@@ -137,7 +141,7 @@ def predict(model: torch.nn.Module, ids: torch.Tensor, lengths: torch.Tensor,
     model.eval()
     out = [model(*_batch(ids, lengths, np.arange(s, min(s + batch_size, len(ids))))) > 0
            for s in range(0, len(ids), batch_size)]
-    return torch.cat(out).long().numpy() if out else np.zeros(0, np.int64)
+    return torch.cat(out).long().cpu().numpy() if out else np.zeros(0, np.int64)
 
 
 @dataclass
@@ -180,8 +184,10 @@ class BestEpoch:
 
 def train(model: torch.nn.Module, ids: torch.Tensor, lengths: torch.Tensor, labels: np.ndarray,
           cfg: LiteSentimentConfig, log=print, name: str = "", *, seed: int | None = None,
-          val: tuple[torch.Tensor, torch.Tensor, np.ndarray] | None = None) -> BestEpoch:
+          val: tuple[torch.Tensor, torch.Tensor, np.ndarray] | None = None,
+          device: torch.device | None = None) -> BestEpoch:
     """Adam + BCE for ``cfg.epochs``, batches shuffled with ``seed`` (default ``cfg.seed``).
+    ``device``: where ``model``, ``ids`` and ``lengths`` are (default: the CPU).
 
     With ``val = (ids, lengths, labels)`` (a non-empty validation set) the model ends with the
     weights of its best validation epoch (:class:`BestEpoch`), else with the last epoch's.
@@ -206,7 +212,7 @@ def train(model: torch.nn.Module, ids: torch.Tensor, lengths: torch.Tensor, labe
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     gen = torch.Generator().manual_seed(cfg.seed if seed is None else seed)
     fit(model, forward, labels, opt, epochs=cfg.epochs, batch_size=cfg.batch_size,
-        generator=gen, desc=name, on_epoch=on_epoch)
+        generator=gen, desc=name, on_epoch=on_epoch, device=device)
     best.restore()
     return best
 
@@ -236,12 +242,14 @@ def run(config: LiteSentimentConfig | None = None, *, log=print,
     protocol = or_single_seed(protocol, cfg.seed, cfg.val_fraction)
     cfg = replace(cfg, seed=protocol.seeds[0], val_fraction=protocol.val_fraction)
     commit = git_commit()  # the code the run started from
+    dev = resolve_device(cfg.device)
     data = load_split(cfg, protocol)
     tr, va, te = data.train, data.val, data.test
     vocab = Vocab.build((tokenize(data.sentences[i]) for i in tr), min_count=cfg.min_count,
                         max_size=cfg.max_vocab)
     ids_np, len_np = encode_sentences(data.sentences, vocab, cfg.max_len)
-    ids, lengths, labels = torch.from_numpy(ids_np), torch.from_numpy(len_np), data.labels
+    ids, lengths, labels = (torch.from_numpy(ids_np).to(dev), torch.from_numpy(len_np).to(dev),
+                            data.labels)  # on the device once
     log(f"LITE sentiment: {len(tr)} train / {len(va)} validation / {len(te)} test sentences, "
         f"vocabulary {len(vocab)}")
     fixed: dict[str, float] = {
@@ -266,9 +274,10 @@ def run(config: LiteSentimentConfig | None = None, *, log=print,
                 with torch.no_grad():
                     model.embedding.weight.copy_(torch.from_numpy(table))
                 model.embedding.weight.requires_grad_(not cfg.freeze_embeddings)
+            model.to(dev)
             t0 = time.perf_counter()
             best = train(model, ids[tr], lengths[tr], labels[tr], cfg, log, kind, seed=seed,
-                         val=(ids[va], lengths[va], labels[va]))
+                         val=(ids[va], lengths[va], labels[va]), device=dev)
             metrics[f"{kind}_train_seconds"] = round(time.perf_counter() - t0, 1)
             metrics[f"{kind}_best_epoch"] = best.best_epoch
             if best.best_val_accuracy is not None:

@@ -46,6 +46,7 @@ import numpy as np
 import torch
 
 from lava_thesis.data.multi30k import load_multi30k
+from lava_thesis.device import resolve_device
 from lava_thesis.lite.seq2seq_decode import bleu, translate
 from lava_thesis.lite.seq2seq_models import (
     ConvSeq2Seq,
@@ -102,6 +103,9 @@ class LiteSeq2SeqConfig:
     data_dir: str | None = None
     out_dir: str = "results"
     experiment: str = "lite_seq2seq"
+    #: where the models train and translate: cpu, cuda, cuda:N or auto (the energy counts run
+    #: on a CPU copy); ``budget_cpu_s`` counts this process's CPU time, so use it on the CPU
+    device: str = "cpu"
 
 
 def build_model(kind: str, src_vocab: int, tgt_vocab: int, cfg: LiteSeq2SeqConfig
@@ -243,8 +247,11 @@ def token_accuracy(model: torch.nn.Module, data: tuple[torch.Tensor, ...],
 
 
 def sentence_energy(model: torch.nn.Module, data: tuple[torch.Tensor, ...]) -> dict[str, float]:
-    """Mean compute per translated sentence over the pairs of ``data`` (module docstring)."""
-    src, src_len, tgt, tgt_len = data
+    """Mean compute per translated sentence over the pairs of ``data`` (module docstring),
+    counted on a CPU copy of ``model`` when it is elsewhere."""
+    if next(model.parameters()).device.type != "cpu":
+        model = copy.deepcopy(model).cpu()
+    src, src_len, tgt, tgt_len = (t.cpu() for t in data)
     rows = []
     for i in range(len(src)):
         ns, nt = int(src_len[i]), int(tgt_len[i]) - 1  # decoder positions: <bos> + reference
@@ -285,6 +292,7 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | No
     the test pairs; write the JSON and plot, return the metrics (means over the seeds)."""
     cfg = config or LiteSeq2SeqConfig()
     protocol = or_single_seed(protocol, cfg.seed)
+    dev = resolve_device(cfg.device)
     torch.set_num_threads(1)
     pairs = _pairs(cfg)
     src_vocab = Vocab.build((tokenize(s) for s, _ in pairs["train"]), min_count=cfg.min_count)
@@ -293,8 +301,9 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | No
 
     def tensors(split: str) -> tuple[torch.Tensor, ...]:
         ids, lengths = encode_sentences([s for s, _ in pairs[split]], src_vocab, cfg.max_len)
-        return (torch.from_numpy(ids), torch.from_numpy(lengths),
-                *encode_targets([t for _, t in pairs[split]], tgt_vocab, cfg.max_len))
+        return tuple(t.to(dev) for t in (  # on the device once
+            torch.from_numpy(ids), torch.from_numpy(lengths),
+            *encode_targets([t for _, t in pairs[split]], tgt_vocab, cfg.max_len)))
 
     data = {split: tensors(split) for split in pairs}
     text = {split: ([s for s, _ in p], [t for _, t in p]) for split, p in pairs.items()}
@@ -328,7 +337,7 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | No
         m: dict[str, float] = {}
         for kind in cfg.models:
             torch.manual_seed(seed)
-            model = build_model(kind, len(src_vocab), len(tgt_vocab), cfg)
+            model = build_model(kind, len(src_vocab), len(tgt_vocab), cfg).to(dev)
             stats, curve = train_epochs(
                 model, data["train"], cfg,
                 lambda model=model: {k: v for k, v in score(model, "val")[0].items()

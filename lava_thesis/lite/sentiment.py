@@ -204,7 +204,7 @@ def snn_energy(model: LiteSNN, ids: torch.Tensor, lengths: torch.Tensor,
     """
     model.eval()
     fc1, hidden = model.fc1, model.fc1.out_features
-    spikes = torch.zeros(2, dtype=torch.float64)
+    spikes = torch.zeros(2, dtype=torch.float64, device=ids.device)
     for start in range(0, len(ids), batch_size):
         n = lengths[start:start + batch_size]
         record: list = []
@@ -212,6 +212,7 @@ def snn_energy(model: LiteSNN, ids: torch.Tensor, lengths: torch.Tensor,
         s1, s2, mask = record
         spikes += torch.stack([(s * mask[..., None]).sum().double() for s in (s1, s2)])
     n_inf, steps = len(ids), float(lengths.double().sum()) * model.steps_per_token
+    spikes = spikes.cpu()  # the one read back from the device
     synops = float(spikes.sum()) * hidden / n_inf
     macs = (fc1.in_features * hidden * steps) / n_inf + model.head.in_features
     rates = spikes / (steps * hidden)

@@ -65,12 +65,13 @@ def greedy_decode(model: torch.nn.Module, src: torch.Tensor, lengths: torch.Tens
 def translate(model: torch.nn.Module, sentences: Sequence[str], src_vocab: Vocab,
               tgt_vocab: Vocab, *, max_src_len: int, max_len: int, batch_size: int = 100
               ) -> list[str]:
-    """Detokenized greedy translations of raw ``sentences``.
+    """Detokenized greedy translations of raw ``sentences`` (on ``model``'s device).
 
     Raises ValueError (naming the index) for a sentence without tokens.
     """
     ids, lengths = encode_sentences(sentences, src_vocab, max_src_len)
-    ids_t, len_t = torch.from_numpy(ids), torch.from_numpy(lengths)
+    dev = next(model.parameters()).device
+    ids_t, len_t = torch.from_numpy(ids).to(dev), torch.from_numpy(lengths).to(dev)
     bos, eos = tgt_vocab.stoi[BOS], tgt_vocab.stoi[EOS]
     out: list[str] = []
     for s in range(0, len(ids_t), batch_size):
