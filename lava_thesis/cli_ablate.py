@@ -33,6 +33,7 @@ class Ablation(str, Enum):
     diet = "diet"
     stdp_rule = "stdp-rule"
     stdp_prune = "stdp-prune"
+    hybrid = "hybrid"
 
 
 def ablate(
@@ -49,7 +50,7 @@ def ablate(
     ] = "leak+threshold,threshold,leak,neither",
     epochs: Annotated[int | None, typer.Option(
         min=1, help="Training epochs per network (default: diet 4, stdp-rule and "
-                    "stdp-prune 1).")] = None,
+                    "stdp-prune 1, hybrid 3 STDB epochs).")] = None,
     n_exc: Annotated[int, typer.Option(
         min=1, help="stdp-rule, stdp-prune: excitatory neurons.")] = 400,
     levels: Annotated[str, typer.Option(
@@ -66,6 +67,11 @@ def ablate(
     intervals: Annotated[str, typer.Option(
         help="stdp-prune: presentations between pruning events, comma-separated (studied at "
              "75% pruned).")] = "250,1000,4000",
+    sweep_steps: Annotated[str, typer.Option(
+        help="hybrid: time steps T of the accuracy curves, comma-separated.")
+    ] = "5,10,25,50,100,200",
+    num_steps: Annotated[int, typer.Option(
+        min=1, help="hybrid: time steps the STDB, linear and BPTT networks train with.")] = 25,
     seed: Annotated[int, typer.Option(min=0, help="First seed.")] = 0,
     seeds: Annotated[int, typer.Option(min=1, help="Networks per variant and T.")] = 3,
     val_fraction: ValFraction = 0.1,
@@ -77,7 +83,9 @@ def ablate(
     threshold switched off, each variant retrained at each T. stdp-rule: deployed accuracy of
     the STDP network trained with each weight dependence at each number of weight levels.
     stdp-prune: pruning by weight against pruning by pre/post correlation at each pruned
-    fraction, and the pruning interval. One results file and plot each."""
+    fraction, and the pruning interval. hybrid: accuracy vs T of the converted network (soft
+    and hard reset) and of the STDB, linear-surrogate and from-scratch BPTT networks, and the
+    step reduction. One results file and plot each."""
     from lava_thesis.experiments import ablate_diet as ab
     from lava_thesis.protocol import Protocol
 
@@ -90,6 +98,10 @@ def ablate(
     if method is Ablation.stdp_prune:
         _stdp_prune(dataset, data_dir, out, name, fractions, intervals, n_exc, epochs or 1,
                     protocol, train_samples, test_samples, allow_dirty)
+        return
+    if method is Ablation.hybrid:
+        _hybrid(dataset, data_dir, out, name, sweep_steps, num_steps, epochs or 3, protocol,
+                train_samples, test_samples, allow_dirty)
         return
 
     try:
@@ -153,6 +165,34 @@ def _stdp_prune(dataset: Dataset, data_dir: Path | None, out: Path, name: str, f
     train, test, stdp = _stdp_setup(dataset, data_dir, out, n_exc, epochs, protocol,
                                     train_samples, test_samples, allow_dirty)
     cfg = ab.PruneAblationConfig(fractions=fraction_list, intervals=interval_list, stdp=stdp)
+    metrics = ab.run(train, test, out, dataset=dataset.value, config=cfg, experiment=name,
+                     log=typer.echo, protocol=protocol, allow_dirty=allow_dirty)
+    for key, value in metrics.items():
+        typer.echo(f"{key}: {value}")
+
+
+def _hybrid(dataset: Dataset, data_dir: Path | None, out: Path, name: str, sweep_steps: str,
+            num_steps: int, epochs: int, protocol, train_samples: int | None,
+            test_samples: int | None, allow_dirty: bool) -> None:
+    """``ablate hybrid``: options checked, then
+    :func:`lava_thesis.experiments.ablate_hybrid.run`."""
+    from lava_thesis.experiments import ablate_hybrid as ab
+    from lava_thesis.experiments.hybrid import HybridConfig
+    from lava_thesis.hybrid.stdb import STDBConfig
+
+    sweep = _numbers("--sweep-steps", sweep_steps, int)
+    if min(sweep) < 1:
+        fail(f"--sweep-steps: each must be >= 1, got {sweep_steps!r}")
+    if protocol.val_fraction == 0:
+        fail("--val-fraction must be > 0 for the hybrid ablation: thresholds and epochs are "
+             "chosen on the validation split")
+    check_paths(out_dirs={"--out": out}, data_dir=data_dir)
+    check_clean_out(out, allow_dirty)
+    train, test = load_train_test(dataset, data_dir, train_samples, test_samples)
+    hybrid = HybridConfig(num_steps=num_steps, lava_samples=0, eval_samples=None,
+                          val_fraction=protocol.val_fraction,
+                          stdb=STDBConfig(epochs=epochs, seed=protocol.seeds[0]))
+    cfg = ab.HybridAblationConfig(hybrid=hybrid, sweep_steps=sweep)
     metrics = ab.run(train, test, out, dataset=dataset.value, config=cfg, experiment=name,
                      log=typer.echo, protocol=protocol, allow_dirty=allow_dirty)
     for key, value in metrics.items():

@@ -274,8 +274,9 @@ def test_resume_rejects_an_old_stdb_checkpoint(tmp_path):
     torch.save({"state_dict": {}, "per_epoch": [0.5], "seconds": 1.0}, path)
     snn = HybridSNN(_ann(torch.ones(2, 4), torch.ones(1, 2)), [1.0, 1.0])
     with pytest.raises(ModelFileError, match="best_state"):
-        hybrid._train_stdb(hybrid.HybridConfig(), 0, snn, (np.zeros((1, 2, 2)), np.zeros(1)),
-                           lambda net: 0.0, path, True, lambda line: None)
+        hybrid.train_stdb_best(hybrid.HybridConfig(), 0, snn,
+                               (np.zeros((1, 2, 2)), np.zeros(1)), lambda net: 0.0, path, True,
+                               lambda line: None)
 
 
 def test_cli_train_hybrid_passes_the_protocol(monkeypatch):

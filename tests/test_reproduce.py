@@ -142,6 +142,7 @@ REPRESENTATIVE = {
     "ablate:diet": "ablate diet --dataset mnist --out results",
     "ablate:stdp-rule": "ablate stdp-rule --n-exc 400 --out results",
     "ablate:stdp-prune": "ablate stdp-prune --n-exc 400 --out results",
+    "ablate:hybrid": "ablate hybrid --dataset mnist --out results",
 }
 
 

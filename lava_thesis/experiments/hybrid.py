@@ -97,8 +97,9 @@ def _accuracy(pred: np.ndarray, labels: np.ndarray) -> float:
     return float((np.asarray(pred) == np.asarray(labels)).mean())
 
 
-def _train_ann(cfg: HybridConfig, seed: int, fit, val, input_shape, ann_path: Path | None,
-               resume: bool, log) -> tuple[torch.nn.Sequential, dict]:
+def train_ann_best(cfg: HybridConfig, seed: int, fit, val, input_shape,
+                   ann_path: Path | None, resume: bool, log
+                   ) -> tuple[torch.nn.Sequential, dict]:
     """The ANN of one seed at its best validation epoch (``ann_path``: checkpoint / resume)."""
     ann = build_ann(cfg.spec, input_shape)
     if resume and ann_path is not None and ann_path.is_file():
@@ -124,8 +125,8 @@ def _train_ann(cfg: HybridConfig, seed: int, fit, val, input_shape, ann_path: Pa
     return ann, {"resumed": False, "val_per_epoch": curve, "best_epoch": best.get("epoch")}
 
 
-def _train_stdb(cfg: HybridConfig, seed: int, snn: HybridSNN, fit, val_score: Callable,
-                stdb_path: Path | None, resume: bool, log) -> dict:
+def train_stdb_best(cfg: HybridConfig, seed: int, snn: HybridSNN, fit, val_score: Callable,
+                    stdb_path: Path | None, resume: bool, log) -> dict:
     """STDB epochs on ``snn``; keeps the epoch best on validation (``val_score(snn)``) and
     loads it into ``snn``. ``stdb_path``: per-epoch checkpoint that ``resume`` continues."""
     per_epoch: list[float] = []
@@ -243,9 +244,9 @@ def run(
     def one_seed(seed: int) -> dict[str, float]:
         first = seed == first_seed
         torch.manual_seed(seed)
-        ann, ann_info = _train_ann(cfg, seed, fit, val, input_shape,
-                                   model_dir / f"{experiment}_ann.pt" if first else None,
-                                   resume and first, log)
+        ann, ann_info = train_ann_best(cfg, seed, fit, val, input_shape,
+                                       model_dir / f"{experiment}_ann.pt" if first else None,
+                                       resume and first, log)
         converted, choice, table = choose_thresholds(
             ann, cfg.spec, input_shape, reset=cfg.reset, balance_images=fit[0][:cfg.balance_images],
             balance_steps=cfg.balance_steps, val=val, num_steps=cfg.num_steps,
@@ -253,9 +254,10 @@ def run(
         log(f"  thresholds: percentile {choice['percentile']}, scale {choice['scale']} "
             f"(validation accuracy, deployed: {choice['val_accuracy']:.4f})")
         snn = HybridSNN(ann, converted.thresholds.tolist(), reset=cfg.reset)
-        stdb = _train_stdb(cfg, seed, snn, fit, lambda net: deployed(net, *val, cfg.num_steps),
-                           model_dir / f"{experiment}_stdb.pt" if first else None,
-                           resume and first and ann_info["resumed"], log)
+        stdb = train_stdb_best(cfg, seed, snn, fit,
+                               lambda net: deployed(net, *val, cfg.num_steps),
+                               model_dir / f"{experiment}_stdb.pt" if first else None,
+                               resume and first and ann_info["resumed"], log)
         # the test set, once per trained model (all choices are made)
         m = {"ann_accuracy": _accuracy(ann_predict(ann, x_te), y_te),
              "val_accuracy_ann": _accuracy(ann_predict(ann, val[0]), val[1]),

@@ -15,7 +15,7 @@ accuracy-vs-steps curves of the two networks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -66,14 +66,16 @@ def choose_thresholds(ann: torch.nn.Sequential, spec: Sequence[str],
                       balance_images: np.ndarray, balance_steps: int,
                       val: tuple[np.ndarray, np.ndarray], num_steps: int,
                       percentiles: Sequence[float | None], scales: Sequence[float],
-                      seed: int) -> tuple[HybridSNN, dict, list[dict]]:
+                      seed: int, score: Callable[[HybridSNN], float] | None = None
+                      ) -> tuple[HybridSNN, dict, list[dict]]:
     """Convert ``ann`` with every (percentile, scale) pair and keep the best on validation.
 
     For each percentile (``None``: the maximum current) the thresholds are balanced once on
     ``balance_images`` (training images); a scale ``s`` multiplies them all (balancing with
     ``scale=s`` gives exactly that). Each pair is scored by :func:`deployed_accuracy` on
-    ``val`` at ``num_steps`` steps; ties go to the earlier pair (percentiles, then scales, in
-    the order given).
+    ``val`` at ``num_steps`` steps (or by ``score(snn)``, e.g. the soft-reset torch network's
+    own accuracy, which the hard-reset twin cannot give); ties go to the earlier pair
+    (percentiles, then scales, in the order given).
 
     Returns
     -------
@@ -95,7 +97,8 @@ def choose_thresholds(ann: torch.nn.Sequential, spec: Sequence[str],
                                                percentile=percentile, scale=1.0, seed=seed))
         for scale in scales:
             snn.thresholds.copy_(base * float(scale))
-            acc = deployed_accuracy(snn, spec, input_shape, x_val, y_val, num_steps)
+            acc = (deployed_accuracy(snn, spec, input_shape, x_val, y_val, num_steps)
+                   if score is None else float(score(snn)))
             row = {"percentile": percentile, "scale": float(scale), "val_accuracy": acc}
             table.append(row)
             if acc > best[0]:

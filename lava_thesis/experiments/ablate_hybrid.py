@@ -1,0 +1,196 @@
+"""Does STDB reach the converted network's accuracy in fewer steps? (``lava-thesis ablate
+hybrid``)
+
+The thesis's hybrid method converts an ANN to an SNN (thresholds balanced) and fine-tunes it
+with spike-timing-dependent backprop (STDB: the surrogate ``alpha exp(-beta dt)``) so that far
+fewer time steps give the accuracy conversion alone needs many steps for. Per seed this
+experiment trains one ANN and, everything else equal (data, validation split, epochs, seeds):
+
+* converts it with the **soft** reset (the thesis's; torch network, membrane readout: the
+  Lava twin resets hard) and the **hard** reset (Lava's; thresholds chosen on validation);
+* fine-tunes the hard-reset conversion for ``stdb.epochs`` epochs with the STDB surrogate
+  (``stdb``) and with the linear surrogate (``linear``), and trains the same network from
+  random weights with the STDB surrogate (``bptt``: backprop through time without conversion;
+  the converted thresholds, so that only the initial weights differ);
+* measures each network's deployed accuracy (the fixed-point twin that runs in Lava, output
+  spike counts) at every ``T`` of ``sweep_steps`` on the test images, and at ``num_steps`` also
+  its torch accuracy (accumulated membrane readout: the diagnosis of a deployed loss).
+
+The step reduction at the converted network's accuracy minus ``d`` points (``d`` in
+``margins``): ``target = max_T conv(T) - d``; ``T_conv`` and ``T_<variant>`` are the fewest
+swept steps reaching it (:func:`~lava_thesis.hybrid.evaluate.steps_to_reach`), and
+``step_reduction_<variant>_m<d> = T_conv / T_<variant>``, per seed. A curve that never reaches
+the target gets the largest swept ``T`` with ``reached_... = 0`` (a bound, not a value).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lava_thesis.diet.ann import ann_predict, build_ann
+from lava_thesis.experiments.hybrid import HybridConfig, train_ann_best, train_stdb_best
+from lava_thesis.hybrid import HybridSNN
+from lava_thesis.hybrid.evaluate import choose_thresholds, deployed_accuracy, steps_to_reach
+from lava_thesis.hybrid.stdb import intensities, snn_predict
+from lava_thesis.plots import new_figure, plot_seed_lines, save_figure
+from lava_thesis.protocol import Protocol, or_single_seed, split_training
+from lava_thesis.results import current_command, git_commit, write_results
+
+CLAIM = ("STDB fine-tuning reaches the converted network's accuracy in far fewer time steps "
+         "(Rathi et al., ICLR 2020)")
+TRAINED = ("stdb", "linear", "bptt")
+
+
+@dataclass
+class HybridAblationConfig:
+    """The shared settings (stored in the results file). ``hybrid`` holds the network, the
+    ANN and STDB epochs, the conversion's threshold candidates and ``num_steps`` (the trained
+    networks' T); ``eval_samples`` None: the whole test set for every curve."""
+
+    hybrid: HybridConfig = field(default_factory=lambda: HybridConfig(lava_samples=0,
+                                                                      eval_samples=None))
+    variants: tuple[str, ...] = TRAINED
+    sweep_steps: tuple[int, ...] = (5, 10, 25, 50, 100, 200)
+    margins: tuple[float, ...] = (0.5, 1.0)  #: accuracy points below the converted best
+
+    def __post_init__(self) -> None:
+        if unknown := [v for v in self.variants if v not in TRAINED]:
+            raise ValueError(f"variants must be among {TRAINED}, got {unknown}")
+        if not self.sweep_steps or min(self.sweep_steps) < 1:
+            raise ValueError(f"sweep_steps must be >= 1, got {self.sweep_steps}")
+        if any(m < 0 for m in self.margins):
+            raise ValueError(f"margins must be >= 0 points, got {self.margins}")
+
+
+def margin_key(margin: float) -> str:
+    """0.5 -> ``m0.5``, 1.0 -> ``m1``."""
+    return f"m{margin:g}"
+
+
+def reductions(curves: dict[str, dict[int, float]], margins: tuple[float, ...]
+               ) -> dict[str, float]:
+    """Step counts and reductions of every trained curve against ``curves["converted"]``
+    (module docstring); accuracies in [0, 1], margins in points.
+
+    >>> r = reductions({"converted": {5: .5, 25: .9, 100: .95}, "stdb": {5: .94, 25: .95,
+    ...                 100: .95}}, (1.0,))
+    >>> r["steps_converted_m1"], r["steps_stdb_m1"], r["step_reduction_stdb_m1"]
+    (100.0, 5.0, 20.0)
+    """
+    out: dict[str, float] = {}
+    converted = curves["converted"]
+    for margin in margins:
+        target = max(converted.values()) - margin / 100
+        name = margin_key(margin)
+        for variant, curve in curves.items():
+            steps = steps_to_reach(curve, target)
+            out[f"steps_{variant}_{name}"] = float(steps or max(curve))
+            out[f"reached_{variant}_{name}"] = float(steps is not None)
+        for variant in curves:
+            if variant != "converted":
+                out[f"step_reduction_{variant}_{name}"] = (
+                    out[f"steps_converted_{name}"] / out[f"steps_{variant}_{name}"])
+    return out
+
+
+def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray],
+        out_dir: str | Path, *, dataset: str, config: HybridAblationConfig | None = None,
+        experiment: str = "ablation_hybrid", log: Callable[[str], Any] = print,
+        protocol: Protocol | None = None, allow_dirty: bool = False) -> dict[str, float]:
+    """Every network of the module docstring, once per seed; writes
+    ``<out_dir>/<experiment>.json`` and ``.png`` (deployed accuracy vs T) and returns the
+    metrics (seed means)."""
+    cfg = config or HybridAblationConfig()
+    hcfg = replace(cfg.hybrid, lava_samples=0)
+    protocol = or_single_seed(protocol, hcfg.stdb.seed, hcfg.val_fraction)
+    commit = git_commit()
+    fit, val, info = split_training(*train, protocol)
+    if len(val[1]) == 0:
+        raise ValueError("the hybrid ablation chooses thresholds and epochs on a validation "
+                         "split: val_fraction must leave at least one training image out")
+    x_te, y_te = test
+    n_eval = len(y_te) if hcfg.eval_samples is None else min(hcfg.eval_samples, len(y_te))
+    x_ev, y_ev = x_te[:n_eval], y_te[:n_eval]
+    input_shape = tuple(intensities(fit[0][:1]).shape[1:])
+    sweep = sorted(set(cfg.sweep_steps) | {hcfg.num_steps})
+
+    def deployed(net: HybridSNN, x, y, steps: int) -> float:
+        return deployed_accuracy(net, hcfg.spec, input_shape, x, y, steps)
+
+    def torch_accuracy(net: HybridSNN, x, y, steps: int) -> float:
+        return float((snn_predict(net, x, steps) == y).mean())
+
+    def convert(ann, reset: str, seed: int) -> HybridSNN:
+        score = (None if reset == "hard" else
+                 lambda net: torch_accuracy(net, *val, hcfg.num_steps))
+        net, choice, _ = choose_thresholds(
+            ann, hcfg.spec, input_shape, reset=reset, balance_images=fit[0][:hcfg.balance_images],
+            balance_steps=hcfg.balance_steps, val=val, num_steps=hcfg.num_steps,
+            percentiles=hcfg.percentiles, scales=hcfg.threshold_scales, seed=seed, score=score)
+        log(f"  {reset} reset: thresholds percentile {choice['percentile']}, scale "
+            f"{choice['scale']} (validation {choice['val_accuracy']:.4f})")
+        return net
+
+    def one_seed(seed: int) -> dict[str, float]:
+        torch.manual_seed(seed)
+        ann, _ = train_ann_best(hcfg, seed, fit, val, input_shape, None, False, log)
+        m: dict[str, float] = {"ann_accuracy": float((ann_predict(ann, x_te) == y_te).mean())}
+        soft, hard = convert(ann, "soft", seed), convert(ann, "hard", seed)
+        thresholds = hard.thresholds.tolist()
+        for t in sweep:
+            m[f"soft_converted_accuracy_T{t}"] = torch_accuracy(soft, x_ev, y_ev, t)
+        nets = {"converted": hard}
+        for variant in cfg.variants:
+            torch.manual_seed(seed)
+            weights = ann if variant != "bptt" else build_ann(hcfg.spec, input_shape)
+            net = HybridSNN(weights, thresholds, reset="hard",
+                            surrogate="linear" if variant == "linear" else "stdb")
+            train_stdb_best(hcfg, seed, net, fit,
+                            lambda n: deployed(n, *val, hcfg.num_steps), None, False, log)
+            nets[variant] = net
+        curves: dict[str, dict[int, float]] = {}
+        for name, net in nets.items():
+            curves[name] = {t: deployed(net, x_ev, y_ev, t) for t in sweep}
+            m.update({f"deployed_accuracy_{name}_T{t}": a for t, a in curves[name].items()})
+            m[f"torch_accuracy_{name}"] = torch_accuracy(net, x_ev, y_ev, hcfg.num_steps)
+            log(f"  seed {seed} {name}: deployed accuracy at T={hcfg.num_steps} "
+                f"{curves[name][hcfg.num_steps]:.4f}, torch (membrane readout) "
+                f"{m[f'torch_accuracy_{name}']:.4f}")
+        m.update(reductions(curves, cfg.margins))
+        return m
+
+    metrics, extra = protocol.run(one_seed, log)
+    metrics.update(eval_samples=n_eval, num_steps=hcfg.num_steps)
+    out_dir = Path(out_dir)
+    plot_steps(extra["per_seed"], ("converted", *cfg.variants), sweep,
+               out_dir / f"{experiment}.png",
+               title=f"hybrid: deployed accuracy vs T, {dataset} ({n_eval} test images)")
+    headline = [f"step_reduction_{v}_{margin_key(d)}" for d in cfg.margins for v in cfg.variants]
+    headline += [f"deployed_accuracy_{n}_T{hcfg.num_steps}" for n in ("converted", *cfg.variants)]
+    write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="hybrid",
+                  config={**asdict(cfg), "protocol": protocol.as_dict()}, commit=commit,
+                  command=current_command(), validation=info, headline=headline,
+                  allow_dirty=allow_dirty, extra={**extra, "claim": CLAIM, "sweep_steps": sweep})
+    return metrics
+
+
+def plot_steps(per_seed: dict[str, list[float]], names: tuple[str, ...], sweep: list[int],
+               path: Path, title: str) -> Path:
+    """Deployed accuracy (%) vs T (log axis), one line per network (mean, min-max over seeds),
+    and the soft-reset conversion's torch accuracy."""
+    fig = new_figure()
+    ax = fig.add_subplot()
+    lines = {name: 100 * np.array([per_seed[f"deployed_accuracy_{name}_T{t}"]
+                                   for t in sweep]).T for name in names}
+    lines["converted, soft reset (torch)"] = 100 * np.array(
+        [per_seed[f"soft_converted_accuracy_T{t}"] for t in sweep]).T
+    plot_seed_lines(ax, sweep, lines, title=title, xlabel="time steps T",
+                    ylabel="accuracy (%)")
+    ax.set_xscale("log")
+    return save_figure(fig, path)
