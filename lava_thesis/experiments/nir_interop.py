@@ -43,7 +43,7 @@ import torch
 
 from lava_thesis.deploy.netx_run import netx_output_spikes
 from lava_thesis.deploy.nir_import import import_nir
-from lava_thesis.encoding import poisson_spikes
+from lava_thesis.experiments.quickstart import encode
 from lava_thesis.protocol import Protocol, or_single_seed, split_training
 from lava_thesis.quickstart import pad_steps
 from lava_thesis.results import current_command, git_commit, write_results
@@ -81,12 +81,6 @@ def missing_peers() -> list[str]:
         except ImportError:
             missing.append(module)
     return missing
-
-
-def encode(images: np.ndarray, num_steps: int, seed: int) -> np.ndarray:
-    """uint8 images ``(N, H, W)`` -> Poisson spikes ``(N, H*W, num_steps)`` float32."""
-    flat = images.reshape(len(images), -1).astype(np.float32) / 255.0
-    return poisson_spikes(flat, num_steps, seed=seed).astype(np.float32)
 
 
 def snntorch_net(n_in: int, hidden: int, n_out: int) -> torch.nn.Sequential:
@@ -260,7 +254,7 @@ def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
     x_te, y_te = test
 
     def one_seed(seed: int) -> dict[str, float]:
-        s_tr, s_va, s_te = (encode(x, cfg.num_steps, seed=seed + k)
+        s_tr, s_va, s_te = (encode(x, cfg.num_steps, seed=seed + k, pad=0)
                             for k, x in enumerate((x_tr, x_va, x_te), start=1))
         metrics: dict[str, float] = {}
         with tempfile.TemporaryDirectory() as work:

@@ -61,11 +61,12 @@ class QuickstartConfig:
     device: str = "cpu"
 
 
-def encode(images: np.ndarray, num_steps: int, seed: int) -> np.ndarray:
-    """uint8 images ``(N, H, W)`` -> Poisson spikes ``(N, H*W, T + 2)`` float32 (padded)."""
+def encode(images: np.ndarray, num_steps: int, seed: int, pad: int = 2) -> np.ndarray:
+    """uint8 images ``(N, H, W)`` -> Poisson spikes ``(N, H*W, T + pad)`` float32, ``pad``
+    silent steps at the end (2: the two layers' delays)."""
     flat = images.reshape(len(images), -1).astype(np.float32) / 255.0
     spikes = poisson_spikes(flat, num_steps, seed=seed).astype(np.float32)
-    return qs.pad_steps(spikes, 2)
+    return qs.pad_steps(spikes, pad) if pad else spikes
 
 
 def _accuracy(out_spikes: np.ndarray, labels: np.ndarray) -> float:
