@@ -41,21 +41,8 @@ the ``.net`` holds ``W_net = 2 round(W / 2**e)`` (SLAYER's grid: even values in
 A graph that our exporter wrote from SLAYER (weights on the 1/32 grid, ``|W| <= 4``) imports to
 SLAYER's own parameters up to a power of two per layer.
 
-Pooling
--------
-netx has no pooling layer; ``SumPool2d`` and ``AvgPool2d`` (a ``KxK`` window with stride ``K``,
-no padding; average = sum times ``1/K**2``) are linear, and each becomes what it equals:
-
-* followed by neuron nodes (a spiking pooling layer): a depthwise ``conv`` layer, ``groups = C``,
-  every kernel entry the window weight;
-* after a ``Conv2d`` with no neuron between (snnTorch's ``Conv2d -> AvgPool2d -> Leaky``): one
-  ``conv`` layer, kernel ``K_c + (K - 1) S_c`` and stride ``S_c K``, whose weights sum the conv
-  kernel over the window's shifts;
-* before a ``Conv2d``, or before ``Flatten -> Affine/Linear`` (``Leaky -> AvgPool2d -> Flatten
-  -> Linear``): the next synapse reads the un-pooled map, each of its weights spread over the
-  ``KxK`` pixels of its window (the map's height and width must be multiples of K).
-
-All three are exact (no rounding beyond the layer's 8-bit weights).
+Pooling nodes are folded into the layers around them
+(:mod:`lava_thesis.deploy.nir_layers`).
 
 Not supported (:class:`UnsupportedNIRError`, naming the node and its type): other node types
 (max pooling, delays, recurrent subgraphs, ...), pooling with padding or a stride other than its
@@ -74,24 +61,21 @@ import numpy as np
 
 from lava_thesis.atomic import atomic_path
 from lava_thesis.deploy.netx_check import check_netx_file
+from lava_thesis.deploy.nir_layers import (
+    POOLS,
+    SYNAPSES,
+    UnsupportedNIRError,
+    array,
+    linear_run,
+    where,
+)
 from lava_thesis.errors import ModelFileError
 
-SYNAPSES = ("Affine", "Linear", "Conv2d")
-POOLS = ("SumPool2d", "AvgPool2d")
 NEURONS = ("CubaLIF", "LIF", "IF", "CubaLI", "LI", "I")
 SPIKING = ("CubaLIF", "LIF", "IF")
-EXPECTED = ("a NIR chain Input -> (Affine | Linear | Conv2d | SumPool2d | AvgPool2d -> CubaLIF | "
-            "LIF | IF | LI, Flatten)* -> Output")
 #: Loihi's largest threshold mantissa (17 bits); the threshold of a non-spiking layer
 VTH_MAX = (1 << 17) - 1
 DT_DEFAULT = 1e-4
-
-
-class UnsupportedNIRError(ModelFileError):
-    """A NIR graph holds a node, parameter or structure that has no netx/Loihi equivalent."""
-
-    def __init__(self, path: str | os.PathLike, problem: str, expected: str = EXPECTED) -> None:
-        super().__init__(path, problem, expected)
 
 
 def import_nir(path: str | os.PathLike, out: str | os.PathLike, dt: float | None = None) -> Path:
@@ -168,9 +152,9 @@ def graph_layers(graph: Any, dt: float | None = None,
             i += 1
             continue
         if kind not in SYNAPSES + POOLS:
-            raise UnsupportedNIRError(source, _where(
+            raise UnsupportedNIRError(source, where(
                 name, node, "is not a node type netx supports here (expected a synapse)"))
-        layer, shape, i, flat = _linear_run(source, graph, chain, i, shape)
+        layer, shape, i, flat = linear_run(source, graph, chain, i, shape)
         if flat:  # pooling folded into a dense layer that reads the un-pooled map, flattened
             if layers:
                 layers.append({"kind": "flatten", "shape": (layer["weight"].shape[1],),
@@ -183,7 +167,7 @@ def graph_layers(graph: Any, dt: float | None = None,
             i += 1
         if chain[i] != "__output__" and type(graph.nodes[chain[i]]).__name__ not in (
                 "Flatten",) + SYNAPSES + POOLS:
-            raise UnsupportedNIRError(source, _where(chain[i], graph.nodes[chain[i]],
+            raise UnsupportedNIRError(source, where(chain[i], graph.nodes[chain[i]],
                                                      "is not a node type netx supports"))
         neuron = _neuron(source, name, stages, dt, shape, meta, chain[i] == "__output__")
         layer.update({**neuron, "nodes": layer["nodes"] + neuron["nodes"][1:]})
@@ -241,10 +225,6 @@ def write_net(layers: list[dict[str, Any]], out: str | os.PathLike) -> Path:
 # ------------------------------------------------------------------------------------ helpers
 
 
-def _where(name: str, node: Any, what: str = "") -> str:
-    return f"node {name!r} ({type(node).__name__}){' ' + what if what else ''}"
-
-
 def _chain(graph: Any, source: Any) -> list[str]:
     """Node names from the single Input to the single Output (``"__output__"`` last)."""
     import nir
@@ -264,12 +244,12 @@ def _chain(graph: Any, source: Any) -> list[str]:
         if isinstance(graph.nodes[name], nir.NIRGraph) or len(nxt) != 1 or nxt[0] in chain:
             what = ("a subgraph" if isinstance(graph.nodes[name], nir.NIRGraph)
                     else f"feeds {len(nxt)} nodes" if len(nxt) != 1 else "closes a loop")
-            raise UnsupportedNIRError(source, _where(name, graph.nodes[name], what))
+            raise UnsupportedNIRError(source, where(name, graph.nodes[name], what))
         if nxt[0] not in graph.nodes:
             raise ModelFileError(source, f"edge to unknown node {nxt[0]!r}", "a valid NIR graph")
         chain.append(nxt[0])
     for name in set(graph.nodes) - set(chain):
-        raise UnsupportedNIRError(source, _where(name, graph.nodes[name], "is off the chain"))
+        raise UnsupportedNIRError(source, where(name, graph.nodes[name], "is off the chain"))
     return chain[:-1] + ["__output__"]
 
 
@@ -281,163 +261,25 @@ def _input_shape(node: Any) -> tuple[int, ...] | None:
     return shape if len(shape) in (1, 3) and min(shape) > 0 else None
 
 
-def _array(node: Any, key: str) -> np.ndarray:
-    value = getattr(node, key, None)
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value, dtype=np.float64)
-
-
-def _synapse(source, name, node, shape) -> tuple[dict[str, Any], tuple[int, ...]]:
-    """A dense/conv layer dict (weight, shape) from a synapse node; the output shape."""
-    weight = _array(node, "weight")
-    bias = _array(node, "bias") if getattr(node, "bias", None) is not None else np.zeros(1)
-    if not (np.isfinite(weight).all() and np.isfinite(bias).all()):
-        raise ModelFileError(source, _where(name, node, "holds non-finite values"),
-                             "finite weights")
-    if np.any(bias != 0):
-        raise UnsupportedNIRError(source, _where(name, node, "has a non-zero bias"),
-                                  "zero biases (netx layers here have none)")
-    if type(node).__name__ != "Conv2d":
-        if weight.ndim != 2 or (shape is not None and int(np.prod(shape)) != weight.shape[1]):
-            raise UnsupportedNIRError(source, _where(name, node, f"weight {weight.shape} does "
-                                                     f"not take input {shape}"))
-        return {"kind": "dense", "weight": weight, "shape": (weight.shape[0],),
-                "nodes": [name]}, (weight.shape[0],)
-    groups = int(np.asarray(node.groups).reshape(-1)[0])
-    if weight.ndim != 4 or shape is None or len(shape) != 3 or shape[0] != weight.shape[1] * groups:
-        raise UnsupportedNIRError(source, _where(name, node, f"weight {weight.shape} (groups "
-                                                 f"{groups}) does not take input {shape}"))
-    pad = node.padding
-    if isinstance(pad, str) and pad != "valid":
-        raise UnsupportedNIRError(source, _where(name, node, f"has padding {pad!r}"),
-                                  "integer padding or 'valid'")
-    pair = [tuple(int(v) for v in np.broadcast_to(np.asarray(p).reshape(-1), (2,)))
-            for p in ((0 if isinstance(pad, str) else pad), node.stride, node.dilation)]
-    out = (weight.shape[0],) + tuple(
-        (n + 2 * p - d * (k - 1) - 1) // s + 1
-        for n, p, s, d, k in zip(shape[1:], *pair, weight.shape[2:], strict=True))
-    if min(out) < 1:
-        raise UnsupportedNIRError(source, _where(name, node, f"maps {shape} to {out}"))
-    return {"kind": "conv", "weight": weight, "shape": out, "padding": pair[0],
-            "stride": pair[1], "dilation": pair[2], "groups": groups, "nodes": [name]}, out
-
-
-def _linear_run(source, graph, chain, i, shape):
-    """The layer of the synapse or pooling node ``chain[i]`` and of the pooling nodes fused
-    with it (see the module docstring): ``(layer, output shape, next index, flatten)``;
-    ``flatten``: the name of the Flatten node when the layer is dense on the flattened input of
-    a pooling node, else ``""``."""
-    kind_of = lambda k: type(graph.nodes[chain[k]]).__name__  # noqa: E731
-    name, node = chain[i], graph.nodes[chain[i]]
-    layer, shape = (_pool if kind_of(i) in POOLS else _synapse)(source, name, node, shape)
-    i, flat = i + 1, ""
-    while chain[i] != "__output__":
-        nxt, node = chain[i], graph.nodes[chain[i]]
-        if kind_of(i) in POOLS:
-            if layer["kind"] != "conv":
-                raise UnsupportedNIRError(source, _where(nxt, node, "pools a dense layer's "
-                                                         "output without a neuron between"))
-            pool, shape = _pool(source, nxt, node, shape)
-            layer, i = _conv_then_pool(source, layer, pool), i + 1
-        elif layer.get("pool") and kind_of(i) == "Conv2d":
-            conv, shape = _synapse(source, nxt, node, shape)
-            layer, i = _pool_then(source, layer, conv), i + 1
-        elif (layer.get("pool") and kind_of(i) == "Flatten" and chain[i + 1] != "__output__"
-              and kind_of(i + 1) in ("Affine", "Linear")):
-            dense, shape = _synapse(source, chain[i + 1], graph.nodes[chain[i + 1]],
-                                    (int(np.prod(shape)),))
-            layer, i, flat = _pool_then(source, layer, dense), i + 2, nxt
-        elif kind_of(i) in SYNAPSES:
-            raise UnsupportedNIRError(source, _where(nxt, node, f"follows synapse {name!r} "
-                                                     "with no neuron between"))
-        else:
-            break
-    return layer, shape, i, flat
-
-
-def _pool(source, name, node, shape) -> tuple[dict[str, Any], tuple[int, ...]]:
-    """A ``SumPool2d``/``AvgPool2d`` node as the depthwise conv layer it equals."""
-    kernel, stride, pad = (tuple(int(v) for v in np.broadcast_to(
-        np.asarray(getattr(node, key)).reshape(-1), (2,))) for key in ("kernel_size", "stride",
-                                                                        "padding"))
-    if shape is None or len(shape) != 3:
-        raise UnsupportedNIRError(source, _where(name, node, f"pools a {shape} input"),
-                                  "pooling of (C, H, W) maps")
-    if kernel[0] != kernel[1] or stride != kernel or pad != (0, 0):
-        raise UnsupportedNIRError(source, _where(name, node, f"has kernel {kernel}, stride "
-                                                 f"{stride}, padding {pad}"),
-                                  "square windows, stride = window, no padding")
-    k = kernel[0]
-    weight = 1.0 if type(node).__name__ == "SumPool2d" else 1.0 / (k * k)
-    out = (shape[0], shape[1] // k, shape[2] // k)
-    if min(out) < 1:
-        raise UnsupportedNIRError(source, _where(name, node, f"maps {shape} to {out}"))
-    return {"kind": "conv", "weight": np.full((shape[0], 1, k, k), weight), "shape": out,
-            "padding": (0, 0), "stride": (k, k), "dilation": (1, 1), "groups": shape[0],
-            "nodes": [name], "pool": (k, weight), "in_shape": shape}, out
-
-
-def _conv_then_pool(source, conv: dict[str, Any], pool: dict[str, Any]) -> dict[str, Any]:
-    """One conv layer for ``conv`` followed by ``pool``: ``W'[u] = w sum_{a,b<K} W[u - S a]``."""
-    (k, w), weight = pool["pool"], conv["weight"]
-    s = conv["stride"]
-    if conv["dilation"] != (1, 1):
-        raise UnsupportedNIRError(source, f"conv node {conv['nodes'][0]!r} is dilated; "
-                                  "it cannot absorb the pooling after it")
-    size = (weight.shape[2] + (k - 1) * s[0], weight.shape[3] + (k - 1) * s[1])
-    fused = np.zeros(weight.shape[:2] + size)
-    for a in range(k):
-        for b in range(k):
-            fused[:, :, a * s[0]:a * s[0] + weight.shape[2],
-                  b * s[1]:b * s[1] + weight.shape[3]] += w * weight
-    plain = {key: value for key, value in conv.items() if key not in ("pool", "in_shape")}
-    return {**plain, "weight": fused, "shape": pool["shape"], "stride": (s[0] * k, s[1] * k),
-            "nodes": conv["nodes"] + pool["nodes"]}
-
-
-def _pool_then(source, pool: dict[str, Any], syn: dict[str, Any]) -> dict[str, Any]:
-    """One layer for ``pool`` followed by the conv or dense ``syn``: each of its weights
-    spread over the ``KxK`` window it reads (dense: through the flatten)."""
-    (k, w), (c, h, wd) = pool["pool"], pool["in_shape"]
-    if h % k or wd % k:
-        raise UnsupportedNIRError(source, f"pooling node {pool['nodes'][0]!r}: its input "
-                                  f"{pool['in_shape']} is not a multiple of the window {k}; "
-                                  f"it cannot be folded into {syn['nodes'][0]!r}")
-    weight = syn["weight"]
-    if syn["kind"] == "dense":
-        spread = weight.reshape(len(weight), c, h // k, 1, wd // k, 1)
-        spread = np.broadcast_to(spread, (len(weight), c, h // k, k, wd // k, k))
-        return {**syn, "weight": w * spread.reshape(len(weight), c * h * wd),
-                "nodes": pool["nodes"] + syn["nodes"]}
-    if syn["dilation"] != (1, 1):
-        raise UnsupportedNIRError(source, f"conv node {syn['nodes'][0]!r} after pooling is "
-                                  "dilated; the pooling cannot be folded into it")
-    spread = np.repeat(np.repeat(weight, k, axis=2), k, axis=3) * w
-    return {**syn, "weight": spread, "stride": tuple(k * v for v in syn["stride"]),
-            "padding": tuple(k * v for v in syn["padding"]),
-            "nodes": pool["nodes"] + syn["nodes"]}
-
-
 def _stage(source, name, node, dt, shape, c) -> tuple[np.ndarray, np.ndarray]:
     """``(a, g)`` of one NIR neuron stage (``c`` = ``"syn"``: CubaLIF's current), per neuron."""
     kind = type(node).__name__
 
     def get(key):
-        value = _array(node, key)
+        value = array(node, key)
         if value.ndim == 1 and len(shape) == 3 and value.size == shape[0]:
             value = value.reshape(-1, 1, 1)
         try:
             return np.broadcast_to(value, shape).astype(np.float64)
         except ValueError:
-            raise UnsupportedNIRError(source, _where(name, node, f"{key} of shape {value.shape}"
+            raise UnsupportedNIRError(source, where(name, node, f"{key} of shape {value.shape}"
                                                      f" does not fit its layer {shape}")) from None
 
     if kind in ("IF", "I"):
         return np.zeros(shape), dt * get("r")
     tau = get("tau_syn" if c == "syn" else "tau_mem" if kind.startswith("Cuba") else "tau")
     if not np.all(tau >= dt * (1 - 1e-9)):
-        raise UnsupportedNIRError(source, _where(name, node, f"has a time constant {tau.min():g}"
+        raise UnsupportedNIRError(source, where(name, node, f"has a time constant {tau.min():g}"
                                                  f" s below dt = {dt:g} s"), "tau >= dt")
     a = dt / tau
     return a, a * get("w_in" if c == "syn" else "r")
@@ -462,29 +304,29 @@ def _neuron(source, name, stages, dt, shape, meta, last) -> dict[str, Any]:
         volt = _stage(source, *stages[-1], dt, shape, "")
         theta_node = stages[-1][1] if kinds[-1] in SPIKING else None
     else:
-        here = _where(*stages[0]) if stages else f"synapse {name!r}"
+        here = where(*stages[0]) if stages else f"synapse {name!r}"
         raise UnsupportedNIRError(source, f"{here}: neuron nodes {kinds} after synapse "
                                   f"{name!r} are not one CUBA layer")
     if theta_node is None and not last:
-        raise UnsupportedNIRError(source, _where(*stages[-1], "is non-spiking but feeds on"),
+        raise UnsupportedNIRError(source, where(*stages[-1], "is non-spiking but feeds on"),
                                   "non-spiking nodes (LI, I, CubaLI) only at the end")
     du, dv = (np.round(4096 * np.asarray(a, float)) for a in (cur[0], volt[0]))
     for key, value in (("current", du), ("voltage", dv)):
         if np.ptp(value) > 0:
-            raise UnsupportedNIRError(source, _where(*stages[0], f"has per-neuron {key} "
+            raise UnsupportedNIRError(source, where(*stages[0], f"has per-neuron {key} "
                                                      "time constants"), "one decay per layer")
     gain = cur[1] * volt[1]
     theta = None
     if theta_node is not None:
         for key in ("v_leak", "v_reset"):
-            if getattr(theta_node, key, None) is not None and np.any(_array(theta_node, key)):
-                raise UnsupportedNIRError(source, _where(*stages[-1], f"has {key} != 0"),
+            if getattr(theta_node, key, None) is not None and np.any(array(theta_node, key)):
+                raise UnsupportedNIRError(source, where(*stages[-1], f"has {key} != 0"),
                                           "v_leak = 0 and v_reset = 0 (Loihi's hard reset)")
-        th = np.broadcast_to(_array(theta_node, "v_threshold").reshape(
-            (-1, 1, 1) if len(shape) == 3 and _array(theta_node, "v_threshold").size == shape[0]
-            else np.shape(_array(theta_node, "v_threshold"))), shape)
+        th = np.broadcast_to(array(theta_node, "v_threshold").reshape(
+            (-1, 1, 1) if len(shape) == 3 and array(theta_node, "v_threshold").size == shape[0]
+            else np.shape(array(theta_node, "v_threshold"))), shape)
         if not np.all(th > 0):
-            raise UnsupportedNIRError(source, _where(*stages[-1], "has a threshold <= 0"))
+            raise UnsupportedNIRError(source, where(*stages[-1], "has a threshold <= 0"))
         theta = float(th.max())
         gain = gain * theta / th  # per-neuron thresholds folded into the weights
     return {"du": int(du.flat[0]), "dv": int(dv.flat[0]), "theta": theta, "gain": gain,
