@@ -128,8 +128,12 @@ def paired_differences(models: Sequence[str]) -> list[tuple[str, str]]:
     """``(snn, other)`` pairs whose per-seed BLEU difference is reported: each SNN against
     every model after it in :data:`SNNS` + baselines order (``snn_carry`` - ``snn`` once).
 
-    >>> paired_differences(MODELS)[:4]
-    [('snn_carry', 'snn'), ('snn_carry', 'relu_cnn'), ('snn_carry', 'lstm'), ('snn', 'relu_cnn')]
+    >>> for snn, other in paired_differences(MODELS)[:4]:
+    ...     print(snn, "-", other)
+    snn_carry - snn
+    snn_carry - relu_cnn
+    snn_carry - lstm
+    snn - relu_cnn
     """
     order = [m for m in MODELS if m in models]
     return [(a, b) for i, a in enumerate(order) if a in SNNS for b in order[i + 1:]]

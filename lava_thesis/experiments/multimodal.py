@@ -261,9 +261,13 @@ def noise_conditions(cfg: MultimodalConfig, data: MultimodalData, img: np.ndarra
     out: list = [("gaussian", s, gaussian_noise(img, s, rng), None)
                  for s in cfg.gaussian_sigmas]
     out += [("salt_pepper", f, salt_and_pepper(img, f, rng), None) for f in cfg.salt_pepper]
-    k = cfg.images_per_utterance  # the pairs of paired_test_set are utterance-major
-    out += [("audio_snr_db", s, None, np.repeat(_flat(data.noisy_audio(s)), k, axis=0))
-            for s in cfg.audio_snr_db]
+    for snr in cfg.audio_snr_db:  # the pairs of paired_test_set are utterance-major
+        noisy = _flat(data.noisy_audio(snr))
+        k = len(img) // max(len(noisy), 1)
+        if k * len(noisy) != len(img):
+            raise ValueError(f"{len(img)} test pairs do not pair {len(noisy)} noisy "
+                             "utterances alike (paired_test_set's pairs are needed)")
+        out.append(("audio_snr_db", snr, None, np.repeat(noisy, k, axis=0)))
     return out
 
 
