@@ -124,7 +124,8 @@ def train(
         min=0.0, max=1.0, help="DIET: spike rate (per neuron per step) under which a hidden "
                                "layer is not penalised (0: plain rate penalty).")] = 0.0,
     readout: Annotated[Readout, typer.Option(
-        help="DIET: class readout, a non-spiking integrator (the paper) or spike counts."
+        help="DIET and lite events: class readout, a non-spiking integrator (the paper) or "
+             "spike counts."
     )] = Readout.integrator,
     n_exc: Annotated[int, typer.Option(
         min=1, help="STDP: excitatory neurons (multimodal: per ensemble).")] = 400,
@@ -171,6 +172,9 @@ def train(
         min=1.0, help="lite seq2seq: train each model for this many process CPU seconds "
                       "instead of --epochs (off by default; the results file records it).")
     ] = None,
+    beam: Annotated[int, typer.Option(
+        min=1, help="lite seq2seq: decode the test set by beam search of this width (1: "
+                    "greedy; validation decoding stays greedy).")] = 1,
     augment: Annotated[Augment, typer.Option(
         help="DIET: training-time augmentation: none, shift (up to 2 px; MNIST, "
              "Fashion-MNIST) or crop-flip (pad 4, crop, horizontal flip; CIFAR-10).")
@@ -195,6 +199,8 @@ def train(
     if (embeddings is not None or freeze_embeddings) and (
             method is not Method.lite or task is not Task.sentiment):
         fail("--embeddings and --freeze-embeddings apply to lite --task sentiment only")
+    if beam != 1 and (method is not Method.lite or task is not Task.seq2seq):
+        fail("--beam applies to lite --task seq2seq only")
     if augment is not Augment.none and method is not Method.diet:
         fail(f"--augment applies to diet only, not {method.value}")
     if images_per_utterance is not None and method is not Method.multimodal:
@@ -207,9 +213,10 @@ def train(
     if method is Method.lite:
         metrics = train_lite(task, data_dir, out, model_dir, epochs=epochs, protocol=protocol,
                               lava_samples=lava_samples, train_samples=train_samples,
-                              test_samples=test_samples, budget_cpu_s=budget_cpu_s,
+                              test_samples=test_samples, budget_cpu_s=budget_cpu_s, beam=beam,
                               allow_dirty=allow_dirty, embeddings=embeddings,
-                              freeze_embeddings=freeze_embeddings, device=device)
+                              freeze_embeddings=freeze_embeddings, device=device,
+                              readout=readout.value)
         for key, value in metrics.items():
             typer.echo(f"{key}: {value}")
         return

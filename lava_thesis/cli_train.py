@@ -29,17 +29,19 @@ def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | N
                epochs: int | None, protocol: Protocol,
                lava_samples: int | None,
                train_samples: int | None, test_samples: int | None,
-               budget_cpu_s: float | None = None, allow_dirty: bool = False,
+               budget_cpu_s: float | None = None, beam: int = 1, allow_dirty: bool = False,
                embeddings: Path | None = None, freeze_embeddings: bool = False,
-               device: str = "cpu") -> dict:
+               device: str = "cpu", readout: str = "integrator") -> dict:
     """LITE-SNN: the paper's LIF text network vs RNN, LSTM and GRU (sentiment); accuracy vs
     sequence length, vanilla SNN vs SNN with attention vs LSTM, on sentences followed by filler
     tokens (length) or on MNIST read k pixels per step (length-smnist); or a DIET-style
     convolutional SNN vs a CNN+GRU on synthetic N-MNIST-like events (events); Multi30k
     de->en, a convolutional SNN encoder-decoder with attention vs the same CNN with ReLU vs an
     LSTM, BLEU after equal epochs (seq2seq; ``--budget-cpu-s`` instead trains each model for
-    that many CPU seconds; ``--test-samples`` also caps its validation pairs). ``device``:
-    where every task's models train (checked by :func:`check_device_options`)."""
+    that many CPU seconds; ``--test-samples`` also caps its validation pairs; ``beam``: its
+    test decoding, 1 greedy, else beam search of that width). ``device``:
+    where every task's models train (checked by :func:`check_device_options`); ``readout``:
+    the events SNN's class readout."""
     data = None if data_dir is None else str(data_dir)
     if task is Task.seq2seq and budget_cpu_s is not None and device != "cpu":
         fail("--budget-cpu-s counts this process's CPU seconds; train with --epochs on "
@@ -49,6 +51,8 @@ def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | N
              "give one, not both")
     if task is not Task.seq2seq and budget_cpu_s is not None:
         fail(f"--budget-cpu-s applies to --task seq2seq only, not {task.value}")
+    if task is not Task.seq2seq and beam != 1:
+        fail(f"--beam applies to --task seq2seq only, not {task.value}")
     if task is Task.sentiment:
         from lava_thesis.experiments.lite_sentiment import LiteSentimentConfig as Config
         from lava_thesis.experiments.lite_sentiment import run
@@ -61,7 +65,7 @@ def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | N
         from lava_thesis.experiments.lite_seq2seq import run
         cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data, device=device)
         _override(cfg, subset=train_samples, test_subset=test_samples, val_subset=test_samples,
-                  budget_cpu_s=budget_cpu_s, epochs=epochs)
+                  budget_cpu_s=budget_cpu_s, epochs=epochs, beam=beam)
         return run(cfg, log=typer.echo, allow_dirty=allow_dirty, protocol=protocol)
     elif task is Task.length:
         from lava_thesis.experiments.lite_length import LiteLengthConfig as Config
@@ -76,7 +80,8 @@ def train_lite(task: Task, data_dir: Path | None, out: Path, model_dir: Path | N
     else:
         from lava_thesis.experiments.lite_events import LiteEventsConfig as Config
         from lava_thesis.experiments.lite_events import run
-        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data, device=device)
+        cfg = Config(seed=protocol.seeds[0], out_dir=str(out), data_dir=data, device=device,
+                     readout=readout)
         _override(cfg, lava_samples=lava_samples, n_train=train_samples, n_test=test_samples,
                   model_dir=None if model_dir is None else str(model_dir), epochs=epochs)
         return run(cfg, log=typer.echo, allow_dirty=allow_dirty, protocol=protocol)

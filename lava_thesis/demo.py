@@ -333,7 +333,8 @@ def _lite_events(data, out_dir, seed: int, size: DemoSize, log) -> dict[str, flo
     from lava_thesis.lite.events_dataset import build_synthetic_events
 
     train, test = data
-    log("\n-- 6. LITE-SNN: conv LIF SNN vs CNN+GRU on synthetic event streams -> Lava --")
+    log("\n-- 6. LITE-SNN: conv LIF SNN vs CNN+GRU and ConvLSTM on synthetic event streams "
+        "-> Lava --")
     section = _Section(5, log)
     cache = Path(out_dir) / "event_cache"
     n_train, n_test = size.events_train, size.events_test
@@ -351,6 +352,10 @@ def _lite_events(data, out_dir, seed: int, size: DemoSize, log) -> dict[str, flo
         f"({int(e['snn_params'])} parameters, {e['snn_energy_pj'] / 1e6:.2f} µJ)")
     log(f"CNN+GRU accuracy:           {e['gru_test_accuracy']:.2%} ({int(e['gru_params'])} "
         f"parameters, {e['gru_energy_pj'] / 1e6:.2f} µJ)")
+    log(f"ConvLSTM accuracy:          {e['convlstm_test_accuracy']:.2%} "
+        f"({int(e['convlstm_params'])} parameters, {e['convlstm_energy_pj'] / 1e6:.2f} µJ)")
+    match = ("final voltages identical", e["lava_readout_match"]) \
+        if "lava_readout_match" in e else ("output spikes identical", e["lava_spike_match"])
     log(f"Lava agreement:             {e['lava_agreement']:.2%} on {int(e['lava_samples'])} "
-        f"recordings; output spikes identical {e['lava_spike_match']:.2%}")
+        f"recordings; {match[0]} {match[1]:.2%}")
     return e

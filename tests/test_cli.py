@@ -17,6 +17,15 @@ def test_lite_options_that_do_not_apply_are_rejected():
     assert result.exit_code == 2 and "seq2seq only" in result.output
 
 
+def test_beam_is_checked_and_applies_to_lite_seq2seq_only():
+    result = runner.invoke(app, ["train", "lite", "--task", "seq2seq", "--beam", "0"])
+    assert result.exit_code == 2 and "--beam" in result.output
+    result = runner.invoke(app, ["train", "lite", "--task", "sentiment", "--beam", "3"])
+    assert result.exit_code == 2 and "--beam applies to lite --task seq2seq only" in result.output
+    result = runner.invoke(app, ["train", "diet", "--beam", "5"])
+    assert result.exit_code == 2 and "seq2seq only" in result.output
+
+
 def test_unknown_method_is_rejected():
     result = runner.invoke(app, ["train", "backprop"])
     assert result.exit_code != 0

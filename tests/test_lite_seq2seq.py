@@ -1,6 +1,7 @@
-"""LITE seq2seq: shapes, causal decoder, spikes and gradients, greedy decoding, BLEU, energy
-counts by hand, best-epoch selection on validation, the CPU-budget option, and a tiny two-seed
-end-to-end run on real Multi30k pairs."""
+"""LITE seq2seq: shapes, causal decoder, spikes and gradients, greedy and beam-search decoding
+(beam search by hand on a fixed Markov "model"), BLEU, energy counts by hand, best-epoch
+selection on validation, the CPU-budget option, and a tiny two-seed end-to-end run on real
+Multi30k pairs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from conftest import assert_results_written
 
 from lava_thesis.energy import AC_PJ, MAC_PJ
 from lava_thesis.experiments.lite_seq2seq import LiteSeq2SeqConfig, run, train_epochs
-from lava_thesis.lite.seq2seq_decode import bleu, detokenize, greedy_decode, translate
+from lava_thesis.lite.seq2seq_decode import (
+    beam_decode,
+    bleu,
+    detokenize,
+    greedy_decode,
+    repeat_memory,
+    translate,
+)
 from lava_thesis.lite.seq2seq_models import (
     ConvSeq2Seq,
     LstmSeq2Seq,
@@ -123,6 +131,164 @@ def test_greedy_decode_stops_at_eos_and_respects_max_len(kind):
     assert greedy_decode(model, src, lengths, bos_id=2, eos_id=3, max_len=7) == [[9] * 7] * 3
     with pytest.raises(ValueError, match="max_len"):
         greedy_decode(model, src, lengths, bos_id=2, eos_id=3, max_len=0)
+
+
+def _decode_batch(n: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(3)
+    src = torch.randint(4, SV, (n, 7), generator=gen)
+    lengths = torch.randint(1, 8, (n,), generator=gen)
+    for i, length in enumerate(lengths.tolist()):
+        src[i, length:] = 0
+    return src, lengths
+
+
+@pytest.mark.parametrize("kind", ["lif", "lif_carry", "relu", "lstm"])
+def test_beam_of_width_one_is_greedy(kind):
+    """Several ids play <eos> so that some sentences stop early and some run to max_len."""
+    src, lengths = _decode_batch()
+    model = _model(kind)
+    early = 0
+    for eos in (3, 5, 6, 8, 14, 18):
+        greedy = greedy_decode(model, src, lengths, bos_id=2, eos_id=eos, max_len=9)
+        assert beam_decode(model, src, lengths, bos_id=2, eos_id=eos, max_len=9,
+                           beam=1) == greedy
+        early += sum(len(h) < 9 for h in greedy)
+    assert early > 0
+
+
+@pytest.mark.parametrize("kind", ["lif_carry", "relu", "lstm"])
+def test_beam_decodes_each_sentence_of_a_batch_as_alone(kind):
+    """The memory is repeated per beam along each entry's own batch dim (LSTM h_n, c_n: dim 1):
+    a batch gives each sentence's translation alone; ids are in the vocabulary, no <eos>."""
+    src, lengths = _decode_batch(5)
+    model = _model(kind)
+    batch = beam_decode(model, src, lengths, bos_id=2, eos_id=5, max_len=8, beam=3)
+    alone = [beam_decode(model, src[i:i + 1, :int(lengths[i])], lengths[i:i + 1], bos_id=2,
+                         eos_id=5, max_len=8, beam=3)[0] for i in range(len(src))]
+    assert batch == alone
+    assert all(len(h) <= 8 and 5 not in h and all(0 <= t < TV for t in h) for h in batch)
+
+
+def test_repeat_memory_repeats_each_entry_along_its_batch_dim():
+    src, lengths, _ = _batch()
+    model = _model("lstm")
+    memory = model.encode(src, lengths)
+    assert memory[2].shape == (1, 3, 12)  # h_n: (layers, B, H)
+    rep = repeat_memory(memory, 2, (0, 0, 1, 1))
+    assert isinstance(rep, tuple) and rep[0].shape == (6, 6, 12) and rep[2].shape == (1, 6, 12)
+    for entry, orig, dim in zip(rep, memory, (0, 0, 1, 1), strict=True):
+        for b in range(3):
+            for j in range(2):
+                assert torch.equal(entry.select(dim, 2 * b + j), orig.select(dim, b))
+    with pytest.raises(ValueError, match="batch dims"):
+        repeat_memory(memory, 2, (0, 0))
+
+
+PAD_, BOS_, EOS_, A, B, C = 0, 2, 3, 4, 5, 6  # the fake model's vocabulary has 7 ids
+
+
+class _Markov(torch.nn.Module):
+    """A fake translation model: ``p(y_t | y_{t-1})`` from a fixed table (rows: the previous
+    token), the source's first id selects the table; the logits are ``log p``, so the decoder's
+    log-softmax is exactly ``log p``. Unlisted rows put all mass on ``<eos>``."""
+
+    def __init__(self, tables: list[dict[int, dict[int, float]]]) -> None:
+        super().__init__()
+        probs = torch.zeros(len(tables), 7, 7, dtype=torch.float64)
+        probs[:, :, EOS_] = 1.0
+        for i, table in enumerate(tables):
+            for prev, row in table.items():
+                probs[i, prev] = 0.0
+                for tok, p in row.items():
+                    probs[i, prev, tok] = p
+        self.register_buffer("logp", probs.log())
+
+    def encode(self, src, lengths):
+        return src[:, 0], lengths
+
+    def decode(self, memory, ys, last=False):
+        logits = self.logp[memory[0][:, None], ys]  # (B, L, V)
+        return logits[:, -1:] if last else logits
+
+
+# table 0, a garden path: greedy takes A (.5) whose best continuation is C then <eos> (.5 .4 1
+# = .2), while B (.4) then <eos> (.9) has .36
+GARDEN = {BOS_: {A: .5, B: .4, EOS_: .1}, A: {C: .4, B: .3, EOS_: .3}, B: {EOS_: .9, C: .1},
+          C: {EOS_: 1.0}}
+# table 1, an early end: <eos> first (.6, the empty translation) or A (.4) then <eos> (1)
+EARLY = {BOS_: {EOS_: .6, A: .4}, A: {EOS_: 1.0}}
+
+
+def _markov_decode(src_types, beam, length_penalty=1.0, max_len=5):
+    src = torch.tensor([[t, 9] for t in src_types])
+    return beam_decode(_Markov([GARDEN, EARLY]), src, torch.tensor([2] * len(src)), bos_id=BOS_,
+                       eos_id=EOS_, max_len=max_len, beam=beam, length_penalty=length_penalty)
+
+
+def test_beam_search_by_hand_finds_the_better_sequence_greedy_misses():
+    """Beam 2 on GARDEN, score s = sum log p, kept by s / n^alpha (n: tokens incl. <eos>).
+
+    step 1: candidates A .5, B .4, <eos> .1: live A, B (<eos> is not in the top 2).
+    step 2: B<eos> .36, AC .2, AB .15, A<eos> .15, BC .04: B<eos> ranks in the top 2 and
+      finishes, s = log .36; live AC, AB.
+    step 3: AC<eos> .2, AB<eos> .135 (top 2) finish: 3 finished >= 2, the search stops.
+    alpha 1: log(.36)/2 = -0.511 > log(.2)/3 = -0.536 > log(.135)/3 = -0.667 -> [B].
+    alpha 0: log .36 > log .2 -> [B]. alpha 2: log(.2)/9 = -0.179 > log(.135)/9 = -0.222
+      > log(.36)/4 = -0.255 -> [A, C] (the longer hypothesis).
+    Greedy (and beam 1): A, C, <eos> -> [A, C].
+    """
+    src = torch.tensor([[0, 9]])
+    model = _Markov([GARDEN])
+    assert greedy_decode(model, src, torch.tensor([2]), bos_id=BOS_, eos_id=EOS_,
+                         max_len=5) == [[A, C]]
+    assert _markov_decode([0], beam=1) == [[A, C]]
+    assert _markov_decode([0], beam=2) == [[B]]
+    assert _markov_decode([0], beam=2, length_penalty=0.0) == [[B]]
+    assert _markov_decode([0], beam=2, length_penalty=2.0) == [[A, C]]
+    assert _markov_decode([0], beam=3) == [[B]]
+    assert math.log(.36) / 2 > math.log(.2) / 3 and math.log(.2) / 9 > math.log(.36) / 4
+
+
+def test_beam_search_keeps_hypotheses_that_end_early_and_drops_eos():
+    """EARLY, beam 2: step 1 <eos> (.6) finishes at once, the empty translation with
+    s = log .6, n = 1; A (.4) lives on (the second live prefix has probability 0), and at step
+    2 A<eos> (.4) finishes, n = 2: 2 finished, stop. alpha 1: log(.4)/2 = -0.458 > log .6 =
+    -0.511 -> [A]; alpha 0: log .6 > log .4 -> [] (kept although the search went on). Greedy
+    and beam 1: []. A batch mixing both tables decodes each sentence as alone."""
+    assert _markov_decode([1], beam=1) == [[]]
+    assert _markov_decode([1], beam=2) == [[A]]
+    assert _markov_decode([1], beam=2, length_penalty=0.0) == [[]]
+    assert _markov_decode([0, 1], beam=2) == [[B], [A]]
+    assert _markov_decode([1, 0, 1], beam=2, length_penalty=0.0) == [[], [B], []]
+    assert _markov_decode([0, 1], beam=1) == [[A, C], []]
+
+
+def test_beam_search_at_max_len_returns_live_prefixes_without_eos():
+    """GARDEN, beam 2: max_len 1, nothing finished -> the best live prefix [A] (as greedy);
+    max_len 2: B<eos> finished (log(.36)/2 = -0.511) beats the live AC (log(.2)/2 = -0.805)."""
+    assert _markov_decode([0], beam=2, max_len=1) == [[A]]
+    assert _markov_decode([0], beam=2, max_len=2) == [[B]]
+    assert _markov_decode([0, 1], beam=2, max_len=1) == [[A], []]
+
+
+def test_beam_below_one_is_rejected():
+    src, lengths, _ = _batch()
+    model = _model("relu")
+    with pytest.raises(ValueError, match="beam must be >= 1"):
+        beam_decode(model, src, lengths, bos_id=2, eos_id=3, max_len=5, beam=0)
+    with pytest.raises(ValueError, match="max_len"):
+        beam_decode(model, src, lengths, bos_id=2, eos_id=3, max_len=0, beam=2)
+    words = [f"w{i}" for i in range(SV - 4)]  # + <pad> <unk> <bos> <eos>: SV ids
+    vocab = Vocab.build([words], specials=(BOS, EOS))
+    sentences = ["w4 w7 w9", "w5"]
+    with pytest.raises(ValueError, match="beam must be >= 1"):
+        translate(model, sentences, vocab, vocab, max_src_len=5, max_len=4, beam=0)
+    with pytest.raises(ValueError, match="beam must be >= 1"):
+        run(LiteSeq2SeqConfig(beam=0))
+    greedy = translate(model, sentences, vocab, vocab, max_src_len=5, max_len=4)
+    assert translate(model, sentences, vocab, vocab, max_src_len=5, max_len=4, beam=1) == greedy
+    beamed = translate(model, sentences, vocab, vocab, max_src_len=5, max_len=4, beam=3)
+    assert len(beamed) == 2 and all(isinstance(h, str) for h in beamed)
 
 
 def test_bleu_of_references_against_themselves_is_100(data_root):
@@ -256,6 +422,26 @@ def test_tiny_run_two_seeds_writes_results(data_root, tmp_path):
     assert config["protocol"] == {"seeds": [0, 1], "val_fraction": 0.2, "val_seed": 0}
     assert "test_2016_flickr" in record["dataset"] and "1 epochs" in extra["training"]
     assert record["headline"][:4] == ["snn_carry_bleu", "snn_bleu", "relu_cnn_bleu", "lstm_bleu"]
-    assert "signature" in extra["bleu"]
+    assert "signature" in extra["bleu"] and "greedy decoding" in extra["bleu"]
+    assert config["beam"] == 1
     assert set(extra["examples"][0]) == {"src", "ref", "snn_carry", "snn", "relu_cnn", "lstm"}
     assert any("vocabularies" in line for line in lines)
+
+
+def test_tiny_run_with_beam_search_names_it(data_root, tmp_path):
+    """``beam`` > 1 decodes the test pairs by beam search (validation stays greedy) and the
+    results file's BLEU description says so; the metric keys are those of greedy decoding."""
+    torch.set_num_threads(1)
+    common = dict(subset=60, test_subset=4, val_subset=3, epochs=1, embed_dim=8, channels=8,
+                  steps=2, decode_max_len=6, n_examples=1, models=("relu_cnn",),
+                  data_dir=str(data_root), out_dir=str(tmp_path))
+    metrics = {}
+    for beam in (1, 3):
+        cfg = LiteSeq2SeqConfig(beam=beam, experiment=f"s2s_beam{beam}", **common)
+        metrics[beam] = run(cfg, log=lambda _: None, protocol=Protocol(seeds=(0,)))
+        record = assert_results_written(tmp_path, f"s2s_beam{beam}", metrics[beam])
+        assert record["config"]["beam"] == beam
+    assert "beam search decoding (width 3, length penalty 1" in record["extra"]["bleu"]
+    assert "greedy" in record["extra"]["model_selection"]
+    assert set(metrics[3]) == set(metrics[1])
+    assert metrics[3]["relu_cnn_val_bleu"] == metrics[1]["relu_cnn_val_bleu"]  # greedy both

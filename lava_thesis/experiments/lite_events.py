@@ -1,4 +1,5 @@
-"""LITE-SNN on event sequences (method 5): a DIET-style convolutional SNN vs a CNN+GRU.
+"""LITE-SNN on event sequences (method 5): a DIET-style convolutional SNN vs a CNN+GRU and a
+ConvLSTM.
 
 Data: *synthetic N-MNIST-like (generated from MNIST)* event recordings
 (:func:`~lava_thesis.lite.events_dataset.synthetic_nmnist`: the first ``n_train`` MNIST
@@ -6,23 +7,28 @@ training and ``n_test`` test digits, cached), cut into ``n_bins`` binary event f
 protocol's validation split (:func:`~lava_thesis.protocol.split_training`, stratified) is
 carved off the training recordings; the models train on the rest.
 
-Per seed of the :class:`~lava_thesis.protocol.Protocol` (the SNN and the GRU share the seed: a
-paired comparison), both models (:mod:`lava_thesis.lite.events_models`) train with Adam,
+Per seed of the :class:`~lava_thesis.protocol.Protocol` (the SNN and the baselines share the
+seed: a paired comparison), the three models (:mod:`lava_thesis.lite.events_models`) train
+with Adam,
 cross-entropy and a cosine schedule for ``epochs`` epochs; after each epoch the validation
 accuracy is measured and the weights of the best epoch (ties: the earlier) are kept. Then the
 test set is evaluated once per model:
 
 * ``deployed_accuracy`` (the headline): the SNN *as it runs in Lava*: its fixed-point SLAYER
   network (8-bit weights, the same blocks netx exports) fed the Lava payload (events as 8-bit
-  graded spikes of 255, i.e. ``255/256``, then ``delay`` silent steps), class = the output
-  neuron with most spikes (Lava's readout), on the full test set;
-* ``snn_test_accuracy`` / ``gru_test_accuracy``: the torch models on the training input path
-  (for the SNN the same network, so it equals ``deployed_accuracy`` unless the two input paths
-  diverge); ``snn_minus_gru = deployed_accuracy - gru_test_accuracy`` per seed.
+  graded spikes of 255, i.e. ``255/256``, then ``delay`` silent steps), class = the largest
+  score of its readout (``readout``: the integrator's final voltage, default, or the output
+  neuron with most spikes), on the full test set;
+* ``snn_test_accuracy`` / ``gru_test_accuracy`` / ``convlstm_test_accuracy``: the torch
+  models on the training input path (for the SNN the same network, so it equals
+  ``deployed_accuracy`` unless the two input paths diverge);
+  ``snn_minus_gru = deployed_accuracy - gru_test_accuracy`` and ``snn_minus_convlstm``
+  (likewise) per seed, and ``snn_minus_best_baseline`` against the better of the two.
 
 The first seed's SNN is exported to netx (``.net``, ``.pt``, model card) and its first
 ``lava_samples`` test sequences run in Lava (``fixed_pt``): ``lava_agreement`` is the fraction
-of predictions identical to the torch twin's, ``lava_spike_match`` of identical output spikes.
+of predictions identical to the torch twin's, ``lava_readout_match`` of identical final
+voltages (integrator readout) or ``lava_spike_match`` of identical output spikes.
 
 ``run(LiteEventsConfig(...))`` writes ``<out_dir>/<experiment>.json`` and ``.png``.
 """
@@ -41,10 +47,11 @@ import numpy as np
 import torch
 
 from lava_thesis.atomic import atomic_open, atomic_path
-from lava_thesis.deploy.netx_run import netx_output_spikes
+from lava_thesis.deploy.netx_run import netx_output_spikes, netx_output_voltage
 from lava_thesis.deploy.nir_export import DT_DEFAULT as NIR_DT
 from lava_thesis.device import resolve_device
-from lava_thesis.diet.train import TrainConfig, param_groups
+from lava_thesis.diet.model import READOUTS
+from lava_thesis.diet.train import TrainConfig, param_groups, predict_output
 from lava_thesis.energy import report_dict, report_table
 from lava_thesis.hybrid.deploy import twin_output
 from lava_thesis.lite.events_dataset import SyntheticEventSet, synthetic_nmnist
@@ -52,10 +59,12 @@ from lava_thesis.lite.events_models import (
     INPUT_BITS,
     SNN_SPEC,
     CnnGru,
+    ConvLstm,
     baseline_energy,
     binary_frames,
     build_snn,
     calibrate_thresholds,
+    convlstm_energy,
     snn_energy,
     snn_input,
     snn_payload,
@@ -66,11 +75,13 @@ from lava_thesis.results import current_command, git_commit, write_results
 from lava_thesis.training import count_parameters, fit
 
 DATASET = "synthetic N-MNIST-like (generated from MNIST)"
-HEADLINE = ("deployed_accuracy", "snn_test_accuracy", "gru_test_accuracy", "snn_minus_gru",
-            "snn_params", "gru_params", "snn_energy_pj", "gru_energy_pj", "lava_agreement")
+HEADLINE = ("deployed_accuracy", "snn_test_accuracy", "gru_test_accuracy",
+            "convlstm_test_accuracy", "snn_minus_gru", "snn_minus_convlstm",
+            "snn_minus_best_baseline", "snn_params", "gru_params", "convlstm_params",
+            "snn_energy_pj", "gru_energy_pj", "convlstm_energy_pj", "lava_agreement")
 #: the Lava check on the first seed's exported SNN (not averaged over seeds)
 LAVA_KEYS = ("lava_samples", "lava_seconds", "lava_accuracy", "deployed_accuracy_lava_subset",
-             "lava_agreement", "lava_spike_match")
+             "lava_agreement", "lava_readout_match", "lava_spike_match")
 
 
 @dataclass
@@ -82,6 +93,10 @@ class LiteEventsConfig:
     n_bins: int = 15
     spec: tuple[str, ...] = SNN_SPEC
     gru_hidden: int = 20
+    convlstm_hidden: int = 24  #: ConvLSTM hidden channels (59,946 parameters on the default spec)
+    #: the SNN's class score: "integrator" (a non-spiking output layer's final voltage, the
+    #: readout over the whole window) or "spikes" (output spike counts)
+    readout: str = "integrator"
     epochs: int = 6  #: per model; the best epoch on the validation split is kept
     batch_size: int = 32
     lr: float = 1e-3
@@ -169,13 +184,18 @@ def spike_count_class(spikes: np.ndarray) -> np.ndarray:
 
 
 @torch.no_grad()
-def gru_predict(model: CnnGru, frames: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Predicted classes of the CNN+GRU (on its device)."""
+def gru_predict(model: CnnGru | ConvLstm, frames: np.ndarray, batch_size: int = 256
+                ) -> np.ndarray:
+    """Predicted classes of a baseline, the CNN+GRU or the ConvLSTM (on its device)."""
     model.eval()
     dev = next(model.parameters()).device
     return torch.cat([model(torch.from_numpy(frames[s:s + batch_size].astype(np.float32))
                             .to(dev)).argmax(1)
                       for s in range(0, len(frames), batch_size)]).cpu().numpy()
+
+
+_READOUT_TEXT = {"integrator": "the largest final voltage of the non-spiking output layer",
+                 "spikes": "the output neuron with most spikes"}
 
 
 def _load(cfg: LiteEventsConfig, data) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -199,6 +219,8 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
     first ``n_train`` / ``n_test`` digits of MNIST in ``data_dir``. ``protocol``: seeds and
     validation split (default: the config's seed and ``val_fraction``)."""
     cfg, commit = config or LiteEventsConfig(), git_commit()
+    if cfg.readout not in READOUTS:
+        raise ValueError(f"readout must be one of {READOUTS}, got {cfg.readout!r}")
     protocol = or_single_seed(protocol, cfg.seed, cfg.val_fraction)
     dev = resolve_device(cfg.device)
     t0 = time.perf_counter()
@@ -217,23 +239,23 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
 
     def one_seed(seed: int) -> dict[str, float]:
         torch.manual_seed(seed)
-        net = build_snn(cfg.spec, f_tr.shape[2:])
+        net = build_snn(cfg.spec, f_tr.shape[2:], cfg.readout)
         init = calibrate_thresholds(net, snn_input(f_fit[:256], net.delay),
                                     cfg.threshold_percentile, cfg.threshold_scale)
         tcfg = TrainConfig(lr=cfg.lr, lr_threshold=cfg.lr_threshold, lr_leak=cfg.lr_leak)
-        snn_val = (lambda: accuracy(spike_count_class(snn_outputs(net, f_val)), y_val)) \
+        snn_val = (lambda: accuracy(predict_output(net, snn_outputs(net, f_val)), y_val)) \
             if len(y_val) else None
         net.to(dev)
         stats, snn_curve = _train(
-            net, lambda idx: (net(snn_input(f_fit[idx], net.delay).to(dev)).sum(-1), 0.0),
+            net, lambda idx: (net.scores(net(snn_input(f_fit[idx], net.delay).to(dev))), 0.0),
             y_fit, torch.optim.Adam(param_groups(net, tcfg)), cfg, seed, "snn", log, snn_val,
             after_step=net.clamp, device=dev)
         net.cpu()  # the twin, the energy count, the export and Lava run on the CPU
         m: dict[str, float] = {f"snn_{k}": v for k, v in stats.items()}
         out_deployed = deployed_outputs(net, f_te)
         report = snn_energy(net, snn_input(f_te[:cfg.energy_samples], net.delay))
-        m.update(deployed_accuracy=accuracy(spike_count_class(out_deployed), y_te),
-                 snn_test_accuracy=accuracy(spike_count_class(snn_outputs(net, f_te)), y_te),
+        m.update(deployed_accuracy=accuracy(predict_output(net, out_deployed), y_te),
+                 snn_test_accuracy=accuracy(predict_output(net, snn_outputs(net, f_te)), y_te),
                  snn_params=count_parameters(net), snn_energy_pj=report.snn_energy_pj,
                  snn_synops=report.synops)
         m.update({f"snn_{k}": v for k, v in report_dict(report).items()
@@ -256,15 +278,34 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
         m.update(gru_test_accuracy=accuracy(gru_predict(gru, f_te), y_te),
                  gru_params=count_parameters(gru), gru_energy_pj=cost["energy_pj"],
                  gru_macs=cost["macs"], energy_ratio=cost["energy_pj"] / report.snn_energy_pj)
+
+        torch.manual_seed(seed)
+        lstm = ConvLstm(cfg.spec, f_tr.shape[2:], cfg.convlstm_hidden).to(dev)
+        lstm_val = (lambda: accuracy(gru_predict(lstm, f_val), y_val)) if len(y_val) else None
+        stats, lstm_curve = _train(
+            lstm, lambda idx: (lstm(torch.from_numpy(f_fit[idx].astype(np.float32)).to(dev)),
+                               0.0),
+            y_fit, torch.optim.Adam(lstm.parameters(), lr=cfg.lr), cfg, seed, "convlstm", log,
+            lstm_val, device=dev)
+        m.update({f"convlstm_{k}": v for k, v in stats.items()})
+        lstm_cost = convlstm_energy(lstm, cfg.n_bins)
+        m.update(convlstm_test_accuracy=accuracy(gru_predict(lstm, f_te), y_te),
+                 convlstm_params=count_parameters(lstm), convlstm_energy_pj=lstm_cost["energy_pj"],
+                 convlstm_macs=lstm_cost["macs"],
+                 convlstm_energy_ratio=lstm_cost["energy_pj"] / report.snn_energy_pj)
         m["snn_minus_gru"] = m["deployed_accuracy"] - m["gru_test_accuracy"]
-        curves[str(seed)] = {"snn_val_accuracy": snn_curve, "gru_val_accuracy": gru_curve}
+        m["snn_minus_convlstm"] = m["deployed_accuracy"] - m["convlstm_test_accuracy"]
+        m["snn_minus_best_baseline"] = min(m["snn_minus_gru"], m["snn_minus_convlstm"])
+        curves[str(seed)] = {"snn_val_accuracy": snn_curve, "gru_val_accuracy": gru_curve,
+                             "convlstm_val_accuracy": lstm_curve}
         if not first:
             first.update(seed=seed, net=net, out=out_deployed, report=report, learned=learned,
                          cost=cost)
         log(f"  seed {seed}: deployed SNN {m['deployed_accuracy']:.4f} ({m['snn_params']} "
             f"params, {report.snn_energy_pj / 1e6:.3g} µJ) vs CNN+GRU "
             f"{m['gru_test_accuracy']:.4f} ({m['gru_params']} params, "
-            f"{cost['energy_pj'] / 1e6:.3g} µJ)")
+            f"{cost['energy_pj'] / 1e6:.3g} µJ), ConvLSTM {m['convlstm_test_accuracy']:.4f} "
+            f"({m['convlstm_params']} params, {lstm_cost['energy_pj'] / 1e6:.3g} µJ)")
         return m
 
     metrics, extra = protocol.run(one_seed, log)
@@ -272,33 +313,41 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
     net, model_dir = first["net"], Path(cfg.model_dir)
     with atomic_path(model_dir / f"{cfg.experiment}.pt") as tmp:
         torch.save({"spec": list(cfg.spec), "input_shape": list(net.input_shape),
-                    "n_bins": cfg.n_bins, "state_dict": net.state_dict()}, tmp)
+                    "n_bins": cfg.n_bins, "readout": cfg.readout,
+                    "state_dict": net.state_dict()}, tmp)
     net_path = net.export_hdf5(model_dir / f"{cfg.experiment}.net")
     nir_path = net.export_nir(model_dir / f"{cfg.experiment}.nir", dt=NIR_DT)
     n = min(cfg.lava_samples, len(y_te))
     log(f"  running {n} test sequences of seed {first['seed']}'s SNN in Lava (fixed_pt, events "
         f"as 8-bit graded spikes)...")
     t1 = time.perf_counter()
-    out_lava = netx_output_spikes(net_path, snn_payload(f_te[:n], net.delay),
-                                  input_bits=INPUT_BITS)
-    pred_lava, pred_twin = spike_count_class(out_lava), spike_count_class(first["out"][:n])
+    payload = snn_payload(f_te[:n], net.delay)
+    if cfg.readout == "integrator":  # the final voltage against the twin's last step
+        out_lava = netx_output_voltage(net_path, payload, input_bits=INPUT_BITS)[..., None]
+        ref, match_key = first["out"][:n, :, -1:], "lava_readout_match"
+    else:
+        out_lava = netx_output_spikes(net_path, payload, input_bits=INPUT_BITS)
+        ref, match_key = first["out"][:n], "lava_spike_match"
+    pred_lava, pred_twin = predict_output(net, out_lava), predict_output(net, ref)
     metrics.update(lava_samples=n, lava_seconds=round(time.perf_counter() - t1, 1),
                    lava_accuracy=accuracy(pred_lava, y_te[:n]),
                    deployed_accuracy_lava_subset=accuracy(pred_twin, y_te[:n]),
                    lava_agreement=accuracy(pred_lava, pred_twin),
-                   lava_spike_match=float((out_lava == first["out"][:n]).mean()))
+                   **{match_key: float((out_lava == ref).mean())})
     metrics["total_seconds"] = round(time.perf_counter() - t0, 1)
     log(f"  deployed SNN {metrics['deployed_accuracy']:.4f} vs CNN+GRU "
-        f"{metrics['gru_test_accuracy']:.4f} (mean of {len(protocol.seeds)} seeds); Lava "
+        f"{metrics['gru_test_accuracy']:.4f}, ConvLSTM {metrics['convlstm_test_accuracy']:.4f} "
+        f"(mean of {len(protocol.seeds)} seeds); Lava "
         f"agreement {metrics['lava_agreement']:.4f} on {n}")
 
     out_dir = Path(cfg.out_dir)
-    plot_model_bars(metrics, ("snn", "gru"), ("SNN", "CNN+GRU"),
+    plot_model_bars(metrics, ("snn", "gru", "convlstm"), ("SNN", "CNN+GRU", "ConvLSTM"),
                     out_dir / f"{cfg.experiment}.png", log_energy=True,
-                    colors=("tab:blue", "tab:orange"), title=DATASET,
+                    colors=("tab:blue", "tab:orange", "tab:green"), title=DATASET,
                     per_seed=extra["per_seed"])
     energy_note = ("45 nm: SNN 0.9 pJ per SynOp (all layers, events are binary input), "
-                   "CNN+GRU 4.6 pJ per MAC (convolutions on every frame + GRU + readout)")
+                   "CNN+GRU and ConvLSTM 4.6 pJ per MAC (convolutions on every frame + GRU "
+                   "or gate convolutions + readout)")
     config = {**asdict(cfg), "protocol": protocol.as_dict()}
     write_results(out_dir, cfg.experiment, dataset=DATASET, metrics=metrics,
                   method="lite", config=config, command=command, commit=commit,
@@ -306,8 +355,8 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
                   extra={**extra, "val_curves": curves, "learned": first["learned"],
                          "energy": energy_note, "energy_table": report_table(first["report"]),
                          "deployed_accuracy": "fixed-point SLAYER twin of the netx network on "
-                                              "the Lava payload, Lava's spike-count readout, "
-                                              "full test set",
+                                              "the Lava payload, its readout ("
+                                              + _READOUT_TEXT[cfg.readout] + "), full test set",
                          "lava": f"Lava fixed_pt run of seed {first['seed']}'s exported SNN "
                                  f"on the first {n} test sequences",
                          "model_selection": "best epoch by validation accuracy (per model and "
@@ -319,14 +368,17 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
     card = {"model": "LITE event SNN (DIET-style SLAYER CUBA, learnable leak and threshold)",
             "dataset": DATASET, "time_bins": cfg.n_bins, "delay_steps": net.delay,
             "input": "binary event frames (2, 34, 34) per bin as 8-bit graded spikes of 255 "
-                     "(x = 255/256), then delay silent steps; class = most output spikes",
+                     "(x = 255/256), then delay silent steps",
+            "readout": cfg.readout, "class": _READOUT_TEXT[cfg.readout],
             "config": config, "protocol": protocol.as_dict(), "validation": info,
             "seed": first["seed"], "learned": first["learned"],
             "metrics": {**{k: v[0] for k, v in extra["per_seed"].items()},
-                        **{k: metrics[k] for k in LAVA_KEYS}},
+                        **{k: metrics[k] for k in LAVA_KEYS if k in metrics}},
             "files": [net_path.name, nir_path.name, f"{cfg.experiment}.pt"],
-            # the .nir: time constants in seconds for this step, output spikes as the readout
-            "nir": {"dt": NIR_DT, "dt_unit": "s", "readout": "spikes"},
+            # the .nir: time constants in seconds for this step; an integrator readout is
+            # an affine output node
+            "nir": {"dt": NIR_DT, "dt_unit": "s",
+                    "readout": "affine" if cfg.readout == "integrator" else "spikes"},
             "results": str(out_dir / f"{cfg.experiment}.json"),
             "command": command or current_command(), "commit": commit}
     with atomic_open(model_dir / f"{cfg.experiment}.model_card.json") as handle:

@@ -16,9 +16,11 @@ seed: a paired comparison), every model trains with Adam (cross-entropy, padding
 gradient norm clipped) on shuffled mini-batches for the same ``epochs`` epochs. After each epoch
 the validation sources are greedy-decoded and scored (validation BLEU; the teacher-forced
 validation loss is recorded too); the weights of the epoch with the best validation BLEU (ties:
-the earlier epoch) are kept. Only then are the test sources greedy-decoded
-(:func:`~lava_thesis.lite.seq2seq_decode.greedy_decode`, at most ``decode_max_len`` tokens) and
-scored with sacrebleu corpus BLEU (13a, lowercase) against the raw references;
+the earlier epoch) are kept. Only then are the test sources decoded, greedily
+(:func:`~lava_thesis.lite.seq2seq_decode.greedy_decode`, at most ``decode_max_len`` tokens) or,
+with ``beam > 1``, by beam search of that width
+(:func:`~lava_thesis.lite.seq2seq_decode.beam_decode`, length penalty 1; validation decoding
+stays greedy), and scored with sacrebleu corpus BLEU (13a, lowercase) against the raw references;
 ``<m>_test_accuracy`` is the teacher-forced next-token accuracy on the test pairs and
 ``<snn>_minus_<m>_bleu`` the per-seed BLEU difference of each SNN from each other model
 (``snn_carry_minus_snn_bleu``: what carrying the membrane adds). ``budget_cpu_s`` (an
@@ -83,6 +85,9 @@ class LiteSeq2SeqConfig:
     min_count: int = 2
     max_len: int = 40  #: tokens kept per sentence (longer training/test sentences truncated)
     decode_max_len: int = 50
+    #: test decoding: 1 greedy, > 1 beam search of this width (length penalty 1). Validation
+    #: decoding (model selection after every epoch) stays greedy, for speed
+    beam: int = 1
     embed_dim: int = 128
     channels: int = 256
     enc_layers: int = 2
@@ -295,6 +300,8 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | No
     config's seed), keep each model's best epoch on the validation split, evaluate it once on
     the test pairs; write the JSON and plot, return the metrics (means over the seeds)."""
     cfg = config or LiteSeq2SeqConfig()
+    if cfg.beam < 1:
+        raise ValueError(f"beam must be >= 1 (1: greedy decoding), got {cfg.beam}")
     protocol = or_single_seed(protocol, cfg.seed)
     dev = resolve_device(cfg.device)
     torch.set_num_threads(1)
@@ -331,7 +338,7 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | No
     def score(model: torch.nn.Module, split: str) -> tuple[dict[str, float], list[str]]:
         sources, references = text[split]
         hyps = translate(model, sources, src_vocab, tgt_vocab, max_src_len=cfg.max_len,
-                         max_len=cfg.decode_max_len)
+                         max_len=cfg.decode_max_len, beam=cfg.beam if split == "test" else 1)
         result = bleu(references, hyps)
         signature[0] = str(result["signature"])
         loss, acc = teacher_forced(model, data[split])
@@ -376,9 +383,13 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | No
     metrics = {**shared, **metrics}
     validation = official_validation(len(pairs["train"]), len(pairs["val"]), protocol)
     out_dir = Path(cfg.out_dir)
+    decoding = ("greedy decoding" if cfg.beam == 1 else
+                f"beam search decoding (width {cfg.beam}, length penalty 1: the hypothesis of "
+                f"the highest sum of token log-probabilities / its tokens incl. <eos>)")
     plot_model_bars(metrics, cfg.models, [NAMES[m] for m in cfg.models],
                     out_dir / f"{cfg.experiment}.png", params_key="params_trunk",
-                    score=("bleu", "test BLEU (greedy)"), per_seed=extra["per_seed"],
+                    score=("bleu", "test BLEU (greedy)" if cfg.beam == 1
+                           else f"test BLEU (beam {cfg.beam})"), per_seed=extra["per_seed"],
                     title=f"Multi30k {cfg.src}-{cfg.tgt}, {length} per model, "
                           f"{len(protocol.seeds)} seed(s)")
     training = (f"{cfg.budget_cpu_s:g} s of process CPU time (time.process_time, one torch "
@@ -394,8 +405,8 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | No
                 f"({len(pairs['test'])} pairs)",
         metrics=metrics, headline=[k for k in HEADLINE if k in metrics],
         extra={**extra, "val_curves": curves,
-               "bleu": f"sacrebleu corpus BLEU on the test_2016_flickr references, greedy "
-                       f"decoding, detokenized lowercased hypotheses; signature {signature[0]}",
+               "bleu": f"sacrebleu corpus BLEU on the test_2016_flickr references, "
+                       f"{decoding}, detokenized lowercased hypotheses; signature {signature[0]}",
                "training": training,
                "model_selection": "per model and seed, the epoch with the best validation "
                                   "BLEU (greedy decoding of the val split; ties: the earlier "

@@ -11,6 +11,6 @@ parameter counts and energy per inference (:mod:`lava_thesis.experiments.lite_se
 LSTM (the accuracy-vs-length studies :mod:`lava_thesis.experiments.lite_length` and
 :mod:`lava_thesis.experiments.lite_length_smnist`). ``seq2seq_models``: the convolutional
 encoder-decoder with attention, spiking (LIF) or ReLU, and an LSTM encoder-decoder, with parameter
-counts and energy per sentence; ``seq2seq_decode``: greedy decoding and sacrebleu BLEU
-(:mod:`lava_thesis.experiments.lite_seq2seq`, Multi30k de->en).
+counts and energy per sentence; ``seq2seq_decode``: greedy and beam-search decoding and
+sacrebleu BLEU (:mod:`lava_thesis.experiments.lite_seq2seq`, Multi30k de->en).
 """

@@ -189,6 +189,10 @@ class ConvSeq2Seq(nn.Module):
 class LstmSeq2Seq(nn.Module):
     """LSTM encoder-decoder with dot attention (see the module docstring)."""
 
+    #: batch dimension of each entry of :meth:`encode`'s memory ``(outputs, mask, h_n, c_n)``
+    #: (``h_n``, ``c_n`` are ``(layers, B, H)``): beam search repeats each along it
+    memory_batch_dims = (0, 0, 1, 1)
+
     def __init__(self, src_vocab: int, tgt_vocab: int, *, embed_dim: int = 128,
                  hidden: int = 256) -> None:
         super().__init__()
