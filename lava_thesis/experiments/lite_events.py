@@ -265,47 +265,37 @@ def run(config: LiteEventsConfig | None = None, *, log=print, command: str | Non
                                               strict=True)):
             m[f"snn_threshold_layer{i + 1}"], m[f"snn_leak_layer{i + 1}"] = theta, leak
 
-        torch.manual_seed(seed)
-        gru = CnnGru(cfg.spec, f_tr.shape[2:], cfg.gru_hidden).to(dev)
-        gru_val = (lambda: accuracy(gru_predict(gru, f_val), y_val)) if len(y_val) else None
-        stats, gru_curve = _train(
-            gru, lambda idx: (gru(torch.from_numpy(f_fit[idx].astype(np.float32)).to(dev)),
-                              0.0),
-            y_fit, torch.optim.Adam(gru.parameters(), lr=cfg.lr), cfg, seed, "gru", log,
-            gru_val, device=dev)
-        m.update({f"gru_{k}": v for k, v in stats.items()})
-        cost = baseline_energy(gru, cfg.n_bins)
-        m.update(gru_test_accuracy=accuracy(gru_predict(gru, f_te), y_te),
-                 gru_params=count_parameters(gru), gru_energy_pj=cost["energy_pj"],
-                 gru_macs=cost["macs"], energy_ratio=cost["energy_pj"] / report.snn_energy_pj)
-
-        torch.manual_seed(seed)
-        lstm = ConvLstm(cfg.spec, f_tr.shape[2:], cfg.convlstm_hidden).to(dev)
-        lstm_val = (lambda: accuracy(gru_predict(lstm, f_val), y_val)) if len(y_val) else None
-        stats, lstm_curve = _train(
-            lstm, lambda idx: (lstm(torch.from_numpy(f_fit[idx].astype(np.float32)).to(dev)),
-                               0.0),
-            y_fit, torch.optim.Adam(lstm.parameters(), lr=cfg.lr), cfg, seed, "convlstm", log,
-            lstm_val, device=dev)
-        m.update({f"convlstm_{k}": v for k, v in stats.items()})
-        lstm_cost = convlstm_energy(lstm, cfg.n_bins)
-        m.update(convlstm_test_accuracy=accuracy(gru_predict(lstm, f_te), y_te),
-                 convlstm_params=count_parameters(lstm), convlstm_energy_pj=lstm_cost["energy_pj"],
-                 convlstm_macs=lstm_cost["macs"],
-                 convlstm_energy_ratio=lstm_cost["energy_pj"] / report.snn_energy_pj)
+        curves[str(seed)] = {"snn_val_accuracy": snn_curve}
+        baselines = (("gru", lambda: CnnGru(cfg.spec, f_tr.shape[2:], cfg.gru_hidden),
+                      baseline_energy, "energy_ratio"),
+                     ("convlstm", lambda: ConvLstm(cfg.spec, f_tr.shape[2:], cfg.convlstm_hidden),
+                      convlstm_energy, "convlstm_energy_ratio"))
+        for name, build, energy_of, ratio_key in baselines:
+            torch.manual_seed(seed)  # the same initial stream for every model of the seed
+            model = build().to(dev)
+            val = (lambda model=model: accuracy(gru_predict(model, f_val), y_val)) \
+                if len(y_val) else None
+            stats, curves[str(seed)][f"{name}_val_accuracy"] = _train(
+                model, lambda idx, model=model: (
+                    model(torch.from_numpy(f_fit[idx].astype(np.float32)).to(dev)), 0.0),
+                y_fit, torch.optim.Adam(model.parameters(), lr=cfg.lr), cfg, seed, name, log,
+                val, device=dev)
+            cost = energy_of(model, cfg.n_bins)
+            m.update({f"{name}_{k}": v for k, v in stats.items()})
+            m.update({f"{name}_test_accuracy": accuracy(gru_predict(model, f_te), y_te),
+                      f"{name}_params": count_parameters(model),
+                      f"{name}_energy_pj": cost["energy_pj"], f"{name}_macs": cost["macs"],
+                      ratio_key: cost["energy_pj"] / report.snn_energy_pj})
         m["snn_minus_gru"] = m["deployed_accuracy"] - m["gru_test_accuracy"]
         m["snn_minus_convlstm"] = m["deployed_accuracy"] - m["convlstm_test_accuracy"]
         m["snn_minus_best_baseline"] = min(m["snn_minus_gru"], m["snn_minus_convlstm"])
-        curves[str(seed)] = {"snn_val_accuracy": snn_curve, "gru_val_accuracy": gru_curve,
-                             "convlstm_val_accuracy": lstm_curve}
         if not first:
-            first.update(seed=seed, net=net, out=out_deployed, report=report, learned=learned,
-                         cost=cost)
+            first.update(seed=seed, net=net, out=out_deployed, report=report, learned=learned)
         log(f"  seed {seed}: deployed SNN {m['deployed_accuracy']:.4f} ({m['snn_params']} "
-            f"params, {report.snn_energy_pj / 1e6:.3g} µJ) vs CNN+GRU "
-            f"{m['gru_test_accuracy']:.4f} ({m['gru_params']} params, "
-            f"{cost['energy_pj'] / 1e6:.3g} µJ), ConvLSTM {m['convlstm_test_accuracy']:.4f} "
-            f"({m['convlstm_params']} params, {lstm_cost['energy_pj'] / 1e6:.3g} µJ)")
+            f"params, {report.snn_energy_pj / 1e6:.3g} µJ) vs " + ", ".join(
+                f"{title} {m[name + '_test_accuracy']:.4f} ({m[name + '_params']} params, "
+                f"{m[name + '_energy_pj'] / 1e6:.3g} µJ)"
+                for name, title in (("gru", "CNN+GRU"), ("convlstm", "ConvLSTM"))))
         return m
 
     metrics, extra = protocol.run(one_seed, log)

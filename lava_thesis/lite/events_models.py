@@ -137,6 +137,31 @@ def snn_energy(net: DietSNN, x: torch.Tensor) -> energy.EnergyReport:
     return energy_from_input(net, x, analog_input=False)
 
 
+def _conv_layers(spec: Sequence[str], input_shape: tuple[int, int, int]) -> list[tuple]:
+    layers = [layer for layer in parse_spec(spec, input_shape) if layer[0] == "conv"]
+    if not layers:
+        raise ValueError("the baseline needs at least one convolution in the spec")
+    return layers
+
+
+def _relu_convs(conv_layers: Sequence[tuple[int, int, int, int]]) -> list[torch.nn.Module]:
+    """``Conv2d(c_in, c_out, k, s, padding k // 2)`` + ReLU per ``(c_in, c_out, k, s)``."""
+    modules: list[torch.nn.Module] = []
+    for c_in, c_out, k, s in conv_layers:
+        modules += [torch.nn.Conv2d(c_in, c_out, k, s, k // 2), torch.nn.ReLU()]
+    return modules
+
+
+def _conv_macs(conv_layers: Sequence[tuple[int, int, int, int]], hw: Sequence[int]
+               ) -> tuple[int, tuple[int, int]]:
+    """MACs of :func:`_relu_convs`' convolutions on one ``hw`` frame, and the output size."""
+    total = 0
+    for c_in, c_out, k, s in conv_layers:
+        macs, hw = energy.conv_macs(c_in, c_out, k, hw, stride=s, padding=k // 2)
+        total += macs
+    return total, tuple(hw)
+
+
 class CnnGru(torch.nn.Module):
     """Per-frame CNN (the SNN's convolutions with ReLU) -> GRU -> linear readout.
 
@@ -146,15 +171,10 @@ class CnnGru(torch.nn.Module):
     def __init__(self, spec: Sequence[str] = SNN_SPEC, input_shape: tuple[int, int, int] =
                  (2, 34, 34), hidden: int = 20, classes: int = 10) -> None:
         super().__init__()
-        layers = [layer for layer in parse_spec(spec, input_shape) if layer[0] == "conv"]
-        if not layers:
-            raise ValueError("the baseline needs at least one convolution in the spec")
+        layers = _conv_layers(spec, input_shape)
         self.conv_layers = [(c_in, c_out, k, s) for _, c_in, c_out, k, s, _ in layers]
         self.input_shape, self.hidden = tuple(input_shape), hidden
-        modules: list[torch.nn.Module] = []
-        for c_in, c_out, k, s in self.conv_layers:
-            modules += [torch.nn.Conv2d(c_in, c_out, k, s, k // 2), torch.nn.ReLU()]
-        self.cnn = torch.nn.Sequential(*modules, torch.nn.Flatten())
+        self.cnn = torch.nn.Sequential(*_relu_convs(self.conv_layers), torch.nn.Flatten())
         self.features = int(np.prod(layers[-1][5]))
         self.gru = torch.nn.GRU(self.features, hidden, batch_first=True)
         self.head = torch.nn.Linear(hidden, classes)
@@ -174,10 +194,7 @@ def gru_parameters(input_size: int, hidden: int) -> int:
 def baseline_energy(model: CnnGru, n_bins: int, mac_pj: float = energy.MAC_PJ
                     ) -> dict[str, float]:
     """MACs and energy (pJ) per inference of ``model`` on ``n_bins`` frames (dense compute)."""
-    hw, conv = model.input_shape[1:], 0
-    for c_in, c_out, k, s in model.conv_layers:
-        macs, hw = energy.conv_macs(c_in, c_out, k, hw, stride=s, padding=k // 2)
-        conv += macs
+    conv, _ = _conv_macs(model.conv_layers, model.input_shape[1:])
     gru = energy.gru_macs(model.features, model.hidden, n_bins)
     head = energy.dense_macs(model.hidden, model.head.out_features)
     total = n_bins * conv + gru + head
@@ -201,17 +218,12 @@ class ConvLstm(torch.nn.Module):
     def __init__(self, spec: Sequence[str] = SNN_SPEC, input_shape: tuple[int, int, int] =
                  (2, 34, 34), hidden: int = 24, classes: int = 10) -> None:
         super().__init__()
-        layers = [layer for layer in parse_spec(spec, input_shape) if layer[0] == "conv"]
-        if not layers:
-            raise ValueError("the baseline needs at least one convolution in the spec")
+        layers = _conv_layers(spec, input_shape)
         if hidden < 1:
             raise ValueError(f"hidden must be >= 1, got {hidden}")
         self.conv_layers = [(c_in, c_out, k, s) for _, c_in, c_out, k, s, _ in layers]
         self.input_shape, self.hidden = tuple(input_shape), hidden
-        modules: list[torch.nn.Module] = []
-        for c_in, c_out, k, s in self.conv_layers[:-1]:
-            modules += [torch.nn.Conv2d(c_in, c_out, k, s, k // 2), torch.nn.ReLU()]
-        self.cnn = torch.nn.Sequential(*modules)
+        self.cnn = torch.nn.Sequential(*_relu_convs(self.conv_layers[:-1]))
         c_in, _, k, s = self.conv_layers[-1]
         self.x_gates = torch.nn.Conv2d(c_in, 4 * hidden, k, s, k // 2)
         self.h_gates = torch.nn.Conv2d(hidden, 4 * hidden, k, 1, k // 2, bias=False)
@@ -235,10 +247,7 @@ def convlstm_energy(model: ConvLstm, n_bins: int, mac_pj: float = energy.MAC_PJ
                     ) -> dict[str, float]:
     """MACs and energy (pJ) per inference of ``model`` on ``n_bins`` frames (dense compute:
     the front convolutions and both gate convolutions on every frame, the readout once)."""
-    hw, conv = model.input_shape[1:], 0
-    for c_in, c_out, k, s in model.conv_layers[:-1]:
-        macs, hw = energy.conv_macs(c_in, c_out, k, hw, stride=s, padding=k // 2)
-        conv += macs
+    conv, hw = _conv_macs(model.conv_layers[:-1], model.input_shape[1:])
     c_in, _, k, s = model.conv_layers[-1]
     x_macs, out_hw = energy.conv_macs(c_in, 4 * model.hidden, k, hw, stride=s, padding=k // 2)
     h_macs, _ = energy.conv_macs(model.hidden, 4 * model.hidden, k, out_hw, stride=1,
