@@ -11,8 +11,10 @@ docs page ``docs/results.md`` gets every metric of every file (:func:`render_tab
 ``<!-- claims:begin -->`` / ``<!-- claims:end -->``, the ablation claims
 (:func:`lava_thesis.report_compact.render_claims`). Where the README has
 ``<!-- times:begin -->`` / ``<!-- times:end -->``, it gets the time each method's results took
-to make (:func:`lava_thesis.report_compact.render_times`). ``report(results_dir, readme)``
-rewrites them;
+to make (:func:`lava_thesis.report_compact.render_times`), and where it has
+``<!-- verdicts:begin -->`` / ``<!-- verdicts:end -->``, the claims table with each claim's
+verdict (:func:`lava_thesis.report_claims.render_claim_table`).
+``report(results_dir, readme)`` rewrites them;
 ``report(..., check=True)`` only checks that they are current (for CI) and raises
 :class:`StaleReadmeError` when one is not.
 """
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from lava_thesis.atomic import atomic_open
+from lava_thesis.report_claims import render_claim_table
 from lava_thesis.report_compact import (
     dirty_mark,
     measured,
@@ -41,6 +44,8 @@ __all__ = [
     "CLAIMS_END",
     "TIMES_BEGIN",
     "TIMES_END",
+    "VERDICTS_BEGIN",
+    "VERDICTS_END",
     "END",
     "StaleReadmeError",
     "default_docs_page",
@@ -55,6 +60,8 @@ CLAIMS_BEGIN = "<!-- claims:begin -->"
 CLAIMS_END = "<!-- claims:end -->"
 TIMES_BEGIN = "<!-- times:begin -->"
 TIMES_END = "<!-- times:end -->"
+VERDICTS_BEGIN = "<!-- verdicts:begin -->"
+VERDICTS_END = "<!-- verdicts:end -->"
 COLUMNS = ("Method", "Experiment", "Dataset", "Metric", "Ours", "Paper", "Command")
 NO_RESULTS = "*no results yet*"
 MISSING = "—"
@@ -261,6 +268,9 @@ def report(
     new = _replace_block(text, render_compact(records), path)
     if TIMES_BEGIN in new or TIMES_END in new:
         new = _replace_block(new, render_times(records), path, TIMES_BEGIN, TIMES_END)
+    if VERDICTS_BEGIN in new or VERDICTS_END in new:
+        new = _replace_block(new, render_claim_table(records), path, VERDICTS_BEGIN,
+                             VERDICTS_END)
     jobs = [(path, text, new)]
     if page is not None:
         page_text = _read(page, "docs results page")

@@ -260,8 +260,8 @@ def render_compact(records: Sequence[Mapping[str, Any]],
     ...        "metrics": {"snn_accuracy": 0.98, "ann_accuracy": 0.99},
     ...        "paper": {"snn_accuracy": "CIFAR-10 92.70%; ImageNet 69%"}, "extra": {}}
     >>> print(render_compact([rec]).splitlines()[2])
-    | DIET-SNN | diet_mnist: snn_accuracy | 98.00% | 1 | ANN twin: 99.00% | CIFAR-10 92.70% | — |
-    """
+    | DIET-SNN (as deployed) | diet_mnist: snn_accuracy | 98.00% | 1 | ANN twin: 99.00% | CIFAR-10 92.70% | — |
+    """  # noqa: E501
     by_name = {rec["experiment"]: rec for rec in records}
     lines = [_row(COMPACT_COLUMNS), "|---|---|---:|---:|---|---|---|"]
     listed = [*headlines]

@@ -1,0 +1,273 @@
+"""The README's claims table: each thesis claim, the experiment that tests it, its numbers and
+a verdict.
+
+A :class:`Claim` pairs a claim in the thesis' words with the command and results files that
+test it and, once someone has read those files, a verdict (:data:`VERDICTS`) with one sentence
+of why. The verdict is a judgement, so it is written here, not computed; the numbers beside it
+are always read from the results files (:func:`lava_thesis.report_compact.measured`), and the
+sentence holds no digits, so every number in the table comes from a file.
+
+A verdict names the commit of every file it read (``judged_on``). When a file is regenerated,
+its commit changes and the row shows the verdict as stale instead of the old judgement, so
+``lava-thesis report --check`` fails until someone reads the new numbers and writes the verdict
+again. A verdict also needs every number it cites to come from at least :data:`MIN_SEEDS`
+seeds of a clean run (the evidence protocol); otherwise the row says why it is not a verdict.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lava_thesis.report_compact import MISSING, Ref, _per_seed, _row, dirty_mark, measured
+
+__all__ = [
+    "CLAIMS",
+    "CLAIM_COLUMNS",
+    "MIN_SEEDS",
+    "UNTESTED",
+    "VERDICTS",
+    "Claim",
+    "render_claim_table",
+    "verdict_of",
+]
+
+VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "contradicted")
+UNTESTED = "not yet tested"
+MIN_SEEDS = 3
+CLAIM_COLUMNS = ("#", "Claim (thesis)", "Experiment", "Numbers (mean ± std, n seeds)",
+                 "Verdict", "Why")
+#: how many of a file's headline metrics a row shows when the claim names none
+HEADLINE_SHOWN = 4
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One row of the claims table.
+
+    Parameters
+    ----------
+    claim : str
+        The claim, in the thesis' words.
+    command : str
+        The command that makes the results files.
+    files : tuple of str
+        The results files (experiment names) the claim is tested on.
+    numbers : tuple of Ref
+        The numbers the row shows. Empty: the first :data:`HEADLINE_SHOWN` headline metrics of
+        each file.
+    verdict : str or None
+        One of :data:`VERDICTS`, or None while nobody has judged the files.
+    why : str
+        One sentence; without a verdict, what the claim still needs. No digits: numbers come
+        from the files.
+    judged_on : tuple of (str, str)
+        ``(experiment, commit)`` of every file the verdict read.
+
+    Examples
+    --------
+    >>> Claim("x", "cmd", ("f",), verdict="maybe", why="y")
+    Traceback (most recent call last):
+    ...
+    ValueError: claim 'x': verdict 'maybe' is not one of ('reproduced', 'partly reproduced', 'not reproduced', 'contradicted') or None
+    """  # noqa: E501
+
+    claim: str
+    command: str
+    files: tuple[str, ...]
+    numbers: tuple[Ref, ...] = ()
+    verdict: str | None = None
+    why: str = ""
+    judged_on: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.verdict is not None and self.verdict not in VERDICTS:
+            raise ValueError(f"claim {self.claim!r}: verdict {self.verdict!r} is not one of "
+                             f"{VERDICTS} or None")
+        if any(ch.isdigit() for ch in self.why):
+            raise ValueError(f"claim {self.claim!r}: its sentence holds a digit; numbers come "
+                             "from the results files (the Numbers column)")
+        if self.verdict is not None and {e for e, _ in self.judged_on} != set(self.files):
+            raise ValueError(f"claim {self.claim!r}: a verdict names the commit of each of "
+                             f"its files {self.files} in judged_on")
+
+
+def _format(rec: Mapping[str, Any], key: str) -> tuple[str, int] | None:
+    """Like :func:`lava_thesis.report_compact.measured`, with paired differences
+    (``*_minus_*``, fractions) in percentage points and seed-independent integers (parameter
+    counts) written out.
+
+    Examples
+    --------
+    >>> rec = {"metrics": {}, "extra": {"per_seed": {"a_minus_b": [-0.04, -0.05, -0.03],
+    ...                                             "params": [1500.0, 1500.0, 1500.0]}}}
+    >>> _format(rec, "a_minus_b"), _format(rec, "params")
+    (('-4.00 ± 1.00 points', 3), ('1,500', 3))
+    """
+    seeds = _per_seed(rec, key)
+    if seeds is not None and len(seeds) > 1:
+        if "_minus_" in key:
+            n = len(seeds)
+            mean = math.fsum(seeds) / n
+            std = math.sqrt(math.fsum((v - mean) ** 2 for v in seeds) / (n - 1))
+            return f"{100.0 * mean:.2f} ± {100.0 * std:.2f} points", n
+        if len(set(seeds)) == 1 and seeds[0].is_integer():
+            return f"{int(seeds[0]):,}", len(seeds)
+    return measured(rec, key)
+
+
+def _numbers(claim: Claim, by_name: Mapping[str, Mapping[str, Any]]
+             ) -> list[tuple[str, str, int]]:
+    """``(label, text, n)`` for every number the row shows, read from the files present."""
+    refs = list(claim.numbers)
+    if not refs:
+        for name in claim.files:
+            rec = by_name.get(name)
+            keys = list((rec or {}).get("headline") or [])[:HEADLINE_SHOWN]
+            refs += [Ref(key, name, key) for key in keys]
+    out = []
+    for ref in refs:
+        rec = by_name.get(ref.experiment)
+        got = _format(rec, ref.metric) if rec is not None else None
+        if got is not None:
+            out.append((ref.label, got[0] + dirty_mark(rec), got[1]))
+    return out
+
+
+def verdict_of(claim: Claim, by_name: Mapping[str, Mapping[str, Any]]) -> str:
+    """The verdict cell: the verdict if it still stands, else why it does not.
+
+    Examples
+    --------
+    >>> rec = {"experiment": "f", "commit": "abc", "metrics": {"acc": 0.9},
+    ...        "extra": {"per_seed": {"acc": [0.9, 0.9, 0.9]}}}
+    >>> c = Claim("x", "cmd", ("f",), (Ref("a", "f", "acc"),), "reproduced", "y",
+    ...           (("f", "abc"),))
+    >>> verdict_of(c, {"f": rec})
+    '**reproduced**'
+    >>> verdict_of(c, {"f": {**rec, "commit": "def"}})
+    'stale: judged on f from abc, the file is now from def'
+    >>> verdict_of(Claim("x", "cmd", ("g",)), {})
+    'not yet tested (no results/g.json)'
+    """
+    missing = [name for name in claim.files if name not in by_name]
+    if missing:
+        return f"{UNTESTED} (no " + ", ".join(f"results/{m}.json" for m in missing) + ")"
+    if claim.verdict is None:
+        return UNTESTED
+    stale = [f"{name} from {commit}, the file is now from {by_name[name].get('commit')}"
+             for name, commit in claim.judged_on if by_name[name].get("commit") != commit]
+    if stale:
+        return "stale: judged on " + "; ".join(stale)
+    weak = [name for name in claim.files if dirty_mark(by_name[name])]
+    if weak:
+        return "no verdict: " + ", ".join(weak) + " is not from one clean run"
+    numbers = _numbers(claim, by_name)
+    if not numbers or any(n < MIN_SEEDS for _, _, n in numbers):
+        return f"no verdict: a number has fewer than {MIN_SEEDS} seeds"
+    return f"**{claim.verdict}**"
+
+
+def render_claim_table(records: Sequence[Mapping[str, Any]],
+                       claims: Sequence[Claim] | None = None) -> str:
+    """The claims table, one row per claim, from ``records`` (as from
+    :func:`lava_thesis.results.load_all`).
+
+    Examples
+    --------
+    >>> print(render_claim_table([], [Claim("Spikes save energy.", "lava-thesis energy",
+    ...                                     ("e",), why="Needs the energy run.")]))
+    | # | Claim (thesis) | Experiment | Numbers (mean ± std, n seeds) | Verdict | Why |
+    |---:|---|---|---|---|---|
+    | 1 | Spikes save energy. | `lava-thesis energy` | — | not yet tested (no results/e.json) | Needs the energy run. |
+    """  # noqa: E501
+    by_name = {rec["experiment"]: rec for rec in records}
+    lines = [_row(CLAIM_COLUMNS), "|---:|---|---|---|---|---|"]
+    for i, claim in enumerate(CLAIMS if claims is None else claims, start=1):
+        numbers = "; ".join(f"{label}: {text}" + (f" ({n})" if n > 1 else "")
+                            for label, text, n in _numbers(claim, by_name)) or MISSING
+        lines.append(_row([str(i), claim.claim, f"`{claim.command}`", numbers,
+                           verdict_of(claim, by_name), claim.why]))
+    return "\n".join(lines)
+
+
+_DIET_T = "ablation_diet_mnist"
+_DIET_F = "ablation_diet_fashion_mnist"
+_DIET_CMD = ("lava-thesis ablate diet --dataset mnist; "
+             "lava-thesis ablate diet --dataset fashion-mnist")
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("DIET: training the leak and the threshold with the weights gives low latency "
+          "(few time steps).",
+          _DIET_CMD, (_DIET_T, _DIET_F),
+          why="Needs the DIET ablation (four leak/threshold variants retrained at each T), "
+              "which is built and tested at a tiny size but not yet run at full size."),
+    Claim("DIET: the learned leak attenuates irrelevant input and makes the network sparser.",
+          _DIET_CMD, (_DIET_T, _DIET_F),
+          why="Needs the same ablation's per-layer spike rates and energy ratios, with and "
+              "without the rate penalty."),
+    Claim("DIET: direct input beats rate (Poisson) coding at low T.",
+          _DIET_CMD, (_DIET_T, _DIET_F),
+          why="Needs the same ablation's direct versus Poisson rows."),
+    Claim("Hybrid: STDB fine-tuning reaches a given accuracy in far fewer time steps than "
+          "conversion alone.",
+          "lava-thesis ablate hybrid --dataset mnist", ("ablation_hybrid_mnist",),
+          why="Needs the hybrid ablation (STDB, linear surrogate and BPTT at equal epochs; "
+              "soft and hard reset), built and tested at a tiny size, not yet run."),
+    Claim("Pruning removes the synapses with low pre/post spike correlation.",
+          "lava-thesis ablate stdp-prune --dataset mnist --n-exc 400",
+          ("ablation_stdp_prune_mnist",),
+          why="Needs the pruning ablation (correlation versus weight magnitude, and the "
+              "pruning interval), built and tested at a tiny size, not yet run."),
+    Claim("Multimodal: the cross-modal synapses make the joint network better than either "
+          "modality, also when one modality is noisy.",
+          "lava-thesis train multimodal --n-exc 400", ("multimodal_mnist_fsdd_n400",),
+          numbers=(Ref("joint", "multimodal_mnist_fsdd_n400", "multimodal_accuracy"),
+                   Ref("without cross-modal synapses", "multimodal_mnist_fsdd_n400",
+                       "multimodal_accuracy_no_cross"),
+                   Ref("image", "multimodal_mnist_fsdd_n400", "image_accuracy"),
+                   Ref("audio", "multimodal_mnist_fsdd_n400", "audio_accuracy")),
+          why="The shipped file is one seed on few test pairs; the protocol run (seeds, every "
+              "test utterance paired with many images, cross-modal on and off under each "
+              "noise condition) is built but not yet run."),
+    Claim("LITE: fewer parameters and less energy than LSTM/GRU at comparable accuracy "
+          "(text and event streams).",
+          "lava-thesis train lite --task sentiment; lava-thesis train lite --task events",
+          ("lite_sentiment", "lite_events"),
+          numbers=(Ref("sentiment SNN minus LSTM", "lite_sentiment", "snn_minus_lstm"),
+                   Ref("SNN minus GRU", "lite_sentiment", "snn_minus_gru"),
+                   Ref("SNN minus RNN", "lite_sentiment", "snn_minus_rnn"),
+                   Ref("SNN trunk parameters", "lite_sentiment", "snn_params_trunk"),
+                   Ref("LSTM trunk parameters", "lite_sentiment", "lstm_params_trunk"),
+                   Ref("RNN trunk parameters", "lite_sentiment", "rnn_params_trunk"),
+                   Ref("SNN energy (pJ)", "lite_sentiment", "snn_energy_pj"),
+                   Ref("LSTM energy (pJ)", "lite_sentiment", "lstm_energy_pj"),
+                   Ref("RNN energy (pJ)", "lite_sentiment", "rnn_energy_pj"),
+                   Ref("events SNN minus CNN+GRU", "lite_events", "snn_minus_gru"),
+                   Ref("SNN minus ConvLSTM", "lite_events", "snn_minus_convlstm"),
+                   Ref("CNN+GRU energy / SNN energy", "lite_events", "energy_ratio"),
+                   Ref("ConvLSTM energy / SNN energy", "lite_events",
+                       "convlstm_energy_ratio")),
+          verdict="partly reproduced",
+          why="On text the SNN is smaller and cheaper than the LSTM and the GRU, on events "
+              "about their size and far cheaper, but on both it is less accurate than every "
+              "gated baseline in every seed; it beats the plain RNN only in accuracy, at a "
+              "larger size and energy (docs/methods/lite.md).",
+          judged_on=(("lite_sentiment", "c75b836"), ("lite_events", "dd60187"))),
+    Claim("STDP: the power-law weight dependence keeps the network accurate when its weights "
+          "are quantized to few levels.",
+          "lava-thesis ablate stdp-rule --n-exc 400", ("ablation_stdp_rule_mnist",),
+          numbers=tuple(Ref(f"{name}, {lv}", "ablation_stdp_rule_mnist",
+                            f"deployed_accuracy_{rule}_{key}")
+                        for key, lv in (("l8", "8 levels"), ("l4", "4 levels"))
+                        for rule, name in (("power_law", "power law"),
+                                           ("soft_bound", "soft bound"),
+                                           ("hard_bound", "hard bound"))),
+          verdict="partly reproduced",
+          why="The power law loses least from eight to four levels and beats the hard bound, "
+              "but the soft bound Loihi can learn on chip is at least as accurate at every "
+              "level count (docs/methods/stdp.md).",
+          judged_on=(("ablation_stdp_rule_mnist", "cbd7d25"),)),
+)
