@@ -1,7 +1,8 @@
 """``lava-thesis ablate``: controlled experiments that switch one of a method's mechanisms off
 or swap it (:mod:`lava_thesis.experiments.ablate_diet`,
 :mod:`lava_thesis.experiments.ablate_stdp_rule`,
-:mod:`lava_thesis.experiments.ablate_stdp_prune`). Errors follow :mod:`lava_thesis.cli`'s
+:mod:`lava_thesis.experiments.ablate_stdp_prune`, :mod:`lava_thesis.experiments.ablate_hybrid`,
+:mod:`lava_thesis.experiments.diet_peer`). Errors follow :mod:`lava_thesis.cli`'s
 rules (one line, exit code 2). The results files are ``ablation_<method>_<dataset>.json``."""
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Ablation(str, Enum):
     stdp_rule = "stdp-rule"
     stdp_prune = "stdp-prune"
     hybrid = "hybrid"
+    diet_peer = "diet-peer"
 
 
 def ablate(
@@ -70,8 +72,12 @@ def ablate(
     sweep_steps: Annotated[str, typer.Option(
         help="hybrid: time steps T of the accuracy curves, comma-separated.")
     ] = "5,10,25,50,100,200",
-    num_steps: Annotated[int, typer.Option(
-        min=1, help="hybrid: time steps the STDB, linear and BPTT networks train with.")] = 25,
+    num_steps: Annotated[int | None, typer.Option(
+        min=1, help="Time steps the networks train with (default: hybrid 25, the STDB, "
+                    "linear and BPTT networks; diet-peer 5, both networks).")] = None,
+    lava_samples: Annotated[int, typer.Option(
+        min=1, help="diet-peer: test images DIET runs in Lava (the agreement check).")
+    ] = 500,
     seed: Annotated[int, typer.Option(min=0, help="First seed.")] = 0,
     seeds: Annotated[int, typer.Option(min=1, help="Networks per variant and T.")] = 3,
     val_fraction: ValFraction = 0.1,
@@ -85,7 +91,9 @@ def ablate(
     stdp-prune: pruning by weight against pruning by pre/post correlation at each pruned
     fraction, and the pruning interval. hybrid: accuracy vs T of the converted network (soft
     and hard reset) and of the STDB, linear-surrogate and from-scratch BPTT networks, and the
-    step reduction. One results file and plot each."""
+    step reduction. diet-peer: deployed DIET-SNN against the same network with SpikingJelly's
+    PLIF neurons, trained side by side (a test-only dependency). One results file each (and a
+    plot, except diet-peer)."""
     from lava_thesis.experiments import ablate_diet as ab
     from lava_thesis.protocol import Protocol
 
@@ -100,8 +108,12 @@ def ablate(
                     protocol, train_samples, test_samples, allow_dirty)
         return
     if method is Ablation.hybrid:
-        _hybrid(dataset, data_dir, out, name, sweep_steps, num_steps, epochs or 3, protocol,
-                train_samples, test_samples, allow_dirty)
+        _hybrid(dataset, data_dir, out, name, sweep_steps, num_steps or 25, epochs or 3,
+                protocol, train_samples, test_samples, allow_dirty)
+        return
+    if method is Ablation.diet_peer:
+        _diet_peer(dataset, data_dir, out, name, num_steps or 5, epochs or 4, lava_samples,
+                   protocol, train_samples, test_samples, allow_dirty)
         return
 
     try:
@@ -225,3 +237,31 @@ def _stdp_setup(dataset: Dataset, data_dir: Path | None, out: Path, n_exc: int, 
                       assign_samples=min(10000, train_samples or 10000),
                       val_samples=min(10000, train_samples or 10000), lava_samples=0)
     return train, test, stdp
+
+
+def _diet_peer(dataset: Dataset, data_dir: Path | None, out: Path, name: str, num_steps: int,
+               epochs: int, lava_samples: int, protocol, train_samples: int | None,
+               test_samples: int | None, allow_dirty: bool) -> None:
+    """``ablate diet-peer``: options checked, then :func:`lava_thesis.experiments.diet_peer.run`
+    (our defaults for the dataset, as ``train diet`` has them)."""
+    from lava_thesis.experiments import diet_peer as peer
+    from lava_thesis.experiments.diet import DietConfig, TrainConfig
+
+    if dataset is Dataset.cifar10:
+        fail("--dataset cifar10: the peer comparison runs the small DIET spec (mnist, "
+             "fashion-mnist)")
+    try:
+        peer._spikingjelly()
+    except RuntimeError as err:
+        fail(str(err))
+    check_paths(out_dirs={"--out": out}, data_dir=data_dir)
+    check_clean_out(out, allow_dirty)
+    train, test = load_train_test(dataset, data_dir, train_samples, test_samples)
+    diet = DietConfig(num_steps=num_steps, lava_samples=lava_samples,
+                      val_fraction=protocol.val_fraction,
+                      train=TrainConfig(epochs=epochs, seed=protocol.seeds[0]))
+    metrics = peer.run(train, test, out, dataset=dataset.value,
+                       config=peer.PeerConfig(diet=diet), experiment=name, log=typer.echo,
+                       protocol=protocol, allow_dirty=allow_dirty)
+    for key, value in metrics.items():
+        typer.echo(f"{key}: {value}")

@@ -65,6 +65,8 @@ TINY: dict[str, dict[str, str]] = {
     "ablate:stdp-prune": {"--epochs": "1", "--train-samples": "300", "--test-samples": "60",
                           "--n-exc": "10", "--fractions": "0.5", "--intervals": "100",
                           "--seeds": "2"},
+    "ablate:diet-peer": {"--epochs": "1", "--train-samples": "2000", "--test-samples": "60",
+                         "--lava-samples": "4", "--seeds": "2"},
     "ablate:hybrid": {"--epochs": "1", "--train-samples": "300", "--test-samples": "40",
                       "--sweep-steps": "5,10", "--num-steps": "5", "--seeds": "2"},
 }

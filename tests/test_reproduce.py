@@ -143,6 +143,7 @@ REPRESENTATIVE = {
     "ablate:stdp-rule": "ablate stdp-rule --n-exc 400 --out results",
     "ablate:stdp-prune": "ablate stdp-prune --n-exc 400 --out results",
     "ablate:hybrid": "ablate hybrid --dataset mnist --out results",
+    "ablate:diet-peer": "ablate diet-peer --dataset fashion-mnist --out results",
 }
 
 
