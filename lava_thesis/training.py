@@ -5,6 +5,8 @@ optional mixed precision, and per rank under data-parallel training."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -88,3 +90,47 @@ def count_parameters(model: torch.nn.Module, exclude: torch.nn.Module | None = N
     (e.g. an embedding table shared by the models being compared)."""
     skip = set() if exclude is None else {id(p) for p in exclude.parameters()}
     return sum(p.numel() for p in model.parameters() if p.requires_grad and id(p) not in skip)
+
+
+@dataclass
+class BestEpoch:
+    """The epoch with the best validation accuracy so far, and a copy of the module's state
+    then (the latest epoch wins a tie). ``epoch`` starts at the run's last epoch, which is
+    kept when no validation accuracy is ever offered.
+
+    Examples
+    --------
+    >>> net = torch.nn.Linear(1, 1, bias=False)
+    >>> best = BestEpoch(epoch=3)
+    >>> _ = torch.nn.init.constant_(net.weight, 1.0); best.offer(1, 0.8, net)
+    True
+    >>> _ = torch.nn.init.constant_(net.weight, 2.0); best.offer(2, 0.7, net)
+    False
+    >>> best.restore(net); best.epoch, net.weight.item()
+    (1, 1.0)
+    """
+
+    epoch: int
+    acc: float = -1.0
+    state: dict[str, torch.Tensor] | None = None
+
+    def offer(self, epoch: int, acc: float, module: torch.nn.Module) -> bool:
+        """Keep ``module``'s state if ``acc`` (of 1-based ``epoch``) is at least the best."""
+        if acc < self.acc:
+            return False
+        self.epoch, self.acc = epoch, acc
+        self.state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+        return True
+
+    def restore(self, module: torch.nn.Module) -> None:
+        """Load the kept state into ``module`` (nothing was kept: it stays as it is)."""
+        if self.state is not None:
+            module.load_state_dict(self.state)
+
+    def as_dict(self) -> dict[str, Any]:
+        """For a checkpoint; :meth:`from_dict` reads it back."""
+        return {"epoch": self.epoch, "acc": self.acc, "state": self.state}
+
+    @classmethod
+    def from_dict(cls, saved: dict[str, Any]) -> BestEpoch:
+        return cls(int(saved["epoch"]), float(saved["acc"]), saved["state"])

@@ -40,6 +40,7 @@ from lava_thesis.plots import new_figure, save_figure
 from lava_thesis.protocol import Protocol, or_single_seed, split_training
 from lava_thesis.results import current_command, git_commit, write_results
 from lava_thesis.slayer_ext import INPUT_BITS
+from lava_thesis.training import BestEpoch
 
 # Strided convolutions instead of pooling (netx has none). A small first layer keeps the analog
 # MACs of direct input cheap; the deeper layers carry the spiking (accumulate-only) work.
@@ -102,11 +103,12 @@ def train_best_epoch(net: DietSNN, train: tuple[np.ndarray, np.ndarray],
     without validation data) and the chosen epoch (1-based). ``checkpoint``: per-epoch
     checkpoints that hold the validation history and the best epoch too."""
     (x_va, y_va), history = val, []
-    best: dict = {"epoch": cfg.epochs, "acc": -1.0, "state": None}
+    best = BestEpoch(cfg.epochs)
 
     def restore(extra: dict) -> None:
+        nonlocal best
         history[:] = extra["history"]
-        best.update(extra["best"])
+        best = BestEpoch.from_dict(extra["best"])
         log(f"  resumed DIET after epoch {len(history)} from {checkpoint.path}")
 
     def on_epoch(epoch: int, train_acc: float) -> None:
@@ -114,16 +116,13 @@ def train_best_epoch(net: DietSNN, train: tuple[np.ndarray, np.ndarray],
         if len(y_va):
             history.append(_accuracy(net, x_va, y_va, num_steps))
             line += f", validation {history[-1]:.3f}"
-            if history[-1] >= best["acc"]:
-                best.update(epoch=epoch + 1, acc=history[-1],
-                            state={k: v.detach().clone() for k, v in net.state_dict().items()})
+            best.offer(epoch + 1, history[-1], net)
         log(line)
 
     train_snn(net, *train, num_steps, cfg, on_epoch=on_epoch, checkpoint=checkpoint,
-              state=lambda: {"history": list(history), "best": dict(best)}, restore=restore)
-    if best["state"] is not None:
-        net.load_state_dict(best["state"])
-    return history, int(best["epoch"])
+              state=lambda: {"history": list(history), "best": best.as_dict()}, restore=restore)
+    best.restore(net)
+    return history, best.epoch
 
 
 def plot_sweep(per_seed: dict[str, list[float]], steps: list[int], ann: list[float],

@@ -45,7 +45,7 @@ from lava_thesis.experiments.diet import DietConfig
 from lava_thesis.experiments.diet import run as run_diet
 from lava_thesis.protocol import Protocol, or_single_seed, paired_difference, split_training
 from lava_thesis.results import current_command, git_commit, write_results
-from lava_thesis.training import fit
+from lava_thesis.training import BestEpoch, fit
 
 HEADLINE = ("deployed_accuracy", "plif_accuracy", "deployed_minus_plif", "ann_accuracy",
             "agreement")
@@ -166,7 +166,7 @@ def train_plif(net: PlifNet, train: tuple[np.ndarray, np.ndarray],
     steps = epochs * -(-len(labels) // cfg.train.batch_size)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) if cfg.train.cosine else None
     history: list[float] = []
-    best: dict[str, Any] = {"epoch": epochs, "acc": -1.0, "state": None}
+    best = BestEpoch(epochs)
 
     def forward(idx: np.ndarray):
         batch = augment(pixels[torch.as_tensor(idx)], cfg.train.augment, aug_gen)
@@ -177,17 +177,14 @@ def train_plif(net: PlifNet, train: tuple[np.ndarray, np.ndarray],
         if len(val[1]):
             history.append(plif_accuracy(net, *val, num_steps))
             line += f", validation {history[-1]:.3f}"
-            if history[-1] >= best["acc"]:
-                best.update(epoch=epoch + 1, acc=history[-1],
-                            state={k: v.detach().clone() for k, v in net.state_dict().items()})
+            best.offer(epoch + 1, history[-1], net)
         log(line)
 
     fit(net, forward, labels, opt, epochs=epochs, batch_size=cfg.train.batch_size,
         generator=gen, after_step=None if sched is None else sched.step, on_epoch=on_epoch,
         desc="PLIF")
-    if best["state"] is not None:
-        net.load_state_dict(best["state"])
-    return history, int(best["epoch"])
+    best.restore(net)
+    return history, best.epoch
 
 
 def run(

@@ -33,6 +33,7 @@ from lava_thesis.model_check import (
 )
 from lava_thesis.protocol import Protocol, or_single_seed, split_training
 from lava_thesis.results import current_command, git_commit, write_results
+from lava_thesis.training import BestEpoch
 
 #: the metrics the README table shows, the deployed (Lava-exact) accuracy first
 HEADLINE = ("deployed_accuracy", "lava_accuracy", "agreement", "spike_match", "torch_accuracy",
@@ -84,24 +85,21 @@ def train_best_epoch(net: qs.DenseSNN, s_tr: np.ndarray, y_tr: np.ndarray, s_va:
     epoch (empty without validation data) and the chosen epoch (1-based).
     """
     history: list[float] = []
-    best: dict = {"epoch": cfg.epochs, "acc": -1.0, "state": None}
+    best = BestEpoch(cfg.epochs)
 
     def on_epoch(epoch: int, train_acc: float) -> None:
         line = f"  epoch {epoch + 1}/{cfg.epochs}: train accuracy {train_acc:.3f}"
         if len(y_va):
             history.append(_accuracy(qs.output_spikes(net, s_va), y_va))
             line += f", validation {history[-1]:.3f}"
-            if history[-1] >= best["acc"]:
-                best.update(epoch=epoch + 1, acc=history[-1],
-                            state={k: v.detach().clone() for k, v in net.state_dict().items()})
+            best.offer(epoch + 1, history[-1], net)
         log(line)
 
     qs.train(net, s_tr, y_tr, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
              seed=seed, on_epoch=on_epoch, device=cfg.device)
-    if best["state"] is not None:
-        net.load_state_dict(best["state"])
+    best.restore(net)
     net.cpu()  # exported and deployed from the CPU
-    return history, int(best["epoch"])
+    return history, best.epoch
 
 
 def run(
