@@ -2,8 +2,10 @@
 or swap it (:mod:`lava_thesis.experiments.ablate_diet`,
 :mod:`lava_thesis.experiments.ablate_stdp_rule`,
 :mod:`lava_thesis.experiments.ablate_stdp_prune`, :mod:`lava_thesis.experiments.ablate_hybrid`,
-:mod:`lava_thesis.experiments.diet_peer`). Errors follow :mod:`lava_thesis.cli`'s
-rules (one line, exit code 2). The results files are ``ablation_<method>_<dataset>.json``."""
+:mod:`lava_thesis.experiments.diet_peer`,
+:mod:`lava_thesis.experiments.lite_seq2seq_diagnosis`). Errors follow :mod:`lava_thesis.cli`'s
+rules (one line, exit code 2). The results files are ``ablation_<method>_<dataset>.json``
+(seq2seq: ``ablation_seq2seq_multi30k.json``)."""
 
 from __future__ import annotations
 
@@ -36,23 +38,27 @@ class Ablation(str, Enum):
     stdp_prune = "stdp-prune"
     hybrid = "hybrid"
     diet_peer = "diet-peer"
+    seq2seq = "seq2seq"
 
 
 def ablate(
     method: Annotated[Ablation, typer.Argument(help="Which method's claim to test.")],
-    dataset: Annotated[Dataset, typer.Option()] = Dataset.mnist,
+    dataset: Annotated[Dataset | None, typer.Option(
+        help="Images to train on (default mnist; seq2seq reads Multi30k and takes none).")
+    ] = None,
     data_dir: DataDir = None,
     out: Annotated[Path, typer.Option(help="Directory for the results JSON.")] = Path("out"),
-    steps: Annotated[str, typer.Option(
-        help="Time steps T, comma-separated; every variant is retrained at each.")
-    ] = "1,2,3,5,8",
+    steps: Annotated[str | None, typer.Option(
+        help="Time steps, comma-separated; every variant is retrained at each (diet: T, "
+             "default 1,2,3,5,8; seq2seq: LIF steps per token S, default 1,2,4,8).")
+    ] = None,
     variants: Annotated[str, typer.Option(
         help="diet: comma-separated among leak+threshold, threshold, leak, neither, poisson "
              "(both learned, rate-coded input).")
     ] = "leak+threshold,threshold,leak,neither",
     epochs: Annotated[int | None, typer.Option(
         min=1, help="Training epochs per network (default: diet 4, stdp-rule and "
-                    "stdp-prune 1, hybrid 3 STDB epochs).")] = None,
+                    "stdp-prune 1, hybrid 3 STDB epochs, seq2seq 1).")] = None,
     n_exc: Annotated[int, typer.Option(
         min=1, help="stdp-rule, stdp-prune: excitatory neurons.")] = 400,
     levels: Annotated[str, typer.Option(
@@ -92,13 +98,23 @@ def ablate(
     fraction, and the pruning interval. hybrid: accuracy vs T of the converted network (soft
     and hard reset) and of the STDB, linear-surrogate and from-scratch BPTT networks, and the
     step reduction. diet-peer: deployed DIET-SNN against the same network with SpikingJelly's
-    PLIF neurons, trained side by side (a test-only dependency). One results file each (and a
-    plot, except diet-peer)."""
+    PLIF neurons, trained side by side (a test-only dependency). seq2seq: why the spiking
+    translation model trails its ReLU twin: BLEU, spike rates and gradient norms (per layer
+    and through time) of the SNN with and without a carried membrane at each S. One results
+    file each (and a plot, except diet-peer)."""
     from lava_thesis.experiments import ablate_diet as ab
     from lava_thesis.protocol import Protocol
 
-    name = f"ablation_{method.value.replace('-', '_')}_{dataset.value.replace('-', '_')}"
     protocol = Protocol.from_options(seed, seeds, val_fraction)
+    if method is Ablation.seq2seq:
+        if dataset is not None:
+            fail(f"--dataset {dataset.value}: the seq2seq ablation reads Multi30k (de->en); "
+                 "leave --dataset out")
+        _seq2seq(data_dir, out, steps or "1,2,4,8", epochs or 1, protocol, train_samples,
+                 test_samples, allow_dirty)
+        return
+    dataset = dataset or Dataset.mnist
+    name = f"ablation_{method.value.replace('-', '_')}_{dataset.value.replace('-', '_')}"
     if method is Ablation.stdp_rule:
         _stdp_rule(dataset, data_dir, out, name, levels, rules, n_exc, prune_fraction,
                    epochs or 1, protocol, train_samples, test_samples, allow_dirty)
@@ -117,7 +133,7 @@ def ablate(
         return
 
     try:
-        step_list = ab.parse_steps(steps)
+        step_list = ab.parse_steps(steps or "1,2,3,5,8")
     except ValueError as err:
         fail(f"--steps: {err}")
     chosen = tuple(v.strip() for v in variants.split(","))
@@ -263,5 +279,28 @@ def _diet_peer(dataset: Dataset, data_dir: Path | None, out: Path, name: str, nu
     metrics = peer.run(train, test, out, dataset=dataset.value,
                        config=peer.PeerConfig(diet=diet), experiment=name, log=typer.echo,
                        protocol=protocol, allow_dirty=allow_dirty)
+    for key, value in metrics.items():
+        typer.echo(f"{key}: {value}")
+
+
+def _seq2seq(data_dir: Path | None, out: Path, steps: str, epochs: int, protocol,
+             train_samples: int | None, test_samples: int | None, allow_dirty: bool) -> None:
+    """``ablate seq2seq``: options checked, then
+    :func:`lava_thesis.experiments.lite_seq2seq_diagnosis.run` (``--train-samples``: a seeded
+    sample of the training pairs; ``--test-samples``: the first test and validation pairs)."""
+    from lava_thesis.experiments.lite_seq2seq import LiteSeq2SeqConfig
+    from lava_thesis.experiments.lite_seq2seq_diagnosis import Seq2SeqDiagnosisConfig, run
+
+    step_list = _numbers("--steps", steps, int)
+    if min(step_list) < 1 or len(set(step_list)) != len(step_list):
+        fail(f"--steps: distinct integers >= 1 expected, got {steps!r}")
+    check_paths(out_dirs={"--out": out}, data_dir=data_dir)
+    check_clean_out(out, allow_dirty)
+    base = LiteSeq2SeqConfig(epochs=epochs, seed=protocol.seeds[0], subset=train_samples,
+                             test_subset=test_samples, val_subset=test_samples,
+                             data_dir=None if data_dir is None else str(data_dir),
+                             out_dir=str(out), experiment="ablation_seq2seq_multi30k")
+    metrics = run(Seq2SeqDiagnosisConfig(steps=step_list, base=base), log=typer.echo,
+                  protocol=protocol, allow_dirty=allow_dirty)
     for key, value in metrics.items():
         typer.echo(f"{key}: {value}")

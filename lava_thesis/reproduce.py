@@ -69,6 +69,8 @@ TINY: dict[str, dict[str, str]] = {
                          "--lava-samples": "4", "--seeds": "2"},
     "ablate:hybrid": {"--epochs": "1", "--train-samples": "300", "--test-samples": "40",
                       "--sweep-steps": "5,10", "--num-steps": "5", "--seeds": "2"},
+    "ablate:seq2seq": {"--epochs": "1", "--train-samples": "200", "--test-samples": "20",
+                       "--steps": "1,2", "--seeds": "2"},
 }
 #: commands that train their own networks (no model file argument to move under scratch)
 SELF_CONTAINED = ("nir-interop", "ablate")

@@ -144,6 +144,7 @@ REPRESENTATIVE = {
     "ablate:stdp-prune": "ablate stdp-prune --n-exc 400 --out results",
     "ablate:hybrid": "ablate hybrid --dataset mnist --out results",
     "ablate:diet-peer": "ablate diet-peer --dataset fashion-mnist --out results",
+    "ablate:seq2seq": "ablate seq2seq --out results",
 }
 
 

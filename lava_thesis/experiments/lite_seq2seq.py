@@ -294,17 +294,22 @@ def official_validation(n_train: int, n_val: int, protocol: Protocol) -> dict:
                                    "the protocol (its val_fraction and seed are unused)"}
 
 
-def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | None = None,
-        allow_dirty: bool = False, protocol: Protocol | None = None) -> dict[str, float]:
-    """Train ``config.models`` for equal epochs once per seed of ``protocol`` (default: the
-    config's seed), keep each model's best epoch on the validation split, evaluate it once on
-    the test pairs; write the JSON and plot, return the metrics (means over the seeds)."""
-    cfg = config or LiteSeq2SeqConfig()
-    if cfg.beam < 1:
-        raise ValueError(f"beam must be >= 1 (1: greedy decoding), got {cfg.beam}")
-    protocol = or_single_seed(protocol, cfg.seed)
-    dev = resolve_device(cfg.device)
-    torch.set_num_threads(1)
+@dataclass
+class Prepared:
+    """The vocabularies (from the training pairs), every split as tensors on the device
+    (``source ids, source lengths, target ids, target lengths``) and as text
+    ``(sources, references)``, and the split sizes for the results file."""
+
+    src_vocab: Vocab
+    tgt_vocab: Vocab
+    data: dict[str, tuple[torch.Tensor, ...]]
+    text: dict[str, tuple[list[str], list[str]]]
+    shared: dict[str, float]
+
+
+def prepare(cfg: LiteSeq2SeqConfig, dev: torch.device) -> Prepared:
+    """Read the splits (:func:`_pairs`), build the vocabularies from the training pairs and
+    encode every split once, on ``dev``."""
     pairs = _pairs(cfg)
     src_vocab = Vocab.build((tokenize(s) for s, _ in pairs["train"]), min_count=cfg.min_count)
     tgt_vocab = Vocab.build((tokenize(t) for _, t in pairs["train"]), min_count=cfg.min_count,
@@ -318,16 +323,47 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | No
 
     data = {split: tensors(split) for split in pairs}
     text = {split: ([s for s, _ in p], [t for _, t in p]) for split, p in pairs.items()}
-    length = (f"{cfg.budget_cpu_s:g} CPU s" if cfg.budget_cpu_s is not None
-              else f"{cfg.epochs} epochs")
-    log(f"LITE seq2seq {cfg.src}->{cfg.tgt}: {len(pairs['train'])} train / {len(pairs['val'])} "
-        f"validation / {len(pairs['test'])} test pairs, vocabularies {len(src_vocab)} / "
-        f"{len(tgt_vocab)}, {length} per model, seeds {list(protocol.seeds)}")
     shared: dict[str, float] = {
         "train_pairs": len(pairs["train"]), "val_pairs": len(pairs["val"]),
         "test_pairs": len(pairs["test"]),
         "src_vocab_size": len(src_vocab), "tgt_vocab_size": len(tgt_vocab),
         "unk_rate_test_src": float((data["test"][0] == 1).sum() / data["test"][1].sum())}
+    return Prepared(src_vocab, tgt_vocab, data, text, shared)
+
+
+def score(model: torch.nn.Module, prep: Prepared, cfg: LiteSeq2SeqConfig, split: str
+          ) -> tuple[dict[str, float], list[str], str]:
+    """Decode ``split``'s sources (the test split with ``cfg.beam``, any other greedily) and
+    score them: ``({"bleu", "loss", "accuracy"}, hypotheses, sacrebleu signature)``, loss and
+    accuracy teacher-forced."""
+    sources, references = prep.text[split]
+    hyps = translate(model, sources, prep.src_vocab, prep.tgt_vocab, max_src_len=cfg.max_len,
+                     max_len=cfg.decode_max_len, beam=cfg.beam if split == "test" else 1)
+    result = bleu(references, hyps)
+    loss, acc = teacher_forced(model, prep.data[split])
+    return ({"bleu": float(result["bleu"]), "loss": loss, "accuracy": acc}, hyps,
+            str(result["signature"]))
+
+
+def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | None = None,
+        allow_dirty: bool = False, protocol: Protocol | None = None) -> dict[str, float]:
+    """Train ``config.models`` for equal epochs once per seed of ``protocol`` (default: the
+    config's seed), keep each model's best epoch on the validation split, evaluate it once on
+    the test pairs; write the JSON and plot, return the metrics (means over the seeds)."""
+    cfg = config or LiteSeq2SeqConfig()
+    if cfg.beam < 1:
+        raise ValueError(f"beam must be >= 1 (1: greedy decoding), got {cfg.beam}")
+    protocol = or_single_seed(protocol, cfg.seed)
+    dev = resolve_device(cfg.device)
+    torch.set_num_threads(1)
+    prep = prepare(cfg, dev)
+    src_vocab, tgt_vocab, data, text = prep.src_vocab, prep.tgt_vocab, prep.data, prep.text
+    length = (f"{cfg.budget_cpu_s:g} CPU s" if cfg.budget_cpu_s is not None
+              else f"{cfg.epochs} epochs")
+    log(f"LITE seq2seq {cfg.src}->{cfg.tgt}: {len(text['train'][0])} train / "
+        f"{len(text['val'][0])} validation / {len(text['test'][0])} test pairs, vocabularies "
+        f"{len(src_vocab)} / {len(tgt_vocab)}, {length} per model, seeds {list(protocol.seeds)}")
+    shared = dict(prep.shared)
     if cfg.budget_cpu_s is not None:
         shared["budget_cpu_s"] = cfg.budget_cpu_s
     examples: list[dict[str, str]] = [{"src": s, "ref": r} for s, r in
@@ -335,14 +371,9 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | No
     curves: dict[str, dict[str, list[dict[str, float]]]] = {}
     signature = [""]
 
-    def score(model: torch.nn.Module, split: str) -> tuple[dict[str, float], list[str]]:
-        sources, references = text[split]
-        hyps = translate(model, sources, src_vocab, tgt_vocab, max_src_len=cfg.max_len,
-                         max_len=cfg.decode_max_len, beam=cfg.beam if split == "test" else 1)
-        result = bleu(references, hyps)
-        signature[0] = str(result["signature"])
-        loss, acc = teacher_forced(model, data[split])
-        return {"bleu": float(result["bleu"]), "loss": loss, "accuracy": acc}, hyps
+    def evaluate(model: torch.nn.Module, split: str) -> tuple[dict[str, float], list[str]]:
+        scores, hyps, signature[0] = score(model, prep, cfg, split)
+        return scores, hyps
 
     def one_seed(seed: int) -> dict[str, float]:
         m: dict[str, float] = {}
@@ -351,13 +382,13 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | No
             model = build_model(kind, len(src_vocab), len(tgt_vocab), cfg).to(dev)
             stats, curve = train_epochs(
                 model, data["train"], cfg,
-                lambda model=model: {k: v for k, v in score(model, "val")[0].items()
+                lambda model=model: {k: v for k, v in evaluate(model, "val")[0].items()
                                      if k != "accuracy"},
                 seed=seed, log=log, name=kind)
             curves.setdefault(str(seed), {})[kind] = curve
             m.update({f"{kind}_{k}": v for k, v in stats.items()})
             t0 = time.process_time()
-            test, hyps = score(model, "test")
+            test, hyps = evaluate(model, "test")
             m[f"{kind}_decode_cpu_s"] = time.process_time() - t0
             m[f"{kind}_bleu"], m[f"{kind}_test_accuracy"] = test["bleu"], test["accuracy"]
             m[f"{kind}_mean_hyp_tokens"] = float(np.mean(
@@ -381,7 +412,7 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | No
 
     metrics, extra = protocol.run(one_seed, log)
     metrics = {**shared, **metrics}
-    validation = official_validation(len(pairs["train"]), len(pairs["val"]), protocol)
+    validation = official_validation(len(text["train"][0]), len(text["val"][0]), protocol)
     out_dir = Path(cfg.out_dir)
     decoding = ("greedy decoding" if cfg.beam == 1 else
                 f"beam search decoding (width {cfg.beam}, length penalty 1: the hypothesis of "
@@ -400,9 +431,9 @@ def run(config: LiteSeq2SeqConfig | None = None, *, log=print, command: str | No
         out_dir, cfg.experiment, method="lite", command=command, validation=validation,
         config={**asdict(cfg), "budget": cfg.budget_cpu_s is not None,
                 "protocol": protocol.as_dict()},
-        dataset=f"Multi30k task 1 {cfg.src}->{cfg.tgt}: train ({len(pairs['train'])} pairs), "
-                f"val ({len(pairs['val'])} pairs, model selection), test_2016_flickr "
-                f"({len(pairs['test'])} pairs)",
+        dataset=f"Multi30k task 1 {cfg.src}->{cfg.tgt}: train ({len(text['train'][0])} "
+                f"pairs), val ({len(text['val'][0])} pairs, model selection), test_2016_flickr "
+                f"({len(text['test'][0])} pairs)",
         metrics=metrics, headline=[k for k in HEADLINE if k in metrics],
         extra={**extra, "val_curves": curves,
                "bleu": f"sacrebleu corpus BLEU on the test_2016_flickr references, "
