@@ -52,10 +52,11 @@ def ablate(
         help="Time steps, comma-separated; every variant is retrained at each (diet: T, "
              "default 1,2,3,5,8; seq2seq: LIF steps per token S, default 1,2,4,8).")
     ] = None,
-    variants: Annotated[str, typer.Option(
+    variants: Annotated[str | None, typer.Option(
         help="diet: comma-separated among leak+threshold, threshold, leak, neither, poisson "
-             "(both learned, rate-coded input).")
-    ] = "leak+threshold,threshold,leak,neither",
+             "(both learned, rate-coded input), default the first four; seq2seq: the SNNs, "
+             "among snn_carry, snn (default both).")
+    ] = None,
     epochs: Annotated[int | None, typer.Option(
         min=1, help="Training epochs per network (default: diet 4, stdp-rule and "
                     "stdp-prune 1, hybrid 3 STDB epochs, seq2seq 1).")] = None,
@@ -110,8 +111,8 @@ def ablate(
         if dataset is not None:
             fail(f"--dataset {dataset.value}: the seq2seq ablation reads Multi30k (de->en); "
                  "leave --dataset out")
-        _seq2seq(data_dir, out, steps or "1,2,4,8", epochs or 1, protocol, train_samples,
-                 test_samples, allow_dirty)
+        _seq2seq(data_dir, out, steps or "1,2,4,8", variants or "snn_carry,snn", epochs or 1,
+                 protocol, train_samples, test_samples, allow_dirty)
         return
     dataset = dataset or Dataset.mnist
     name = f"ablation_{method.value.replace('-', '_')}_{dataset.value.replace('-', '_')}"
@@ -136,7 +137,8 @@ def ablate(
         step_list = ab.parse_steps(steps or "1,2,3,5,8")
     except ValueError as err:
         fail(f"--steps: {err}")
-    chosen = tuple(v.strip() for v in variants.split(","))
+    chosen = tuple(v.strip() for v in (variants or "leak+threshold,threshold,leak,neither"
+                                       ).split(","))
     if unknown := [v for v in chosen if v not in ab.VARIANTS]:
         fail(f"--variants: unknown {', '.join(unknown)}; choose among {', '.join(ab.VARIANTS)}")
     if dataset is Dataset.cifar10:
@@ -283,24 +285,28 @@ def _diet_peer(dataset: Dataset, data_dir: Path | None, out: Path, name: str, nu
         typer.echo(f"{key}: {value}")
 
 
-def _seq2seq(data_dir: Path | None, out: Path, steps: str, epochs: int, protocol,
+def _seq2seq(data_dir: Path | None, out: Path, steps: str, variants: str, epochs: int, protocol,
              train_samples: int | None, test_samples: int | None, allow_dirty: bool) -> None:
     """``ablate seq2seq``: options checked, then
     :func:`lava_thesis.experiments.lite_seq2seq_diagnosis.run` (``--train-samples``: a seeded
     sample of the training pairs; ``--test-samples``: the first test and validation pairs)."""
-    from lava_thesis.experiments.lite_seq2seq import LiteSeq2SeqConfig
+    from lava_thesis.experiments.lite_seq2seq import SNNS, LiteSeq2SeqConfig
     from lava_thesis.experiments.lite_seq2seq_diagnosis import Seq2SeqDiagnosisConfig, run
 
     step_list = _numbers("--steps", steps, int)
     if min(step_list) < 1 or len(set(step_list)) != len(step_list):
         fail(f"--steps: distinct integers >= 1 expected, got {steps!r}")
+    snns = tuple(v.strip() for v in variants.split(","))
+    if unknown := [v for v in snns if v not in SNNS]:
+        fail(f"--variants: unknown {', '.join(unknown)}; the seq2seq SNNs are "
+             f"{', '.join(SNNS)}")
     check_paths(out_dirs={"--out": out}, data_dir=data_dir)
     check_clean_out(out, allow_dirty)
     base = LiteSeq2SeqConfig(epochs=epochs, seed=protocol.seeds[0], subset=train_samples,
                              test_subset=test_samples, val_subset=test_samples,
                              data_dir=None if data_dir is None else str(data_dir),
                              out_dir=str(out), experiment="ablation_seq2seq_multi30k")
-    metrics = run(Seq2SeqDiagnosisConfig(steps=step_list, base=base), log=typer.echo,
+    metrics = run(Seq2SeqDiagnosisConfig(steps=step_list, snns=snns, base=base), log=typer.echo,
                   protocol=protocol, allow_dirty=allow_dirty)
     for key, value in metrics.items():
         typer.echo(f"{key}: {value}")

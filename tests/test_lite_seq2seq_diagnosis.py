@@ -111,7 +111,7 @@ def test_tiny_run_writes_paired_values_per_seed(data_root, tmp_path):
 
 @pytest.mark.parametrize("args,expected", [
     (["--dataset", "mnist"], "Multi30k"), (["--steps", "2,2"], "--steps"),
-    (["--steps", "1,x"], "--steps")])
+    (["--steps", "1,x"], "--steps"), (["--variants", "snn,lstm"], "lstm")])
 def test_cli_refuses_bad_options_in_one_line(args, expected, tmp_path):
     got = CliRunner().invoke(app, ["ablate", "seq2seq", *args, "--out", str(tmp_path)])
     assert got.exit_code == 2, got.output
@@ -121,9 +121,11 @@ def test_cli_refuses_bad_options_in_one_line(args, expected, tmp_path):
 
 def test_cli_runs_the_diagnosis_at_a_tiny_size(data_root, tmp_path):
     got = CliRunner().invoke(app, [
-        "ablate", "seq2seq", "--steps", "1", "--train-samples", "60", "--test-samples", "3",
+        "ablate", "seq2seq", "--steps", "1", "--variants", "snn_carry", "--train-samples", "60",
+        "--test-samples", "3",
         "--seeds", "1", "--data-dir", str(data_root), "--out", str(tmp_path), "--allow-dirty"])
     assert got.exit_code == 0, got.output
     record = json.loads((tmp_path / "ablation_seq2seq_multi30k.json").read_text())
     assert record["config"]["steps"] == [1] and record["metrics"]["train_pairs"] == 60
     assert "snn_carry_s1_minus_relu_cnn_bleu" in record["headline"]
+    assert record["config"]["snns"] == ["snn_carry"] and "snn_s1_bleu" not in record["metrics"]
