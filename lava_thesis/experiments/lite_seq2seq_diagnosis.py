@@ -87,8 +87,8 @@ class Seq2SeqDiagnosisConfig:
 def variants(cfg: Seq2SeqDiagnosisConfig) -> list[tuple[str, str, int]]:
     """``(key, model kind, S)`` of every trained network, the reference first.
 
-    >>> [key for key, kind, steps in variants(Seq2SeqDiagnosisConfig(steps=(1, 4)))]
-    ['relu_cnn', 'snn_carry_s1', 'snn_carry_s4', 'snn_s1', 'snn_s4']
+    >>> print(*(key for key, kind, steps in variants(Seq2SeqDiagnosisConfig(steps=(1, 4)))))
+    relu_cnn snn_carry_s1 snn_carry_s4 snn_s1 snn_s4
     """
     return [(REFERENCE, REFERENCE, 1)] + [(f"{kind}_s{s}", kind, s) for kind in cfg.snns
                                           for s in cfg.steps]
