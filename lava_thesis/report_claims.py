@@ -198,6 +198,7 @@ def render_claim_table(records: Sequence[Mapping[str, Any]],
 
 
 _DIET_T = "ablation_diet_mnist"
+_S2S_DIAG = "ablation_seq2seq_multi30k"
 _DIET_F = "ablation_diet_fashion_mnist"
 _DIET_CMD = ("lava-thesis ablate diet --dataset mnist; "
              "lava-thesis ablate diet --dataset fashion-mnist")
@@ -262,16 +263,28 @@ CLAIMS: tuple[Claim, ...] = (
           judged_on=(("lite_sentiment", "c75b836"), ("lite_events", "dd60187"))),
     Claim("LITE: a convolutional SNN with attention beats the same CNN with ReLU on "
           "sequence-to-sequence learning (its LIF neurons' implicit recurrence).",
-          "lava-thesis train lite --task seq2seq", ("lite_seq2seq",),
+          "lava-thesis train lite --task seq2seq; "
+          "lava-thesis ablate seq2seq --steps 1,4,8 --variants snn_carry",
+          ("lite_seq2seq", _S2S_DIAG),
           numbers=tuple(Ref(label, "lite_seq2seq", key) for label, key in (
               ("SNN, membrane carried, BLEU", "snn_carry_bleu"),
               ("SNN, membrane reset per position, BLEU", "snn_bleu"),
               ("ReLU CNN BLEU", "relu_cnn_bleu"), ("LSTM BLEU", "lstm_bleu"),
               ("carried SNN minus ReLU CNN", "snn_carry_minus_relu_cnn_bleu"),
-              ("per-position SNN minus ReLU CNN", "snn_minus_relu_cnn_bleu"))),
-          why="The shipped file predates the SNN whose membranes carry over between positions "
-              "(the recurrence the claim rests on); its per-position SNN is far below the ReLU "
-              "CNN. The run with both SNNs is built and tested at a tiny size, not yet made."),
+              ("carried minus per-position SNN", "snn_carry_minus_snn_bleu")))
+          + tuple(Ref(label, _S2S_DIAG, key) for label, key in (
+              ("diagnosis, one epoch: carried SNN BLEU at S = 1", "snn_carry_s1_bleu"),
+              ("at S = 8", "snn_carry_s8_bleu"), ("ReLU CNN", "relu_cnn_bleu"),
+              ("loss gradient wrt the current decoder input, SNN at S = 8",
+               "snn_carry_s8_lag0_norm"),
+              ("ReLU CNN", "relu_cnn_lag0_norm"))),
+          verdict="not reproduced",
+          why="Both SNNs trail the ReLU CNN and the LSTM in every seed and carrying the "
+              "membrane does not help; the diagnosis finds the spiking network's output nearly "
+              "blind to the current decoder input at every number of time steps, so it emits "
+              "near-generic sentences: a training failure, not a fair test of the recurrence "
+              "(docs/methods/lite.md).",
+          judged_on=(("lite_seq2seq", "5596ce7"), (_S2S_DIAG, "0d7a632"))),
     Claim("DIET (ours, not the thesis'): a DIET-SNN that deploys bit-exactly to Loihi is as "
           "accurate as the same network with SpikingJelly's PLIF neurons, which need not "
           "deploy.",
