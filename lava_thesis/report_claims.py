@@ -198,10 +198,10 @@ def render_claim_table(records: Sequence[Mapping[str, Any]],
 
 
 _DIET_T = "ablation_diet_mnist"
-_S2S_DIAG = "ablation_seq2seq_multi30k"
 _DIET_F = "ablation_diet_fashion_mnist"
 _DIET_CMD = ("lava-thesis ablate diet --dataset mnist; "
              "lava-thesis ablate diet --dataset fashion-mnist")
+_S2S_DIAG = "ablation_seq2seq_multi30k"
 
 CLAIMS: tuple[Claim, ...] = (
     Claim("DIET: training the leak and the threshold with the weights gives low latency "
