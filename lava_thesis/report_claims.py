@@ -30,6 +30,7 @@ __all__ = [
     "UNTESTED",
     "VERDICTS",
     "Claim",
+    "Paired",
     "render_claim_table",
     "verdict_of",
 ]
@@ -44,6 +45,33 @@ HEADLINE_SHOWN = 4
 
 
 @dataclass(frozen=True)
+class Paired:
+    """A paired difference a claims row shows: ``minuend - subtrahend`` seed by seed, both read
+    from ``extra["per_seed"]`` of ``<experiment>.json`` (the two variants share seeds), as
+    mean ± std in points. Absent unless both metrics have per-seed values of one length.
+
+    Examples
+    --------
+    >>> rec = {"metrics": {}, "extra": {"per_seed": {"a": [0.9, 0.8], "b": [0.85, 0.8]}}}
+    >>> Paired("a minus b", "f", "a", "b").measure(rec)
+    ('2.50 ± 3.54 points', 2)
+    """
+
+    label: str
+    experiment: str
+    minuend: str
+    subtrahend: str
+
+    def measure(self, rec: Mapping[str, Any]) -> tuple[str, int] | None:
+        a, b = _per_seed(rec, self.minuend), _per_seed(rec, self.subtrahend)
+        if a is None or b is None or len(a) != len(b):
+            return None
+        diff = [x - y for x, y in zip(a, b, strict=True)]
+        return _format({"metrics": {}, "extra": {"per_seed": {"paired_minus_": diff}}},
+                       "paired_minus_")
+
+
+@dataclass(frozen=True)
 class Claim:
     """One row of the claims table.
 
@@ -55,7 +83,7 @@ class Claim:
         The command that makes the results files.
     files : tuple of str
         The results files (experiment names) the claim is tested on.
-    numbers : tuple of Ref
+    numbers : tuple of Ref or Paired
         The numbers the row shows. Empty: the first :data:`HEADLINE_SHOWN` headline metrics of
         each file.
     verdict : str or None
@@ -77,7 +105,7 @@ class Claim:
     claim: str
     command: str
     files: tuple[str, ...]
-    numbers: tuple[Ref, ...] = ()
+    numbers: tuple[Ref | Paired, ...] = ()
     verdict: str | None = None
     why: str = ""
     judged_on: tuple[tuple[str, str], ...] = ()
@@ -134,7 +162,9 @@ def _numbers(claim: Claim, by_name: Mapping[str, Mapping[str, Any]]
     out = []
     for ref in refs:
         rec = by_name.get(ref.experiment)
-        got = _format(rec, ref.metric) if rec is not None else None
+        if rec is None:
+            continue
+        got = ref.measure(rec) if isinstance(ref, Paired) else _format(rec, ref.metric)
         if got is not None:
             out.append((ref.label, got[0] + dirty_mark(rec), got[1]))
     return out

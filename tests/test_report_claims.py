@@ -9,7 +9,7 @@ import pytest
 
 from lava_thesis.cli import app
 from lava_thesis.report import VERDICTS_BEGIN, VERDICTS_END, StaleReadmeError, report
-from lava_thesis.report_claims import CLAIMS, Claim, render_claim_table, verdict_of
+from lava_thesis.report_claims import CLAIMS, Claim, Paired, render_claim_table, verdict_of
 from lava_thesis.report_compact import Ref
 from lava_thesis.results import load_all
 
@@ -34,6 +34,18 @@ def test_a_judged_claim_shows_its_verdict_and_the_files_numbers():
     assert "**reproduced**" in row
     assert "accuracy: 92.00 ± 2.00% (3)" in row
     assert "paired: -2.00 ± 1.00 points (3)" in row
+
+
+def test_a_paired_number_is_the_per_seed_difference_of_two_metrics():
+    r = rec("f")
+    r["extra"]["per_seed"]["other_accuracy"] = [0.88, 0.91, 0.96]  # differences 2, 1, -2 points
+    claim = Claim("c", "lava-thesis run", ("f",),
+                  numbers=(Paired("gain", "f", "test_accuracy", "other_accuracy"),),
+                  verdict="reproduced", why="It holds.", judged_on=(("f", "abc1234"),))
+    row = render_claim_table([r], [claim]).splitlines()[2]
+    assert "gain: 0.33 ± 2.08 points (3)" in row and "**reproduced**" in row
+    r["extra"]["per_seed"]["other_accuracy"] = [0.88, 0.91]  # not paired seed by seed
+    assert verdict_of(claim, {"f": r}) == "no verdict: a number has fewer than 3 seeds"
 
 
 def test_a_regenerated_file_makes_the_verdict_stale():

@@ -36,12 +36,32 @@ from lava_thesis.stdp.trainer import CheckpointPlan, train_epochs
 # conductance synapses) and stronger lateral inhibition suit current-based synapses.
 TUNED = {"exc_dv": 0.05, "w_inh_exc": 60.0}
 PAPER = {"accuracy": "90.1% MNIST, pruned + quantized (Rathi et al. 2019); "
-                     "Diehl & Cook 2015: 82.9% (100), 87.0% (400), 91.9% (1600 neurons)",
+                     "Diehl & Cook 2015: 82.9% (100), 87.0% (400), 91.9% (1600), "
+                     "95.0% (6400 neurons)",
          "deployed_accuracy": "90.1% MNIST, pruned + quantized (Rathi et al. 2019, float)",
          "energy_ratio": "3.1x", "area_ratio": "4x"}
 HEADLINE = ("deployed_accuracy", "accuracy", "lava_accuracy", "agreement", "pruned_fraction",
             "bits_per_weight", "energy_ratio", "area_ratio", "train_samples_per_s")
 Data = tuple[np.ndarray, np.ndarray]
+#: Diehl & Cook (2015) by network size: test accuracy (%) and passes over the 60,000 training
+#: images (their Methods; larger networks learned longer)
+DIEHL_COOK = {100: (82.9, 1), 400: (87.0, 3), 1600: (91.9, 7), 6400: (95.0, 15)}
+
+
+def diehl_cook_reference(n_exc: int, epochs: int) -> dict | None:
+    """Diehl & Cook's accuracy and training passes at ``n_exc`` neurons beside this run's
+    ``epochs`` (recorded in the results file), or None for a size they did not train.
+
+    >>> diehl_cook_reference(1600, 7)
+    {'n_exc': 1600, 'accuracy_percent': 91.9, 'passes': 7, 'passes_here': 7}
+    >>> diehl_cook_reference(800, 1) is None
+    True
+    """
+    if n_exc not in DIEHL_COOK:
+        return None
+    accuracy, passes = DIEHL_COOK[n_exc]
+    return {"n_exc": n_exc, "accuracy_percent": accuracy, "passes": passes,
+            "passes_here": epochs}
 
 
 @dataclass
@@ -348,7 +368,8 @@ def run(
                       config={**asdict(cfg), "protocol": protocol.as_dict(),
                               "resumed": bool(resumed), "checkpoint_every": checkpoint_every},
                       commit=commit, paper=PAPER,
-                      extra={**extra, "lava_check_seed": cfg.seed, "resumed_seeds": resumed},
+                      extra={**extra, "lava_check_seed": cfg.seed, "resumed_seeds": resumed,
+                             "diehl_cook_2015": diehl_cook_reference(cfg.n_exc, cfg.epochs)},
                       validation=info, headline=[k for k in HEADLINE if k in metrics],
                       allow_dirty=allow_dirty)
     for plan in plans.values() if checkpoint_every or resume else ():  # finished: spent
