@@ -36,6 +36,7 @@ from lava_thesis.report_compact import (
     render_times,
     with_dirty_note,
 )
+from lava_thesis.report_scale import SCALE_BEGIN, SCALE_END, plot_stdp_scale, render_stdp_scale
 from lava_thesis.results import load_all
 
 __all__ = [
@@ -62,6 +63,8 @@ TIMES_BEGIN = "<!-- times:begin -->"
 TIMES_END = "<!-- times:end -->"
 VERDICTS_BEGIN = "<!-- verdicts:begin -->"
 VERDICTS_END = "<!-- verdicts:end -->"
+#: the STDP size plot, redrawn into the results directory beside the files it reads
+SCALE_PLOT = "stdp_mnist_scale.png"
 COLUMNS = ("Method", "Experiment", "Dataset", "Metric", "Ours", "Paper", "Command")
 NO_RESULTS = "*no results yet*"
 MISSING = "—"
@@ -271,6 +274,9 @@ def report(
     if VERDICTS_BEGIN in new or VERDICTS_END in new:
         new = _replace_block(new, render_claim_table(records), path, VERDICTS_BEGIN,
                              VERDICTS_END)
+    scale = SCALE_BEGIN in new or SCALE_END in new
+    if scale:
+        new = _replace_block(new, render_stdp_scale(records), path, SCALE_BEGIN, SCALE_END)
     jobs = [(path, text, new)]
     if page is not None:
         page_text = _read(page, "docs results page")
@@ -286,4 +292,6 @@ def report(
     changed = False
     for where, old, fresh in jobs:
         changed = _write_if_changed(where, old, fresh) or changed
+    if scale:
+        plot_stdp_scale(records, Path(results_dir) / SCALE_PLOT)
     return changed

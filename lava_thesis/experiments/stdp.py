@@ -29,6 +29,7 @@ from lava_thesis.stdp.cost import synapse_cost
 from lava_thesis.stdp.fixed_engine import FixedPointRunner, fixed_point_responses
 from lava_thesis.stdp.fixed_point import FixedPointNetwork, to_fixed_point
 from lava_thesis.stdp.model_io import save_model
+from lava_thesis.stdp.reference import diehl_cook_reference
 from lava_thesis.stdp.rules import rule_params
 from lava_thesis.stdp.trainer import CheckpointPlan, train_epochs
 
@@ -43,25 +44,6 @@ PAPER = {"accuracy": "90.1% MNIST, pruned + quantized (Rathi et al. 2019); "
 HEADLINE = ("deployed_accuracy", "accuracy", "lava_accuracy", "agreement", "pruned_fraction",
             "bits_per_weight", "energy_ratio", "area_ratio", "train_samples_per_s")
 Data = tuple[np.ndarray, np.ndarray]
-#: Diehl & Cook (2015) by network size: test accuracy (%) and passes over the 60,000 training
-#: images (their Methods; larger networks learned longer)
-DIEHL_COOK = {100: (82.9, 1), 400: (87.0, 3), 1600: (91.9, 7), 6400: (95.0, 15)}
-
-
-def diehl_cook_reference(n_exc: int, epochs: int) -> dict | None:
-    """Diehl & Cook's accuracy and training passes at ``n_exc`` neurons beside this run's
-    ``epochs`` (recorded in the results file), or None for a size they did not train.
-
-    >>> diehl_cook_reference(1600, 7)
-    {'n_exc': 1600, 'accuracy_percent': 91.9, 'passes': 7, 'passes_here': 7}
-    >>> diehl_cook_reference(800, 1) is None
-    True
-    """
-    if n_exc not in DIEHL_COOK:
-        return None
-    accuracy, passes = DIEHL_COOK[n_exc]
-    return {"n_exc": n_exc, "accuracy_percent": accuracy, "passes": passes,
-            "passes_here": epochs}
 
 
 @dataclass
