@@ -1,7 +1,7 @@
 """STDP accuracy against network size, beside Diehl & Cook (2015): a README table and a plot.
 
 Diehl & Cook trained 100, 400, 1,600 and 6,400 excitatory neurons and report one accuracy per
-size (:data:`lava_thesis.stdp.reference.DIEHL_COOK`). Our files for a size ``N`` are
+size (:data:`lava_thesis.stdp_reference.DIEHL_COOK`). Our files for a size ``N`` are
 ``stdp_mnist_n<N>`` (float weights), ``stdp_mnist_n<N>_p50_l8`` (50% pruned, 8 levels) and
 ``stdp_mnist_n<N>_p75_l4`` (75% pruned, 4 levels), each made by ``lava-thesis train stdp``. The
 table shows, per size, their accuracy over seeds (mean ± std, n) and the training passes each
@@ -12,14 +12,14 @@ command that makes it.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lava_thesis.protocol import summarize
 from lava_thesis.report_compact import MISSING, _per_seed, _row, dirty_mark, measured
-from lava_thesis.stdp.reference import DIEHL_COOK
+from lava_thesis.stdp_reference import DIEHL_COOK
 
 __all__ = ["SCALE_BEGIN", "SCALE_END", "VARIANTS", "plot_stdp_scale", "render_stdp_scale"]
 
@@ -51,17 +51,22 @@ def _plural(n: int) -> str:
     return f"{n} pass" if n == 1 else f"{n} passes"
 
 
+def _shown(rec: Mapping[str, Any], metrics: Sequence[str]) -> str | None:
+    """The first of ``metrics`` (in order of preference) that ``rec`` holds, or None."""
+    return next((key for key in metrics if _per_seed(rec, key) is not None
+                 or (rec.get("metrics") or {}).get(key) is not None), None)
+
+
 def _cell(rec: Mapping[str, Any] | None, metrics: Sequence[str]) -> str:
     if rec is None:
         return "not run"
-    for key in metrics:
-        got = measured(rec, key)
-        if got is not None:
-            text, n = got
-            passes = _passes(rec)
-            where = f"{_plural(passes)}, " if passes else ""
-            return f"{text}{dirty_mark(rec)} ({where}n={n})"
-    return MISSING
+    key = _shown(rec, metrics)
+    if key is None:
+        return MISSING
+    text, n = measured(rec, key)
+    passes = _passes(rec)
+    where = f"{_plural(passes)}, " if passes else ""
+    return f"{text}{dirty_mark(rec)} ({where}n={n})"
 
 
 def render_stdp_scale(records: Sequence[Mapping[str, Any]]) -> str:
@@ -91,17 +96,12 @@ def render_stdp_scale(records: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _mean_std(rec: Mapping[str, Any], metrics: Sequence[str]) -> tuple[float, float] | None:
-    for key in metrics:
-        seeds = _per_seed(rec, key)
-        if seeds is None:
-            value = (rec.get("metrics") or {}).get(key)
-            seeds = [float(value)] if value is not None else None
-        if seeds:
-            mean = math.fsum(seeds) / len(seeds)
-            var = (math.fsum((v - mean) ** 2 for v in seeds) / (len(seeds) - 1)
-                   if len(seeds) > 1 else 0.0)
-            return 100.0 * mean, 100.0 * math.sqrt(var)
-    return None
+    """Mean and std (percent) over seeds of the metric :func:`_shown` picks, or None."""
+    key = _shown(rec, metrics)
+    if key is None:
+        return None
+    stats = summarize(_per_seed(rec, key) or [rec["metrics"][key]])
+    return 100.0 * stats["mean"], 100.0 * stats["std"]
 
 
 def plot_stdp_scale(records: Sequence[Mapping[str, Any]], path: str | Path) -> Path | None:
@@ -109,8 +109,8 @@ def plot_stdp_scale(records: Sequence[Mapping[str, Any]], path: str | Path) -> P
     of our variants with its seed spread (± std). Returns None, writing nothing, when no STDP
     results file exists."""
     by_name = {rec["experiment"]: rec for rec in records}
-    sizes = [n for n in _sizes(by_name) if f"stdp_mnist_n{n}" in by_name
-             or any(f"stdp_mnist_n{n}{v[0]}" in by_name for v in VARIANTS)]
+    sizes = [n for n in _sizes(by_name)
+             if any(f"stdp_mnist_n{n}{v[0]}" in by_name for v in VARIANTS)]
     if not sizes:
         return None
     from lava_thesis.plots import new_figure, save_figure

@@ -8,7 +8,7 @@ import pytest
 
 from lava_thesis.report import SCALE_PLOT, StaleReadmeError, report
 from lava_thesis.report_scale import SCALE_BEGIN, SCALE_END, plot_stdp_scale, render_stdp_scale
-from lava_thesis.stdp.reference import DIEHL_COOK
+from lava_thesis.stdp_reference import DIEHL_COOK
 
 
 def stdp(experiment: str, epochs: int, per_seed: dict, **kw) -> dict:

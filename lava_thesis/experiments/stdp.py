@@ -29,9 +29,9 @@ from lava_thesis.stdp.cost import synapse_cost
 from lava_thesis.stdp.fixed_engine import FixedPointRunner, fixed_point_responses
 from lava_thesis.stdp.fixed_point import FixedPointNetwork, to_fixed_point
 from lava_thesis.stdp.model_io import save_model
-from lava_thesis.stdp.reference import diehl_cook_reference
 from lava_thesis.stdp.rules import rule_params
 from lava_thesis.stdp.trainer import CheckpointPlan, train_epochs
+from lava_thesis.stdp_reference import diehl_cook_reference
 
 # Tuned on 20k MNIST images, 100 neurons (see README): a 20 ms membrane (D&C: 100 ms with
 # conductance synapses) and stronger lateral inhibition suit current-based synapses.

@@ -1,7 +1,9 @@
 """Diehl & Cook (2015), the published reference for the STDP network at each size.
 
 Their Methods train 100, 400, 1,600 and 6,400 excitatory neurons, the larger networks for more
-passes over MNIST's 60,000 training images, and report one test accuracy per size.
+passes over MNIST's 60,000 training images, and report one test accuracy per size. The table
+sits outside :mod:`lava_thesis.stdp` so that reading it (``lava-thesis report``) does not
+import the numba engine.
 """
 
 from __future__ import annotations
