@@ -28,6 +28,7 @@ from lava_thesis.cli_common import (
     Seed,
     Task,
     UserErrorGroup,
+    ValSeed,
     check_clean_out,
     check_paths,
     fail,
@@ -96,7 +97,7 @@ def train(
         help="Directory for the .net, .pt and model card (default: --out).")] = None,
     seed: Annotated[int, typer.Option(
         "--seed", min=0, help="First seed: --seeds N trains seeds S..S+N-1; the validation "
-                              "split is seeded with S.")] = 0,
+                              "split is seeded with S unless --val-seed is given.")] = 0,
     seeds: Annotated[int, typer.Option(
         "--seeds", min=1, help="Independent models trained (one per seed); results keep each "
                                "seed's values, their mean and std.")] = 3,
@@ -104,6 +105,7 @@ def train(
         "--val-fraction", min=0.0, max=0.9, help="Share of each training class held out "
         "for validation (every choice is made on it; the test split is evaluated once per "
         "model).")] = 0.1,
+    val_seed: ValSeed = None,
     epochs: Annotated[int | None, typer.Option(
         min=1, help="Training epochs (default: stdp and multimodal 1, hybrid 3 (STDB), lite "
                     "events 6, lite seq2seq 2, others 4).")] = None,
@@ -209,7 +211,7 @@ def train(
         fail("--freeze-embeddings needs --embeddings (a GloVe-format vectors file)")
     check_clean_out(out, allow_dirty)
     device = check_device_options(method, device, amp, deterministic, distributed)
-    protocol = Protocol.from_options(seed, seeds, val_fraction)
+    protocol = Protocol.from_options(seed, seeds, val_fraction, val_seed)
     if method is Method.lite:
         metrics = train_lite(task, data_dir, out, model_dir, epochs=epochs, protocol=protocol,
                               lava_samples=lava_samples, train_samples=train_samples,
@@ -300,6 +302,28 @@ def report(
     except (StaleReadmeError, ValueError) as err:  # an outdated table; malformed results
         fail(str(err))
     typer.echo("README table " + ("updated" if changed else "is current"))
+
+
+@app.command("merge")
+def merge_cmd(
+    shards: Annotated[list[Path], typer.Argument(
+        help="Results files of one run's seed shards (--seed K --seeds 1 --val-seed V ...).")],
+    out: Annotated[Path, typer.Option(help="Directory for the merged results JSON.")
+                   ] = Path("results"),
+    allow_dirty: AllowDirty = False,
+) -> None:
+    """Join the results files of a run's seed shards into the file of the one multi-seed run
+    they stand for (per-seed values in seed order, their means, each shard's command)."""
+    check_paths(files={f"shard {i + 1}": p for i, p in enumerate(shards)},
+                out_dirs={"--out": out})
+    check_clean_out(out, allow_dirty)
+    from lava_thesis.merge import merge_files
+
+    try:
+        path = merge_files(shards, out, allow_dirty=allow_dirty)
+    except ValueError as err:  # a refused shard; a malformed results file
+        fail(str(err))
+    typer.echo(f"merged {len(shards)} shards into {path}")
 
 
 @app.command("reproduce")

@@ -23,6 +23,7 @@ from lava_thesis.cli_common import (
     TestSamples,
     TrainSamples,
     ValFraction,
+    ValSeed,
     check_clean_out,
     check_paths,
     fail,
@@ -88,6 +89,7 @@ def ablate(
     seed: Annotated[int, typer.Option(min=0, help="First seed.")] = 0,
     seeds: Annotated[int, typer.Option(min=1, help="Networks per variant and T.")] = 3,
     val_fraction: ValFraction = 0.1,
+    val_seed: ValSeed = None,
     train_samples: TrainSamples = None,
     test_samples: TestSamples = None,
     allow_dirty: AllowDirty = False,
@@ -106,7 +108,7 @@ def ablate(
     from lava_thesis.experiments import ablate_diet as ab
     from lava_thesis.protocol import Protocol
 
-    protocol = Protocol.from_options(seed, seeds, val_fraction)
+    protocol = Protocol.from_options(seed, seeds, val_fraction, val_seed)
     if method is Ablation.seq2seq:
         if dataset is not None:
             fail(f"--dataset {dataset.value}: the seq2seq ablation reads Multi30k (de->en); "

@@ -339,6 +339,11 @@ ValFraction = Annotated[float, typer.Option(
     "--val-fraction", min=0.0, max=0.9, help="Share of each training class held out.")]
 TrainSamples = Annotated[int | None, typer.Option(
     min=1, help="Training images, the first N (default: all).")]
+#: ``train`` and ``ablate``: the validation split's seed apart from the first model seed
+ValSeed = Annotated[int | None, typer.Option(
+    "--val-seed", min=0, help="Seed of the validation split (default: --seed). With it, "
+    "--seed K --seeds 1 trains exactly seed K of a --seed 0 --seeds N run, a shard that "
+    "`lava-thesis merge` joins with the others.")]
 TestSamples = Annotated[int | None, typer.Option(
     min=1, help="Test images, the first N (default: all).")]
 EvalDevice = Annotated[str, typer.Option(

@@ -336,13 +336,24 @@ class Protocol:
 
     @classmethod
     def from_options(cls, seed: int = 0, n_seeds: int = MIN_SEEDS,
-                     val_fraction: float = 0.1) -> Protocol:
-        """The command line's ``--seed S --seeds N --val-fraction F``: seeds ``S .. S+N-1``,
-        the validation split seeded with ``S``."""
+                     val_fraction: float = 0.1, val_seed: int | None = None) -> Protocol:
+        """The command line's ``--seed S --seeds N --val-fraction F [--val-seed V]``: seeds
+        ``S .. S+N-1``, the validation split seeded with ``V`` (default ``S``).
+
+        A seed's model depends on its seed and the split only, so ``--seed 1 --seeds 1
+        --val-seed 0`` trains the same model as the second seed of ``--seed 0 --seeds 3``:
+        the shards that :mod:`lava_thesis.merge` joins into one results file.
+
+        Examples
+        --------
+        >>> Protocol.from_options(seed=1, n_seeds=1, val_seed=0)
+        Protocol(seeds=(1,), val_fraction=0.1, val_seed=0)
+        """
         if isinstance(n_seeds, bool) or not isinstance(n_seeds, numbers.Integral) \
                 or n_seeds < 1:
             raise ValueError(f"--seeds must be a positive integer, got {n_seeds!r}")
-        return cls(tuple(range(int(seed), int(seed) + int(n_seeds))), val_fraction, int(seed))
+        return cls(tuple(range(int(seed), int(seed) + int(n_seeds))), val_fraction,
+                   int(seed) if val_seed is None else val_seed)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form for results files and model cards."""

@@ -6,7 +6,8 @@ the paper's numbers for the README table (:mod:`lava_thesis.report`). Schema (JS
 
     experiment  str           file stem, e.g. "stdp_mnist"
     method      str | null    e.g. "STDP (Diehl & Cook 2015)"
-    command     str           exact command line that produced the file
+    command     str           exact command line that produced the file (a merge of seed
+                              shards: the one command they stand for; lava_thesis.merge)
     commit      str           "1a2b3c4", "1a2b3c4-dirty" or "unknown"
     date        str           ISO 8601, UTC
     dataset     str
@@ -22,7 +23,8 @@ the paper's numbers for the README table (:mod:`lava_thesis.report`). Schema (JS
                               with uncommitted changes (``--allow-dirty``); the report marks it
     elapsed_s   number        (optional) seconds from the start of the command (the import of
                               ``lava_thesis``) to the writing of the file: what it costs to
-                              reproduce it on the machine that ran it
+                              reproduce it on the machine that ran it (a merge: the sum of
+                              its shards')
 
 Per-seed values (one layout, read by :mod:`lava_thesis.report_compact`; written by
 :func:`lava_thesis.protocol.seed_results`)::
@@ -297,13 +299,16 @@ def write_results(
     headline: Sequence[str] | None = None,
     validation: Mapping[str, Any] | None = None,
     allow_dirty: bool = False,
+    elapsed_s: float | None = None,
 ) -> Path:
     """Validate and atomically write ``<out_dir>/<experiment>.json``; return its path.
 
     ``command`` defaults to :func:`current_command`; ``commit`` defaults to :func:`git_commit`
     (long runs pass the commit they started from); ``headline`` names the metrics the README
     table shows (default: all); ``validation`` is the validation split
-    (:func:`lava_thesis.protocol.validation_info`); and ``date`` the current UTC time. numpy
+    (:func:`lava_thesis.protocol.validation_info`); ``elapsed_s`` defaults to the seconds since
+    the import of ``lava_thesis`` (a merge of shards passes their sum); and ``date`` is the
+    current UTC time. numpy
     scalars/arrays and Paths in ``config``/``extra`` are converted; anything else not
     JSON-serialisable raises ValueError and writes nothing.
 
@@ -332,7 +337,8 @@ def write_results(
         "extra": extra,
         "headline": list(headline) if headline is not None else None,
         "validation": validation,
-        "elapsed_s": round(time.monotonic() - lava_thesis.STARTED, 1),
+        "elapsed_s": (round(time.monotonic() - lava_thesis.STARTED, 1) if elapsed_s is None
+                      else elapsed_s),
     }
     record = _validate(record, f"results for {experiment!r}")
     if check_provenance(out_dir, commit=record["commit"], allow_dirty=allow_dirty):

@@ -88,6 +88,18 @@ def test_train_stdp_small_run_writes_results_and_model(data_root, tmp_path):
     assert (tmp_path / "stdp_mnist_n20_p50_l4_receptive_fields.png").is_file()
 
 
+def test_val_seed_keeps_the_split_of_another_first_seed(data_root, tmp_path):
+    """A shard (--seed 1 --seeds 1 --val-seed 0) trains seed 1 against seed 0's split."""
+    result = runner.invoke(app, [
+        "train", "stdp", "--data-dir", str(data_root), "--n-exc", "10", "--train-samples",
+        "200", "--test-samples", "50", "--lava-samples", "0", "--seed", "1", "--seeds", "1",
+        "--val-seed", "0", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "stdp_mnist_n10.json").read_text())
+    assert record["validation"]["seed"] == 0 and record["extra"]["seeds"] == [1]
+    assert record["config"]["protocol"] == {"seeds": [1], "val_fraction": 0.1, "val_seed": 0}
+
+
 def test_stdp_rejects_one_level(tmp_path):  # checked before any data is read
     result = runner.invoke(app, ["train", "stdp", "--data-dir", str(tmp_path / "absent"),
                                  "--levels", "1"])

@@ -1,0 +1,164 @@
+"""``lava-thesis merge``: seed shards of one run joined into that run's results file. The STDP
+shards (``--seed K --seeds 1 --val-seed 0``) train exactly the networks of the one run, and
+shards that are not of one run are refused with one line naming the file."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from conftest import marked_blobs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from lava_thesis.cli import app
+from lava_thesis.experiments import stdp
+from lava_thesis.merge import MergeError, equivalent_command, merge_records
+from lava_thesis.protocol import Protocol, summarize
+from lava_thesis.results import read_results, write_results
+
+TIMING = ("train_seconds", "train_samples_per_s", "eval_samples_per_s")
+CMD = "lava-thesis train stdp --n-exc 10 --out results"
+
+
+def test_stdp_shards_merge_into_the_file_of_the_one_run(tmp_path):
+    cfg = stdp.STDPConfig(n_exc=10, assign_samples=300, prune_interval=100, lava_samples=0)
+    train, test = marked_blobs(300), marked_blobs(50, 300)
+
+    def run(seeds, val_seed, out):
+        out.mkdir()
+        stdp.run(train, test, out, dataset="tiny", experiment="s", log=lambda _: None,
+                 config=cfg, protocol=Protocol(seeds, 0.2, val_seed))
+        rec = read_results(out / "s.json")
+        rec["commit"] = "abc1234"  # the test tree may be dirty; a shard's must be clean
+        return rec
+
+    whole = run((0, 1, 2), 0, tmp_path / "whole")
+    shards = [run((0,), 0, tmp_path / "s0"), run((1,), 0, tmp_path / "s1"),
+              run((2,), 0, tmp_path / "s2")]
+    for rec, seed in zip(shards, (0, 1, 2), strict=True):
+        rec["command"] = f"{CMD} --seed {seed} --seeds 1 --val-seed 0"
+    merged = merge_records([shards[2], shards[0], shards[1]])  # any order
+
+    assert merged["extra"]["seeds"] == whole["extra"]["seeds"] == [0, 1, 2]
+    for key, values in whole["extra"]["per_seed"].items():
+        if key not in TIMING:
+            assert merged["extra"]["per_seed"][key] == values, key
+    for key, value in whole["metrics"].items():
+        if key not in TIMING:
+            assert merged["metrics"][key] == pytest.approx(value, rel=1e-12), key
+    assert merged["validation"] == whole["validation"]
+    assert merged["config"] == whole["config"]
+    assert merged["command"] == f"{CMD} --seed 0 --seeds 3"
+    assert [s["seeds"] for s in merged["extra"]["shards"]] == [[0], [1], [2]]
+    assert merged["elapsed_s"] == pytest.approx(sum(s["elapsed_s"] for s in shards), abs=0.11)
+    # the merged record is a valid results file (means equal the per-seed values' means)
+    path = write_results(tmp_path, "merged", dataset="tiny", metrics=merged["metrics"],
+                         command=merged["command"], extra=merged["extra"],
+                         commit=merged["commit"], elapsed_s=merged["elapsed_s"])
+    assert read_results(path)["elapsed_s"] == merged["elapsed_s"]
+
+
+def shard(seeds, values, *, command=None, **changes):
+    """A results record of a seeded run with ``values`` (one accuracy per seed)."""
+    rec = {"experiment": "x", "method": "stdp", "dataset": "MNIST", "commit": "abc1234",
+           "date": "2026-12-04T00:00:00+00:00", "elapsed_s": 10.0, "paper": {},
+           "command": command or f"{CMD} --seed {seeds[0]} --seeds {len(seeds)} --val-seed 0",
+           "metrics": {"accuracy": summarize(values)["mean"], "lava_accuracy": 0.5},
+           "config": {"n_exc": 10, "seed": seeds[0], "lava_samples": 5, "resumed": False,
+                      "protocol": {"seeds": list(seeds), "val_fraction": 0.1, "val_seed": 0}},
+           "extra": {"seeds": list(seeds), "per_seed": {"accuracy": list(values)},
+                     "lava_check_seed": seeds[0]},
+           "headline": ["accuracy"],
+           "validation": {"fraction": 0.1, "seed": 0, "train": 90, "val": 10}}
+    for key, value in changes.items():
+        rec[key] = value
+    return rec
+
+
+def test_the_primary_shard_gives_what_is_not_per_seed_and_the_others_are_kept():
+    a, b = shard([0], [0.9]), shard([1, 2], [0.8, 0.7])
+    b["metrics"]["lava_accuracy"] = 0.25
+    merged = merge_records([b, a], ["b.json", "a.json"])
+    assert merged["metrics"]["accuracy"] == pytest.approx(0.8)
+    assert merged["metrics"]["lava_accuracy"] == 0.5  # seed 0's, as the one run's
+    assert merged["extra"]["lava_check_seed"] == 0
+    assert merged["config"]["protocol"]["seeds"] == [0, 1, 2]
+    assert merged["config"]["seed"] == 0
+    other = merged["extra"]["shards"][1]
+    assert other["source"] == "b.json" and other["metrics"] == {"lava_accuracy": 0.25}
+    assert other["extra"] == {"lava_check_seed": 1}
+    assert "metrics" not in merged["extra"]["shards"][0]
+
+
+def _refusal(records, match):
+    with pytest.raises(MergeError, match=match):
+        merge_records(records, [f"s{i}.json" for i in range(len(records))])
+
+
+def test_shards_of_different_runs_are_refused():
+    a, b = shard([0], [0.9]), shard([1], [0.8])
+    _refusal([a], "at least two shards")
+    _refusal([a, shard([1], [0.8], commit="def5678")], "s1.json: its commit")
+    _refusal([a, shard([1], [0.8], commit="abc1234-dirty")], "s1.json: made from commit")
+    _refusal([a, shard([1], [0.8], dirty=True)], "marked dirty")
+    _refusal([a, shard([0], [0.8])], r"seed\(s\) \[0\] appear in more than one shard")
+    _refusal([a, shard([2], [0.8])], "not consecutive")
+    _refusal([a, shard([1], [0.8], dataset="Fashion-MNIST")], "s1.json: its dataset")
+    _refusal([a, shard([1], [0.8], validation={**b["validation"], "seed": 1})],
+             "s1.json: its validation")
+    _refusal([a, shard([1], [0.8], command=f"{CMD} --epochs 2 --seed 1 --seeds 1")],
+             "s1.json: its command")
+    _refusal([a, shard([1], [0.8], command=f"{CMD} --seed 1 --seeds 1 --resume")], "resumed")
+    c = copy.deepcopy(b)
+    c["config"]["n_exc"] = 20
+    _refusal([a, c], "s1.json: its config")
+    c = copy.deepcopy(b)
+    c["config"]["resumed"] = True
+    _refusal([a, c], "s1.json: a resumed run")
+    c = copy.deepcopy(b)
+    del c["extra"]["per_seed"]
+    _refusal([a, c], "s1.json: has no per-seed values")
+    c = copy.deepcopy(b)
+    c["extra"]["per_seed"]["other"] = [1.0]
+    _refusal([a, c], "per-seed metrics")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=2, max_size=7), st.data())
+def test_any_split_of_seeds_into_shards_merges_to_the_same_values(values, data):
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(values) - 1), min_size=1)))
+    bounds = [0, *cuts, len(values)]
+    parts = [shard(list(range(lo, hi)), values[lo:hi])
+             for lo, hi in zip(bounds, bounds[1:], strict=False)]
+    merged = merge_records(data.draw(st.permutations(parts)))
+    assert merged["extra"]["per_seed"]["accuracy"] == values
+    assert merged["metrics"]["accuracy"] == summarize(values)["mean"]
+    assert merged["command"] == f"{CMD} --seed 0 --seeds {len(values)}"
+    assert merged["elapsed_s"] == 10.0 * len(parts)
+
+
+def test_equivalent_command_keeps_a_split_seed_other_than_the_first_seed():
+    assert equivalent_command(f"{CMD} --seed=4 --seeds 1 --val-seed=0", [3, 4], 0) \
+        == f"{CMD} --seed 3 --seeds 2 --val-seed 0"
+
+
+def test_cli_merges_and_refuses_with_one_line(tmp_path):
+    runner = CliRunner()
+    for name, rec in (("a", shard([0], [0.9])), ("b", shard([1], [0.7]))):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "x.json").write_text(json.dumps(rec))
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["merge", str(tmp_path / "a/x.json"), str(tmp_path / "b/x.json"),
+                              "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    doc = read_results(out / "x.json")
+    assert doc["extra"]["per_seed"]["accuracy"] == [0.9, 0.7] and doc["elapsed_s"] == 20.0
+    res = runner.invoke(app, ["merge", str(tmp_path / "a/x.json"), str(tmp_path / "a/x.json"),
+                              "--out", str(tmp_path / "out2")])
+    assert res.exit_code == 2 and "appear in more than one shard" in res.output
+    assert not (tmp_path / "out2" / "x.json").exists()
+    res = runner.invoke(app, ["merge", str(tmp_path / "a/x.json"), str(tmp_path / "nope.json")])
+    assert res.exit_code == 2 and "shard 2 not found" in res.output
