@@ -107,12 +107,16 @@ def _same(field: str, records: Sequence[Mapping[str, Any]], sources: Sequence[st
                              f"{sources[0]}'s ({first!r}); shards must come from one run")
 
 
-def _config(rec: Mapping[str, Any]) -> dict[str, Any]:
-    cfg = {k: v for k, v in rec["config"].items() if k not in SHARD_CONFIG}
-    protocol = rec["config"].get("protocol")
+def _config(config: Any) -> Any:
+    """``config`` without the keys shards differ in, at any depth (an ablation nests the
+    trained network's config, seed included); of ``protocol`` only ``seeds`` is dropped."""
+    if not isinstance(config, Mapping):
+        return config
+    out = {k: _config(v) for k, v in config.items() if k not in SHARD_CONFIG}
+    protocol = config.get("protocol")
     if isinstance(protocol, Mapping):
-        cfg["protocol"] = {k: v for k, v in protocol.items() if k != "seeds"}
-    return cfg
+        out["protocol"] = {k: v for k, v in protocol.items() if k != "seeds"}
+    return out
 
 
 def merge_records(records: Sequence[Mapping[str, Any]],
@@ -138,7 +142,7 @@ def merge_records(records: Sequence[Mapping[str, Any]],
             raise MergeError(f"{src}: a resumed run cannot be a shard of a headline file")
     for field in ("experiment", "method", "dataset", "commit", "validation"):
         _same(field, records, sources)
-    _same("config", records, sources, lambda r, f: _config(r))
+    _same("config", records, sources, lambda r, f: _config(r["config"]))
     _same("per-seed metrics", records, sources, lambda r, f: sorted(r["extra"]["per_seed"]))
     argvs = [_argv(r["command"], s) for r, s in zip(records, sources, strict=True)]
     _same("command", [{"command": _without(a, SHARD_OPTIONS)} for a in argvs], sources)

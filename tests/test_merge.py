@@ -116,6 +116,13 @@ def test_shards_of_different_runs_are_refused():
     c["config"]["n_exc"] = 20
     _refusal([a, c], "s1.json: its config")
     c = copy.deepcopy(b)
+    c["config"]["stdp"] = {"seed": 1, "n_exc": 20}
+    d = copy.deepcopy(a)
+    d["config"]["stdp"] = {"seed": 0, "n_exc": 10}
+    _refusal([d, c], "s1.json: its config")
+    c["config"]["stdp"]["n_exc"] = 10  # a nested seed is the shards' own
+    assert merge_records([d, c])["config"]["stdp"] == {"seed": 0, "n_exc": 10}
+    c = copy.deepcopy(b)
     c["config"]["resumed"] = True
     _refusal([a, c], "s1.json: a resumed run")
     c = copy.deepcopy(b)
