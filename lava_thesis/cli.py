@@ -317,13 +317,16 @@ def merge_cmd(
     check_paths(files={f"shard {i + 1}": p for i, p in enumerate(shards)},
                 out_dirs={"--out": out})
     check_clean_out(out, allow_dirty)
-    from lava_thesis.merge import merge_files
+    from lava_thesis.merge import merge_files, plots_of
+    from lava_thesis.results import read_results
 
     try:
         path = merge_files(shards, out, allow_dirty=allow_dirty)
     except ValueError as err:  # a refused shard; a malformed results file
         fail(str(err))
     typer.echo(f"merged {len(shards)} shards into {path}")
+    if plots_of(read_results(path)["command"]) == "primary":
+        typer.echo("its model and plot files are the lowest seed's: those its shard wrote")
 
 
 @app.command("reproduce")

@@ -24,6 +24,11 @@ file is that run's file:
   primary shard does not hold (its metrics and ``extra`` entries that differ);
 * ``elapsed_s``: the shards' seconds added up, what the run costs on one machine.
 
+Plots: a merged ``train stdp`` file's model and receptive fields are the lowest seed's, so
+the primary shard's files are the run's; ``ablate stdp-prune``'s plot spans the seeds and is
+redrawn from the merged file. Merge refuses the commands whose plots it cannot redraw
+(:func:`plots_of`).
+
 Shards are refused (:class:`MergeError`, one line naming the file) unless they come from the
 same clean commit, the same experiment, data set, validation split, configuration and command
 (up to ``--seed``, ``--seeds``, ``--val-seed`` and ``--lava-samples``), none resumed, and
@@ -42,7 +47,8 @@ from typing import Any
 from lava_thesis.protocol import summarize
 from lava_thesis.results import read_results, write_results
 
-__all__ = ["SHARD_OPTIONS", "MergeError", "equivalent_command", "merge_files", "merge_records"]
+__all__ = ["SHARD_OPTIONS", "MergeError", "equivalent_command", "merge_files", "merge_records",
+           "plots_of"]
 
 #: command-line options in which shards of one run may differ
 SHARD_OPTIONS = ("--seed", "--seeds", "--val-seed", "--lava-samples")
@@ -189,16 +195,44 @@ def merge_records(records: Sequence[Mapping[str, Any]],
     return merged
 
 
+def plots_of(command: str) -> str:
+    """How the plots of a merged file of ``command`` come about: ``"primary"`` (they show the
+    lowest seed's network, so the primary shard's are the run's), ``"redraw"`` (they span the
+    seeds: :func:`merge_files` redraws them from the merged values), else MergeError (merge
+    cannot redraw them yet).
+
+    Examples
+    --------
+    >>> plots_of("lava-thesis train stdp --n-exc 1600 --seed 0 --seeds 1")
+    'primary'
+    """
+    argv = shlex.split(command)[1:]
+    if argv[:2] == ["train", "stdp"] and "--sweep" not in argv:
+        return "primary"
+    if argv[:2] == ["ablate", "stdp-prune"]:
+        return "redraw"
+    raise MergeError(f"merge cannot redraw the plots of `lava-thesis {' '.join(argv[:2])}` "
+                     "over every seed (it knows `train stdp` and `ablate stdp-prune`); run it "
+                     "as one command")
+
+
 def merge_files(paths: Sequence[str | Path], out_dir: str | Path, *,
                 allow_dirty: bool = False) -> Path:
     """Read the shard files ``paths``, join them (:func:`merge_records`) and write
     ``<out_dir>/<experiment>.json`` (:func:`lava_thesis.results.write_results`, so into the
-    repository's ``results/`` only from a clean tree); return its path."""
+    repository's ``results/`` only from a clean tree); redraw its plot where it spans the
+    seeds (:func:`plots_of`). Return the results file's path."""
     records = [read_results(p) for p in paths]
     merged = merge_records(records, [str(p) for p in paths])
-    return write_results(
+    how = plots_of(merged["command"])
+    path = write_results(
         out_dir, merged["experiment"], dataset=merged["dataset"], metrics=merged["metrics"],
         command=merged["command"], method=merged["method"], paper=merged["paper"],
         config=merged["config"], extra=merged["extra"], commit=merged["commit"],
         headline=merged["headline"], validation=merged.get("validation"),
         allow_dirty=allow_dirty, elapsed_s=merged["elapsed_s"])
+    if how == "redraw":
+        from lava_thesis.experiments.ablate_stdp_prune import replot
+
+        replot(read_results(path), out_dir)
+    return path

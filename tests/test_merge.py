@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 
 import pytest
 from conftest import marked_blobs
@@ -14,8 +15,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from lava_thesis.cli import app
-from lava_thesis.experiments import stdp
-from lava_thesis.merge import MergeError, equivalent_command, merge_records
+from lava_thesis.experiments import ablate_stdp_prune, stdp
+from lava_thesis.experiments.stdp import STDPConfig
+from lava_thesis.merge import MergeError, equivalent_command, merge_files, merge_records, plots_of
 from lava_thesis.protocol import Protocol, summarize
 from lava_thesis.results import read_results, write_results
 
@@ -169,3 +171,47 @@ def test_cli_merges_and_refuses_with_one_line(tmp_path):
     assert not (tmp_path / "out2" / "x.json").exists()
     res = runner.invoke(app, ["merge", str(tmp_path / "a/x.json"), str(tmp_path / "nope.json")])
     assert res.exit_code == 2 and "shard 2 not found" in res.output
+
+
+def test_ablation_shards_merge_with_the_plot_redrawn_over_every_seed(tmp_path):
+    from lava_thesis.data.shipped_mnist import load_shipped_mnist
+
+    train, test = load_shipped_mnist("train"), load_shipped_mnist("test")
+    cfg = ablate_stdp_prune.PruneAblationConfig(
+        fractions=(0.5,), intervals=(20,), interval_fraction=0.5, stdp=STDPConfig(
+            n_exc=8, train_samples=200, test_samples=40, assign_samples=200, val_samples=60,
+            lava_samples=0, prune_interval=50))
+    cmd = "lava-thesis ablate stdp-prune --n-exc 8 --out results"
+
+    def run(seeds, name):
+        out = tmp_path / name
+        out.mkdir()
+        ablate_stdp_prune.run(train, (test[0][:40], test[1][:40]), out, dataset="mnist",
+                              config=replace(cfg, stdp=replace(cfg.stdp, seed=seeds[0])),
+                              protocol=Protocol(seeds, 0.2, 0), log=lambda _: None,
+                              allow_dirty=True)
+        path = out / "ablation_stdp_prune.json"
+        rec = json.loads(path.read_text())
+        rec.update(commit="abc1234", command=f"{cmd} --seed {seeds[0]} --seeds {len(seeds)}")
+        path.write_text(json.dumps(rec))  # as a clean commit's shard command would write
+        return path
+
+    whole = read_results(run((0, 1), "whole"))
+    out = tmp_path / "merged"
+    path = merge_files([run((1,), "s1"), run((0,), "s0")], out)
+    merged = read_results(path)
+    assert merged["extra"]["per_seed"] == whole["extra"]["per_seed"]
+    assert merged["config"] == whole["config"] and merged["command"] == f"{cmd} --seed 0 --seeds 2"
+    assert (out / "ablation_stdp_prune.png").stat().st_size > 0  # redrawn from both seeds
+    # the plot is drawn from the file alone: the same pixels as the one run's
+    before = (tmp_path / "whole" / "ablation_stdp_prune.png").read_bytes()
+    ablate_stdp_prune.replot(whole, tmp_path / "whole")
+    assert (tmp_path / "whole" / "ablation_stdp_prune.png").read_bytes() == before
+
+
+def test_merge_refuses_what_it_cannot_redraw():
+    assert plots_of("lava-thesis ablate stdp-prune --seed 0") == "redraw"
+    for cmd in ("lava-thesis train diet --seeds 1", "lava-thesis train stdp --sweep",
+                "lava-thesis ablate hybrid"):
+        with pytest.raises(MergeError, match="cannot redraw the plots"):
+            plots_of(cmd)

@@ -116,8 +116,7 @@ def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
 
     metrics, extra = protocol.run(one_seed, log)
     out_dir = Path(out_dir)
-    plot_pruning(extra["per_seed"], cfg, out_dir / f"{experiment}.png",
-                 title=f"STDP pruning, {cfg.stdp.n_exc} neurons, {dataset}")
+    plot_pruning(extra["per_seed"], cfg, out_dir / f"{experiment}.png", title=_title(cfg, dataset))
     headline = ["deployed_accuracy_unpruned",
                 *(f"deployed_accuracy_{key(c, f)}" for f in cfg.fractions for c in cfg.criteria)]
     write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="stdp",
@@ -125,6 +124,23 @@ def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
                   command=current_command(), validation=info, headline=headline,
                   allow_dirty=allow_dirty, extra={**extra, "claim": CLAIM})
     return metrics
+
+
+def _title(cfg: PruneAblationConfig, dataset: str) -> str:
+    return f"STDP pruning, {cfg.stdp.n_exc} neurons, {dataset}"
+
+
+def replot(record: dict[str, Any], out_dir: str | Path) -> Path:
+    """Redraw ``<out_dir>/<experiment>.png`` from a results file of this ablation (read by
+    :func:`lava_thesis.results.read_results`), e.g. one that :mod:`lava_thesis.merge` joined
+    from seed shards, whose shards each drew only their own seeds."""
+    config = {k: v for k, v in record["config"].items() if k != "protocol"}
+    cfg = PruneAblationConfig(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in config.items() if k != "stdp"},
+        stdp=STDPConfig(**config["stdp"]))
+    return plot_pruning(record["extra"]["per_seed"], cfg,
+                        Path(out_dir) / f"{record['experiment']}.png",
+                        title=_title(cfg, record["dataset"]))
 
 
 def _interval_key(cfg: PruneAblationConfig, criterion: str, interval: int) -> str:
