@@ -24,6 +24,10 @@ file is that run's file:
   primary shard does not hold (its metrics and ``extra`` entries that differ);
 * ``elapsed_s``: the shards' seconds added up, what the run costs on one machine.
 
+Shards of ``ablate diet`` may also split ``--steps`` (:func:`key_option`): each part trains
+every seed at some of the T values, and the parts' metrics are joined (same seeds, disjoint
+metrics, the T lists joined in ascending order), as ``--steps 1,2,3,5,8`` would write them.
+
 Plots: a merged ``train stdp`` file's model and receptive fields are the lowest seed's, so
 the primary shard's files are the run's; ``ablate stdp-prune``'s plot spans the seeds and is
 redrawn from the merged file. Merge refuses the commands whose plots it cannot redraw
@@ -47,8 +51,8 @@ from typing import Any
 from lava_thesis.protocol import summarize
 from lava_thesis.results import read_results, write_results
 
-__all__ = ["SHARD_OPTIONS", "MergeError", "equivalent_command", "merge_files", "merge_records",
-           "plots_of"]
+__all__ = ["SHARD_OPTIONS", "MergeError", "equivalent_command", "key_option", "merge_files",
+           "merge_records", "plots_of"]
 
 #: command-line options in which shards of one run may differ
 SHARD_OPTIONS = ("--seed", "--seeds", "--val-seed", "--lava-samples")
@@ -125,6 +129,36 @@ def _config(config: Any) -> Any:
     return out
 
 
+def _check_shard(rec: Mapping[str, Any], src: str) -> None:
+    if not rec["extra"].get("per_seed") or not rec["extra"].get("seeds"):
+        raise MergeError(f"{src}: has no per-seed values (extra.seeds, extra.per_seed); "
+                         "only files of seeded runs can be merged")
+    commit = rec["commit"]
+    if rec.get("dirty") or commit.endswith("-dirty") or commit == "unknown":
+        raise MergeError(f"{src}: made from commit {commit!r}"
+                         f"{' (marked dirty)' if rec.get('dirty') else ''}; a shard "
+                         "must come from a clean commit")
+    if rec["config"].get("resumed") or rec["extra"].get("resumed_seeds"):
+        raise MergeError(f"{src}: a resumed run cannot be a shard of a headline file")
+    if rec.get("elapsed_s") is None:
+        raise MergeError(f"{src}: has no elapsed_s; the merged file records what the run "
+                         "costs, the sum of its shards' seconds")
+
+
+def key_option(command: str) -> tuple[str, str] | None:
+    """``(option, config key)`` by which shards of ``command`` may also split the work, each
+    training every seed on a part of the option's list (disjoint metrics), or None.
+
+    Examples
+    --------
+    >>> key_option("lava-thesis ablate diet --steps 1,2")
+    ('--steps', 'steps')
+    >>> key_option("lava-thesis train stdp") is None
+    True
+    """
+    return ("--steps", "steps") if shlex.split(command)[1:3] == ["ablate", "diet"] else None
+
+
 def merge_records(records: Sequence[Mapping[str, Any]],
                   sources: Sequence[str] | None = None) -> dict[str, Any]:
     """The results record of the run that ``records`` (read results files, one per shard)
@@ -136,23 +170,32 @@ def merge_records(records: Sequence[Mapping[str, Any]],
     if len(sources) != len(records):
         raise ValueError("one source name per record")
     for rec, src in zip(records, sources, strict=True):
-        if not rec["extra"].get("per_seed") or not rec["extra"].get("seeds"):
-            raise MergeError(f"{src}: has no per-seed values (extra.seeds, extra.per_seed); "
-                             "only files of seeded runs can be merged")
-        commit = rec["commit"]
-        if rec.get("dirty") or commit.endswith("-dirty") or commit == "unknown":
-            raise MergeError(f"{src}: made from commit {commit!r}"
-                             f"{' (marked dirty)' if rec.get('dirty') else ''}; a shard "
-                             "must come from a clean commit")
-        if rec["config"].get("resumed") or rec["extra"].get("resumed_seeds"):
-            raise MergeError(f"{src}: a resumed run cannot be a shard of a headline file")
+        _check_shard(rec, src)
     for field in ("experiment", "method", "dataset", "commit", "validation"):
         _same(field, records, sources)
-    _same("config", records, sources, lambda r, f: _config(r["config"]))
-    _same("per-seed metrics", records, sources, lambda r, f: sorted(r["extra"]["per_seed"]))
+    split = key_option(records[0]["command"])
+    option, cfg_key = split or ("", "")
+    _same("config", records, sources,
+          lambda r, f: _config({k: v for k, v in r["config"].items() if k != cfg_key}))
     argvs = [_argv(r["command"], s) for r, s in zip(records, sources, strict=True)]
-    _same("command", [{"command": _without(a, SHARD_OPTIONS)} for a in argvs], sources)
+    _same("command", [{"command": _without(a, (*SHARD_OPTIONS, option))} for a in argvs],
+          sources)
+    groups: dict[tuple, list[int]] = {}
+    for i, rec in enumerate(records):
+        groups.setdefault(tuple(rec["config"].get(cfg_key) or ()) if split else (), []
+                          ).append(i)
+    parts = [_merge_seeds([records[i] for i in idx], [sources[i] for i in idx])
+             for _, idx in sorted(groups.items())]
+    merged = parts[0] if len(parts) == 1 else _join(parts, option, cfg_key)
+    merged["elapsed_s"] = round(math.fsum(r["elapsed_s"] for r in records), 1)
+    return merged
 
+
+def _merge_seeds(records: Sequence[Mapping[str, Any]], sources: Sequence[str]
+                 ) -> dict[str, Any]:
+    """One record from shards that split the seeds (a single shard is returned as is, with
+    its ``extra.shards`` entry)."""
+    _same("per-seed metrics", records, sources, lambda r, f: sorted(r["extra"]["per_seed"]))
     order = sorted(range(len(records)), key=lambda i: min(records[i]["extra"]["seeds"]))
     seeds = [int(s) for i in order for s in records[i]["extra"]["seeds"]]
     if len(set(seeds)) != len(seeds):
@@ -178,7 +221,7 @@ def merge_records(records: Sequence[Mapping[str, Any]],
         rec = records[i]
         entry = {"source": Path(sources[i]).name, "seeds": list(rec["extra"]["seeds"]),
                  "command": rec["command"], "commit": rec["commit"], "date": rec["date"],
-                 "elapsed_s": rec.get("elapsed_s")}
+                 "elapsed_s": rec["elapsed_s"]}
         if i != order[0]:
             own = {k: v for k, v in rec["metrics"].items() if k not in rec["extra"]["per_seed"]}
             differs = {k: v for k, v in rec["extra"].items()
@@ -187,11 +230,41 @@ def merge_records(records: Sequence[Mapping[str, Any]],
             entry.update({"extra": differs} if differs else {})
         shards.append(entry)
     merged["extra"]["shards"] = shards
-    missing = [s for r, s in zip(records, sources, strict=True) if r.get("elapsed_s") is None]
-    if missing:
-        raise MergeError(f"{missing[0]}: has no elapsed_s; the merged file records what the "
-                         "run costs, the sum of its shards' seconds")
-    merged["elapsed_s"] = round(math.fsum(r["elapsed_s"] for r in records), 1)
+    return merged
+
+
+def _join(parts: Sequence[dict[str, Any]], option: str, cfg_key: str) -> dict[str, Any]:
+    """One record from ``parts`` (each already merged over the seeds) that split ``option``'s
+    list: the same seeds, disjoint metrics, the list joined in ascending order as the one
+    run's (``--steps 1,2,3``), its metrics, headline and ``cfg_key`` in that order."""
+    def what(part: Mapping[str, Any]) -> str:
+        return f"the shards of {option} {','.join(map(str, part['config'][cfg_key]))}"
+
+    values = [v for part in parts for v in part["config"][cfg_key]]
+    if values != sorted(set(values)):
+        raise MergeError(f"the shards' {option} lists {values} overlap or are not ascending "
+                         f"when joined; give each shard its own values")
+    merged = copy.deepcopy(parts[0])
+    for part in parts[1:]:
+        if part["extra"]["seeds"] != merged["extra"]["seeds"]:
+            raise MergeError(f"{what(part)} train seeds {part['extra']['seeds']}, "
+                             f"{what(parts[0])} {merged['extra']['seeds']}: every part of "
+                             f"{option} needs the same seeds")
+        if clash := sorted(set(part["metrics"]) & set(merged["metrics"])):
+            raise MergeError(f"{what(part)} repeat metrics {clash[:3]} of other shards")
+        others = {k: v for k, v in part["extra"].items()
+                  if k not in ("seeds", "per_seed", "shards")}
+        if others != {k: v for k, v in parts[0]["extra"].items()
+                      if k not in ("seeds", "per_seed", "shards")}:
+            raise MergeError(f"{what(part)} record other extra fields than "
+                             f"{what(parts[0])}; shards must come from one run")
+        merged["metrics"].update(part["metrics"])
+        merged["extra"]["per_seed"].update(part["extra"]["per_seed"])
+        merged["extra"]["shards"] += part["extra"]["shards"]
+        merged["headline"] = [*(merged.get("headline") or []), *(part.get("headline") or [])]
+    merged["config"][cfg_key] = values
+    merged["command"] = shlex.join([*_without(shlex.split(merged["command"]), (option,)),
+                                    option, ",".join(map(str, values))])
     return merged
 
 
@@ -209,11 +282,20 @@ def plots_of(command: str) -> str:
     argv = shlex.split(command)[1:]
     if argv[:2] == ["train", "stdp"] and "--sweep" not in argv:
         return "primary"
-    if argv[:2] == ["ablate", "stdp-prune"]:
+    if argv[:2] in (["ablate", "stdp-prune"], ["ablate", "diet"]):
         return "redraw"
     raise MergeError(f"merge cannot redraw the plots of `lava-thesis {' '.join(argv[:2])}` "
-                     "over every seed (it knows `train stdp` and `ablate stdp-prune`); run it "
-                     "as one command")
+                     "over every seed (it knows `train stdp`, `ablate stdp-prune` and `ablate "
+                     "diet`); run it as one command")
+
+
+def _replot(record: dict[str, Any], out_dir: str | Path) -> Path:
+    """Redraw a merged ablation's plot with its experiment module's ``replot``."""
+    if shlex.split(record["command"])[2] == "diet":
+        from lava_thesis.experiments.ablate_diet import replot
+    else:
+        from lava_thesis.experiments.ablate_stdp_prune import replot
+    return replot(record, out_dir)
 
 
 def merge_files(paths: Sequence[str | Path], out_dir: str | Path, *,
@@ -232,7 +314,5 @@ def merge_files(paths: Sequence[str | Path], out_dir: str | Path, *,
         headline=merged["headline"], validation=merged.get("validation"),
         allow_dirty=allow_dirty, elapsed_s=merged["elapsed_s"])
     if how == "redraw":
-        from lava_thesis.experiments.ablate_stdp_prune import replot
-
-        replot(read_results(path), out_dir)
+        _replot(read_results(path), out_dir)
     return path

@@ -215,3 +215,47 @@ def test_merge_refuses_what_it_cannot_redraw():
                 "lava-thesis ablate hybrid"):
         with pytest.raises(MergeError, match="cannot redraw the plots"):
             plots_of(cmd)
+
+
+def test_diet_ablation_shards_of_seeds_and_steps_merge_into_the_one_run(tmp_path):
+    """``ablate diet`` may split its --steps list as well as its seeds: each T trains from the
+    seed's own ANN and seed, so the parts give the one run's values."""
+    from test_ablate_diet import SPEC, _data
+
+    from lava_thesis.experiments import ablate_diet
+
+    cfg = ablate_diet.DietAblationConfig(spec=SPEC, steps=(1, 3), ann_epochs=1,
+                                         energy_samples=20, variants=("leak+threshold", "leak"),
+                                         train=ablate_diet.TrainConfig(epochs=1, batch_size=16))
+    cmd = "lava-thesis ablate diet --dataset mnist --out results"
+
+    def run(seeds, steps, name):
+        out = tmp_path / name
+        out.mkdir()
+        ablate_diet.run(_data(160, 1), _data(40, 2), out, dataset="toy", experiment="abl",
+                        config=replace(cfg, steps=steps), protocol=Protocol(seeds, 0.2, 0),
+                        log=lambda _: None)
+        path = out / "abl.json"
+        rec = json.loads(path.read_text())
+        rec.update(commit="abc1234", command=f"{cmd} --steps {','.join(map(str, steps))} "
+                                             f"--seed {seeds[0]} --seeds {len(seeds)}")
+        path.write_text(json.dumps(rec))
+        return path
+
+    whole = read_results(run((0, 1), (1, 3), "whole"))
+    shards = [run((1,), (3,), "b"), run((0, 1), (1,), "a"), run((0,), (3,), "c")]
+    merged = read_results(merge_files(shards, tmp_path / "merged"))
+    timing = [k for k in whole["extra"]["per_seed"] if k.startswith("train_seconds")]
+    for key, values in whole["extra"]["per_seed"].items():
+        if key not in timing:
+            assert merged["extra"]["per_seed"][key] == values, key
+    assert list(merged["extra"]["per_seed"]) == list(whole["extra"]["per_seed"])
+    assert merged["headline"] == whole["headline"]
+    assert merged["config"] == whole["config"]
+    assert merged["command"] == f"{cmd} --seed 0 --seeds 2 --steps 1,3"
+    assert len(merged["extra"]["shards"]) == 3
+    assert (tmp_path / "merged" / "abl.png").stat().st_size > 0
+    with pytest.raises(MergeError, match="needs the same seeds"):
+        merge_records([read_results(p) for p in shards[1:]])  # T=3 only has seed 0
+    with pytest.raises(MergeError, match="overlap"):
+        merge_records([read_results(shards[1]), read_results(run((0, 1), (1, 3), "d"))])

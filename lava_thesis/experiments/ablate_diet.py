@@ -181,8 +181,7 @@ def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
 
     metrics, extra = protocol.run(one_seed, log)
     out_dir = Path(out_dir)
-    plot_ablation(extra["per_seed"], cfg, out_dir / f"{experiment}.png",
-                  title=f"DIET ablation on {dataset} (deployed, retrained at each T)")
+    plot_ablation(extra["per_seed"], cfg, out_dir / f"{experiment}.png", title=_title(dataset))
     headline = [f"deployed_accuracy_{key(v)}_T{t}" for t in cfg.steps for v in cfg.variants]
     write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="diet",
                   config={**asdict(cfg), "protocol": protocol.as_dict()}, commit=commit,
@@ -194,6 +193,20 @@ def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
                                                for v in cfg.variants},
                          "claim": "learned leak and threshold give low latency (DIET-SNN)"})
     return metrics
+
+
+def _title(dataset: str) -> str:
+    return f"DIET ablation on {dataset} (deployed, retrained at each T)"
+
+
+def replot(record: dict[str, Any], out_dir: str | Path) -> Path:
+    """Redraw ``<out_dir>/<experiment>.png`` from a results file of this ablation, e.g. one
+    that :mod:`lava_thesis.merge` joined from shards of seeds and of ``--steps``."""
+    cfg = DietAblationConfig(steps=tuple(record["config"]["steps"]),
+                             variants=tuple(record["config"]["variants"]))
+    return plot_ablation(record["extra"]["per_seed"], cfg,
+                         Path(out_dir) / f"{record['experiment']}.png",
+                         title=_title(record["dataset"]))
 
 
 def plot_ablation(per_seed: dict[str, list[float]], cfg: DietAblationConfig, path: Path,
