@@ -43,6 +43,7 @@ from lava_thesis.cli_deploy import (
     nir_interop_cmd,
     run_lava_cmd,
 )
+from lava_thesis.cli_merge import merge_cmd
 from lava_thesis.cli_train import (
     AmpOpt,
     DeterministicOpt,
@@ -283,6 +284,7 @@ app.command("ablate")(ablate)
 app.command("energy")(energy_cmd)
 app.command("run-lava")(run_lava_cmd)
 app.command("check-multimodal")(check_multimodal)
+app.command("merge")(merge_cmd)
 
 
 @app.command()
@@ -302,31 +304,6 @@ def report(
     except (StaleReadmeError, ValueError) as err:  # an outdated table; malformed results
         fail(str(err))
     typer.echo("README table " + ("updated" if changed else "is current"))
-
-
-@app.command("merge")
-def merge_cmd(
-    shards: Annotated[list[Path], typer.Argument(
-        help="Results files of one run's seed shards (--seed K --seeds 1 --val-seed V ...).")],
-    out: Annotated[Path, typer.Option(help="Directory for the merged results JSON.")
-                   ] = Path("results"),
-    allow_dirty: AllowDirty = False,
-) -> None:
-    """Join the results files of a run's seed shards into the file of the one multi-seed run
-    they stand for (per-seed values in seed order, their means, each shard's command)."""
-    check_paths(files={f"shard {i + 1}": p for i, p in enumerate(shards)},
-                out_dirs={"--out": out})
-    check_clean_out(out, allow_dirty)
-    from lava_thesis.merge import merge_files, plots_of
-    from lava_thesis.results import read_results
-
-    try:
-        path = merge_files(shards, out, allow_dirty=allow_dirty)
-    except ValueError as err:  # a refused shard; a malformed results file
-        fail(str(err))
-    typer.echo(f"merged {len(shards)} shards into {path}")
-    if plots_of(read_results(path)["command"]) == "primary":
-        typer.echo("its model and plot files are the lowest seed's: those its shard wrote")
 
 
 @app.command("reproduce")

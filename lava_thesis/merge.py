@@ -44,7 +44,7 @@ from __future__ import annotations
 import copy
 import math
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -289,24 +289,20 @@ def plots_of(command: str) -> str:
                      "diet`); run it as one command")
 
 
-def _replot(record: dict[str, Any], out_dir: str | Path) -> Path:
-    """Redraw a merged ablation's plot with its experiment module's ``replot``."""
-    if shlex.split(record["command"])[2] == "diet":
-        from lava_thesis.experiments.ablate_diet import replot
-    else:
-        from lava_thesis.experiments.ablate_stdp_prune import replot
-    return replot(record, out_dir)
-
-
 def merge_files(paths: Sequence[str | Path], out_dir: str | Path, *,
-                allow_dirty: bool = False) -> Path:
+                allow_dirty: bool = False,
+                replot: Callable[[dict[str, Any], Path], Path] | None = None) -> Path:
     """Read the shard files ``paths``, join them (:func:`merge_records`) and write
     ``<out_dir>/<experiment>.json`` (:func:`lava_thesis.results.write_results`, so into the
     repository's ``results/`` only from a clean tree); redraw its plot where it spans the
-    seeds (:func:`plots_of`). Return the results file's path."""
+    seeds (:func:`plots_of`) with ``replot(record, out_dir)``, the experiment's own plotting
+    (the command line passes :func:`lava_thesis.cli_merge.replot_merged`). Return the results
+    file's path."""
     records = [read_results(p) for p in paths]
     merged = merge_records(records, [str(p) for p in paths])
     how = plots_of(merged["command"])
+    if how == "redraw" and replot is None:
+        raise ValueError(f"merging {merged['experiment']} redraws its plot: pass replot")
     path = write_results(
         out_dir, merged["experiment"], dataset=merged["dataset"], metrics=merged["metrics"],
         command=merged["command"], method=merged["method"], paper=merged["paper"],
@@ -314,5 +310,5 @@ def merge_files(paths: Sequence[str | Path], out_dir: str | Path, *,
         headline=merged["headline"], validation=merged.get("validation"),
         allow_dirty=allow_dirty, elapsed_s=merged["elapsed_s"])
     if how == "redraw":
-        _replot(read_results(path), out_dir)
+        replot(read_results(path), Path(out_dir))
     return path

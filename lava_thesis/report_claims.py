@@ -233,6 +233,7 @@ _DIET_CMD = ("lava-thesis ablate diet --dataset mnist; "
              "lava-thesis ablate diet --dataset fashion-mnist")
 _S2S_DIAG = "ablation_seq2seq_multi30k"
 _MM = "multimodal_mnist_fsdd_n400"
+_PRUNE = "ablation_stdp_prune_mnist"
 
 CLAIMS: tuple[Claim, ...] = (
     Claim("DIET: training the leak and the threshold with the weights gives low latency "
@@ -254,7 +255,15 @@ CLAIMS: tuple[Claim, ...] = (
               "soft and hard reset), built and tested at a tiny size, not yet run."),
     Claim("Pruning removes the synapses with low pre/post spike correlation.",
           "lava-thesis ablate stdp-prune --dataset mnist --n-exc 400",
-          ("ablation_stdp_prune_mnist",),
+          (_PRUNE,),
+          numbers=(Ref("unpruned, deployed", _PRUNE, "deployed_accuracy_unpruned"),
+                   *(Ref(f"{p}% pruned by {c}", _PRUNE, f"deployed_accuracy_{c}_p{p}")
+                     for p in (50, 75, 90) for c in ("weight", "correlation")),
+                   *(Ref(f"correlation minus weight, {p}%", _PRUNE,
+                         f"correlation_minus_weight_p{p}") for p in (50, 75, 90)),
+                   *(Ref(f"75% by {c}, pruning every {i} images", _PRUNE,
+                         f"deployed_accuracy_{c}_p75_i{i}")
+                     for i in (250, 4000) for c in ("weight", "correlation"))),
           why="Needs the pruning ablation (correlation versus weight magnitude, and the "
               "pruning interval), built and tested at a tiny size, not yet run."),
     Claim("Multimodal: the cross-modal synapses make the joint network better than either "

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from lava_thesis.cli import app
+from lava_thesis.cli_merge import replot_merged
 from lava_thesis.experiments import ablate_stdp_prune, stdp
 from lava_thesis.experiments.stdp import STDPConfig
 from lava_thesis.merge import MergeError, equivalent_command, merge_files, merge_records, plots_of
@@ -198,11 +199,15 @@ def test_ablation_shards_merge_with_the_plot_redrawn_over_every_seed(tmp_path):
 
     whole = read_results(run((0, 1), "whole"))
     out = tmp_path / "merged"
-    path = merge_files([run((1,), "s1"), run((0,), "s0")], out)
+    path = merge_files([run((1,), "s1"), run((0,), "s0")], out, replot=replot_merged)
     merged = read_results(path)
     assert merged["extra"]["per_seed"] == whole["extra"]["per_seed"]
     assert merged["config"] == whole["config"] and merged["command"] == f"{cmd} --seed 0 --seeds 2"
     assert (out / "ablation_stdp_prune.png").stat().st_size > 0  # redrawn from both seeds
+    with pytest.raises(ValueError, match="pass replot"):  # checked before anything is written
+        merge_files([tmp_path / "s1/ablation_stdp_prune.json",
+                     tmp_path / "s0/ablation_stdp_prune.json"], tmp_path / "none")
+    assert not (tmp_path / "none").exists()
     # the plot is drawn from the file alone: the same pixels as the one run's
     before = (tmp_path / "whole" / "ablation_stdp_prune.png").read_bytes()
     ablate_stdp_prune.replot(whole, tmp_path / "whole")
@@ -244,7 +249,7 @@ def test_diet_ablation_shards_of_seeds_and_steps_merge_into_the_one_run(tmp_path
 
     whole = read_results(run((0, 1), (1, 3), "whole"))
     shards = [run((1,), (3,), "b"), run((0, 1), (1,), "a"), run((0,), (3,), "c")]
-    merged = read_results(merge_files(shards, tmp_path / "merged"))
+    merged = read_results(merge_files(shards, tmp_path / "merged", replot=replot_merged))
     timing = [k for k in whole["extra"]["per_seed"] if k.startswith("train_seconds")]
     for key, values in whole["extra"]["per_seed"].items():
         if key not in timing:
