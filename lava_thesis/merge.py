@@ -29,8 +29,8 @@ every seed at some of the T values, and the parts' metrics are joined (same seed
 metrics, the T lists joined in ascending order), as ``--steps 1,2,3,5,8`` would write them.
 
 Plots: a merged ``train stdp`` file's model and receptive fields are the lowest seed's, so
-the primary shard's files are the run's; ``ablate stdp-prune``'s plot spans the seeds and is
-redrawn from the merged file. Merge refuses the commands whose plots it cannot redraw
+the primary shard's files are the run's; the plots of ``ablate stdp-prune`` and ``ablate
+diet`` span the seeds and are redrawn from the merged file. Merge refuses the commands whose plots it cannot redraw
 (:func:`plots_of`).
 
 Shards are refused (:class:`MergeError`, one line naming the file) unless they come from the
@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from lava_thesis.protocol import summarize
+from lava_thesis.reproduce import _drop_option, _set_option
 from lava_thesis.results import read_results, write_results
 
 __all__ = ["SHARD_OPTIONS", "MergeError", "equivalent_command", "key_option", "merge_files",
@@ -77,17 +78,9 @@ def _argv(command: str, source: str) -> list[str]:
 
 def _without(argv: Sequence[str], names: Sequence[str]) -> list[str]:
     """``argv`` without the options ``names`` and their values (``--x v`` or ``--x=v``)."""
-    out, skip = [], False
-    for arg in argv:
-        if skip:
-            skip = False
-            continue
-        if arg in names:
-            skip = True
-            continue
-        if arg.split("=", 1)[0] in names and "=" in arg:
-            continue
-        out.append(arg)
+    out = list(argv)
+    for name in names:
+        out = _drop_option(out, name)
     return out
 
 
@@ -263,8 +256,8 @@ def _join(parts: Sequence[dict[str, Any]], option: str, cfg_key: str) -> dict[st
         merged["extra"]["shards"] += part["extra"]["shards"]
         merged["headline"] = [*(merged.get("headline") or []), *(part.get("headline") or [])]
     merged["config"][cfg_key] = values
-    merged["command"] = shlex.join([*_without(shlex.split(merged["command"]), (option,)),
-                                    option, ",".join(map(str, values))])
+    merged["command"] = shlex.join(_set_option(shlex.split(merged["command"]), option,
+                                               ",".join(map(str, values))))
     return merged
 
 
