@@ -30,8 +30,8 @@ metrics, the T lists joined in ascending order), as ``--steps 1,2,3,5,8`` would 
 
 Plots: a merged ``train stdp`` file's model and receptive fields are the lowest seed's, so
 the primary shard's files are the run's; the plots of ``ablate stdp-prune`` and ``ablate
-diet`` span the seeds and are redrawn from the merged file. Merge refuses the commands whose plots it cannot redraw
-(:func:`plots_of`).
+diet`` span the seeds and are redrawn from the merged file. Merge refuses the commands whose
+plots it cannot redraw (:func:`plots_of`).
 
 Shards are refused (:class:`MergeError`, one line naming the file) unless they come from the
 same clean commit, the same experiment, data set, validation split, configuration and command
