@@ -4,6 +4,7 @@ knows which experiment redraws a merged file's plot (:func:`replot_merged`)."""
 from __future__ import annotations
 
 import shlex
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,11 +16,9 @@ from lava_thesis.cli_common import AllowDirty, check_clean_out, check_paths, fai
 def replot_merged(record: dict[str, Any], out_dir: Path) -> Path:
     """Redraw a merged ablation's plot over every seed with its experiment's ``replot``
     (the commands :func:`lava_thesis.merge.plots_of` marks ``"redraw"``)."""
-    if shlex.split(record["command"])[1:3] == ["ablate", "diet"]:
-        from lava_thesis.experiments.ablate_diet import replot
-    else:
-        from lava_thesis.experiments.ablate_stdp_prune import replot
-    return replot(record, out_dir)
+    method = shlex.split(record["command"])[2]  # diet, hybrid, stdp-prune
+    module = import_module(f"lava_thesis.experiments.ablate_{method.replace('-', '_')}")
+    return module.replot(record, out_dir)
 
 
 def merge_cmd(

@@ -29,9 +29,9 @@ every seed at some of the T values, and the parts' metrics are joined (same seed
 metrics, the T lists joined in ascending order), as ``--steps 1,2,3,5,8`` would write them.
 
 Plots: a merged ``train stdp`` file's model and receptive fields are the lowest seed's, so
-the primary shard's files are the run's; the plots of ``ablate stdp-prune`` and ``ablate
-diet`` span the seeds and are redrawn from the merged file. Merge refuses the commands whose
-plots it cannot redraw (:func:`plots_of`).
+the primary shard's files are the run's; the plots of ``ablate stdp-prune``, ``ablate
+diet`` and ``ablate hybrid`` span the seeds and are redrawn from the merged file. Merge
+refuses the commands whose plots it cannot redraw (:func:`plots_of`).
 
 Shards are refused (:class:`MergeError`, one line naming the file) unless they come from the
 same clean commit, the same experiment, data set, validation split, configuration and command
@@ -275,11 +275,11 @@ def plots_of(command: str) -> str:
     argv = shlex.split(command)[1:]
     if argv[:2] == ["train", "stdp"] and "--sweep" not in argv:
         return "primary"
-    if argv[:2] in (["ablate", "stdp-prune"], ["ablate", "diet"]):
+    if argv[:2] in (["ablate", "stdp-prune"], ["ablate", "diet"], ["ablate", "hybrid"]):
         return "redraw"
     raise MergeError(f"merge cannot redraw the plots of `lava-thesis {' '.join(argv[:2])}` "
-                     "over every seed (it knows `train stdp`, `ablate stdp-prune` and `ablate "
-                     "diet`); run it as one command")
+                     "over every seed (it knows `train stdp`, `ablate stdp-prune`, `ablate "
+                     "diet` and `ablate hybrid`); run it as one command")
 
 
 def merge_files(paths: Sequence[str | Path], out_dir: str | Path, *,

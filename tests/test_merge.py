@@ -216,8 +216,9 @@ def test_ablation_shards_merge_with_the_plot_redrawn_over_every_seed(tmp_path):
 
 def test_merge_refuses_what_it_cannot_redraw():
     assert plots_of("lava-thesis ablate stdp-prune --seed 0") == "redraw"
+    assert plots_of("lava-thesis ablate hybrid --seed 1 --seeds 1") == "redraw"
     for cmd in ("lava-thesis train diet --seeds 1", "lava-thesis train stdp --sweep",
-                "lava-thesis ablate hybrid"):
+                "lava-thesis ablate diet-peer"):
         with pytest.raises(MergeError, match="cannot redraw the plots"):
             plots_of(cmd)
 
@@ -264,3 +265,42 @@ def test_diet_ablation_shards_of_seeds_and_steps_merge_into_the_one_run(tmp_path
         merge_records([read_results(p) for p in shards[1:]])  # T=3 only has seed 0
     with pytest.raises(MergeError, match="overlap"):
         merge_records([read_results(shards[1]), read_results(run((0, 1), (1, 3), "d"))])
+
+
+def test_hybrid_ablation_seed_shards_merge_into_the_one_run(tmp_path):
+    """Each seed of ``ablate hybrid`` trains its ANN, conversions and STDB networks from its
+    own seed, so seed shards give the one run's values and its plot, pixel for pixel."""
+    from lava_thesis.data.shipped_mnist import load_shipped_mnist
+    from lava_thesis.experiments import ablate_hybrid
+    from lava_thesis.experiments.hybrid import HybridConfig
+    from lava_thesis.hybrid.stdb import STDBConfig
+
+    train, test = load_shipped_mnist("train"), load_shipped_mnist("test")
+    hybrid = HybridConfig(ann_epochs=1, num_steps=3, balance_steps=6, balance_images=16,
+                          threshold_scales=(1.0,), percentiles=(None,), lava_samples=0,
+                          eval_samples=None, stdb=STDBConfig(epochs=1), stdb_samples=60)
+    cfg = ablate_hybrid.HybridAblationConfig(hybrid=hybrid, sweep_steps=(2, 6))
+    cmd = "lava-thesis ablate hybrid --dataset mnist --out results"
+
+    def run(seeds, name):
+        out = tmp_path / name
+        out.mkdir()
+        ablate_hybrid.run((train[0][:150], train[1][:150]), (test[0][:20], test[1][:20]), out,
+                          dataset="mnist", config=cfg, protocol=Protocol(seeds, 0.2, 0),
+                          log=lambda _: None, allow_dirty=True)
+        path = out / "ablation_hybrid.json"
+        rec = json.loads(path.read_text())
+        rec.update(commit="abc1234", command=f"{cmd} --seed {seeds[0]} --seeds {len(seeds)}")
+        path.write_text(json.dumps(rec))
+        return path
+
+    whole = read_results(run((0, 1), "whole"))
+    out = tmp_path / "merged"
+    merged = read_results(merge_files([run((1,), "s1"), run((0,), "s0")], out,
+                                      replot=replot_merged))
+    assert merged["extra"]["per_seed"] == whole["extra"]["per_seed"]
+    assert merged["metrics"] == pytest.approx(whole["metrics"])
+    assert merged["config"] == whole["config"] and merged["headline"] == whole["headline"]
+    assert merged["command"] == f"{cmd} --seed 0 --seeds 2"
+    whole_png = (tmp_path / "whole" / "ablation_hybrid.png").read_bytes()
+    assert (out / "ablation_hybrid.png").read_bytes() == whole_png

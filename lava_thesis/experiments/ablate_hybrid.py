@@ -169,8 +169,7 @@ def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
     metrics.update(eval_samples=n_eval, num_steps=hcfg.num_steps)
     out_dir = Path(out_dir)
     plot_steps(extra["per_seed"], ("converted", *cfg.variants), sweep,
-               out_dir / f"{experiment}.png",
-               title=f"hybrid: deployed accuracy vs T, {dataset} ({n_eval} test images)")
+               out_dir / f"{experiment}.png", title=_title(dataset, n_eval))
     headline = [f"step_reduction_{v}_{margin_key(d)}" for d in cfg.margins for v in cfg.variants]
     headline += [f"deployed_accuracy_{n}_T{hcfg.num_steps}" for n in ("converted", *cfg.variants)]
     write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="hybrid",
@@ -178,6 +177,20 @@ def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
                   command=current_command(), validation=info, headline=headline,
                   allow_dirty=allow_dirty, extra={**extra, "claim": CLAIM, "sweep_steps": sweep})
     return metrics
+
+
+def _title(dataset: str, n_eval: int) -> str:
+    return f"hybrid: deployed accuracy vs T, {dataset} ({n_eval} test images)"
+
+
+def replot(record: dict[str, Any], out_dir: str | Path) -> Path:
+    """Redraw ``<out_dir>/<experiment>.png`` from a results file of this ablation, e.g. one
+    that :mod:`lava_thesis.merge` joined from seed shards."""
+    return plot_steps(record["extra"]["per_seed"],
+                      ("converted", *record["config"]["variants"]),
+                      list(record["extra"]["sweep_steps"]),
+                      Path(out_dir) / f"{record['experiment']}.png",
+                      title=_title(record["dataset"], int(record["metrics"]["eval_samples"])))
 
 
 def plot_steps(per_seed: dict[str, list[float]], names: tuple[str, ...], sweep: list[int],
