@@ -30,8 +30,9 @@ metrics, the T lists joined in ascending order), as ``--steps 1,2,3,5,8`` would 
 
 Plots: a merged ``train stdp`` file's model and receptive fields are the lowest seed's, so
 the primary shard's files are the run's; the plots of ``ablate stdp-prune``, ``ablate
-diet`` and ``ablate hybrid`` span the seeds and are redrawn from the merged file. Merge
-refuses the commands whose plots it cannot redraw (:func:`plots_of`).
+diet`` and ``ablate hybrid`` span the seeds and are redrawn from the merged file; ``ablate
+diet-peer`` draws none. Merge refuses the commands whose plots it cannot redraw
+(:func:`plots_of`).
 
 Shards are refused (:class:`MergeError`, one line naming the file) unless they come from the
 same clean commit, the same experiment, data set, validation split, configuration and command
@@ -264,8 +265,8 @@ def _join(parts: Sequence[dict[str, Any]], option: str, cfg_key: str) -> dict[st
 def plots_of(command: str) -> str:
     """How the plots of a merged file of ``command`` come about: ``"primary"`` (they show the
     lowest seed's network, so the primary shard's are the run's), ``"redraw"`` (they span the
-    seeds: :func:`merge_files` redraws them from the merged values), else MergeError (merge
-    cannot redraw them yet).
+    seeds: :func:`merge_files` redraws them from the merged values), ``"none"`` (the command
+    draws no plot), else MergeError (merge cannot redraw them yet).
 
     Examples
     --------
@@ -277,9 +278,11 @@ def plots_of(command: str) -> str:
         return "primary"
     if argv[:2] in (["ablate", "stdp-prune"], ["ablate", "diet"], ["ablate", "hybrid"]):
         return "redraw"
+    if argv[:2] == ["ablate", "diet-peer"]:
+        return "none"
     raise MergeError(f"merge cannot redraw the plots of `lava-thesis {' '.join(argv[:2])}` "
                      "over every seed (it knows `train stdp`, `ablate stdp-prune`, `ablate "
-                     "diet` and `ablate hybrid`); run it as one command")
+                     "diet`, `ablate hybrid` and `ablate diet-peer`); run it as one command")
 
 
 def merge_files(paths: Sequence[str | Path], out_dir: str | Path, *,

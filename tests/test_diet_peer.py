@@ -65,16 +65,37 @@ def test_plif_accuracy_counts_argmax_hits():
     assert plif_accuracy(net, images, np.array([0, 1, 2]), 2) == pytest.approx(2 / 3)
 
 
-def test_side_by_side_run_writes_paired_per_seed_values(tmp_path):
+CMD = "lava-thesis ablate diet-peer --dataset mnist --out results"
+
+
+def _side_by_side(out, seeds: tuple[int, ...]) -> dict[str, float]:
+    """A tiny side-by-side run of ``seeds`` (the split seeded with 0) into ``out``, its file's
+    commit and command as a clean commit's shard command writes them."""
     x, y = load_shipped_mnist("train")
     xt, yt = load_shipped_mnist("test")
     cfg = PeerConfig(diet=replace(DietConfig(num_steps=2, lava_samples=3, ann_epochs=1,
                                              sweep_steps=(2,), energy_samples=20),
                                   train=TrainConfig(epochs=1)))
-    metrics = run((x[:1500], y[:1500]), (xt[:40], yt[:40]), tmp_path, dataset="mnist",
-                  config=cfg, protocol=Protocol((0, 1)), log=lambda line: None,
+    out.mkdir(exist_ok=True)
+    metrics = run((x[:1500], y[:1500]), (xt[:40], yt[:40]), out, dataset="mnist",
+                  config=cfg, protocol=Protocol(seeds, 0.1, 0), log=lambda line: None,
                   allow_dirty=True)
-    rec = json.loads((tmp_path / "ablation_diet_peer.json").read_text())
+    path = out / "ablation_diet_peer.json"
+    rec = json.loads(path.read_text())
+    rec.update(commit="abc1234", command=f"{CMD} --seed {seeds[0]} --seeds {len(seeds)}")
+    path.write_text(json.dumps(rec))
+    return metrics
+
+
+@pytest.fixture(scope="module")
+def two_seeds(tmp_path_factory):
+    out = tmp_path_factory.mktemp("whole")
+    return _side_by_side(out, (0, 1)), out
+
+
+def test_side_by_side_run_writes_paired_per_seed_values(two_seeds):
+    metrics, out = two_seeds
+    rec = json.loads((out / "ablation_diet_peer.json").read_text())
     per_seed = rec["extra"]["per_seed"]
     assert rec["extra"]["seeds"] == [0, 1]
     diffs = np.subtract(per_seed["deployed_accuracy"], per_seed["plif_accuracy"])
@@ -84,6 +105,28 @@ def test_side_by_side_run_writes_paired_per_seed_values(tmp_path):
     assert per_seed["agreement"] == [1.0, 1.0]  # ours ran in Lava and agreed
     assert metrics["plif_accuracy"] > 0.2  # above chance after two short epochs
     assert rec["validation"]["val"] > 0
+
+
+def test_seed_shards_merge_into_the_two_seed_run(two_seeds, tmp_path):
+    """Each seed of both networks trains from its own seed and the shared split, so the
+    shards ``--seed 0 --seeds 1`` and ``--seed 1 --seeds 1 --val-seed 0`` merge into the
+    one run's values (timings aside) and command."""
+    from lava_thesis.merge import merge_files
+    from lava_thesis.results import read_results
+
+    whole = read_results(two_seeds[1] / "ablation_diet_peer.json")
+    _side_by_side(tmp_path / "s1", (1,))
+    _side_by_side(tmp_path / "s0", (0,))
+    merged = read_results(merge_files([tmp_path / "s1/ablation_diet_peer.json",
+                                       tmp_path / "s0/ablation_diet_peer.json"],
+                                      tmp_path / "merged"))
+    timing = ("train_seconds", "plif_train_seconds")
+    for key, values in whole["extra"]["per_seed"].items():
+        if key not in timing:
+            assert merged["extra"]["per_seed"][key] == values, key
+    assert merged["command"] == f"{CMD} --seed 0 --seeds 2"
+    assert merged["config"] == whole["config"]
+    assert sorted(p.name for p in (tmp_path / "merged").iterdir()) == ["ablation_diet_peer.json"]
 
 
 def test_cli_refuses_cifar_in_one_line(tmp_path):

@@ -217,8 +217,9 @@ def test_ablation_shards_merge_with_the_plot_redrawn_over_every_seed(tmp_path):
 def test_merge_refuses_what_it_cannot_redraw():
     assert plots_of("lava-thesis ablate stdp-prune --seed 0") == "redraw"
     assert plots_of("lava-thesis ablate hybrid --seed 1 --seeds 1") == "redraw"
+    assert plots_of("lava-thesis ablate diet-peer --seeds 1") == "none"
     for cmd in ("lava-thesis train diet --seeds 1", "lava-thesis train stdp --sweep",
-                "lava-thesis ablate diet-peer"):
+                "lava-thesis ablate seq2seq"):
         with pytest.raises(MergeError, match="cannot redraw the plots"):
             plots_of(cmd)
 
