@@ -36,6 +36,7 @@ from lava_thesis.cli_common import (
 )
 from lava_thesis.cli_deploy import (
     check_multimodal,
+    check_stdp,
     energy_cmd,
     evaluate,
     export,
@@ -283,6 +284,7 @@ app.command("nir-interop")(nir_interop_cmd)
 app.command("ablate")(ablate)
 app.command("energy")(energy_cmd)
 app.command("run-lava")(run_lava_cmd)
+app.command("check-stdp")(check_stdp)
 app.command("check-multimodal")(check_multimodal)
 app.command("merge")(merge_cmd)
 

@@ -1,6 +1,6 @@
 """``lava-thesis`` commands that evaluate, export, import and deploy trained models:
-``eval``, ``export``, ``import-nir``, ``nir-interop``, ``energy``, ``run-lava`` and
-``check-multimodal``.
+``eval``, ``export``, ``import-nir``, ``nir-interop``, ``energy``, ``run-lava``,
+``check-stdp`` and ``check-multimodal``.
 :mod:`lava_thesis.cli` registers them on the application; errors follow its rules (one line,
 exit code 2, :class:`~lava_thesis.cli_common.UserErrorGroup`)."""
 
@@ -210,6 +210,34 @@ def run_lava_cmd(
                                      "torch_model": torch_model and str(torch_model)},
                              allow_dirty=allow_dirty)
         typer.echo(f"wrote {path}")
+
+
+def check_stdp(
+    model: Annotated[Path, typer.Argument(help="An STDP .h5 model (train stdp).")],
+    dataset: Annotated[Dataset, typer.Option(help="The data set it was trained on.")
+                       ] = Dataset.mnist,
+    data_dir: DataDir = None,
+    samples: Annotated[int, typer.Option(min=1, help="Test images run in Lava.")] = 100,
+    out: Annotated[Path, typer.Option(help="Directory for the results JSON.")] = Path("out"),
+    allow_dirty: AllowDirty = False,
+) -> None:
+    """Run a trained STDP model in Lava (fixed_pt, the deployed integers) on test images,
+    against the integer engine: the check train stdp --lava-samples makes."""
+    check_paths(files={"model file": model}, out_dirs={"--out": out}, data_dir=data_dir)
+    check_clean_out(out, allow_dirty)
+    if dataset is Dataset.cifar10:
+        fail("--dataset cifar10: STDP models take MNIST-sized images (mnist, fashion-mnist)")
+    from lava_thesis.experiments import stdp
+    from lava_thesis.stdp.model_io import load_model
+
+    card = load_model(model)[2]  # a bad file fails here, before the data are read
+    if card.get("dataset", dataset.value) != dataset.value:
+        fail(f"{model}: trained on {card['dataset']}, not --dataset {dataset.value}")
+    metrics = stdp.check_saved_model(model, load_split(dataset, "test", data_dir), samples,
+                                     out, dataset=dataset.value, log=typer.echo,
+                                     allow_dirty=allow_dirty)
+    for key, value in metrics.items():
+        typer.echo(f"{key}: {value}")
 
 
 def check_multimodal(

@@ -3,10 +3,10 @@
 Every results file records the command that produced it (:mod:`lava_thesis.results`). The plan
 (:func:`plan`) reads ``results/*.json``, keeps each distinct command once, and orders them:
 ``lava-thesis train`` first (they write the model files), then the other ``lava-thesis``
-commands (``run-lava``, ``check-multimodal``, ``energy`` read those model files), then
-``make`` targets (the benchmarks). A command that is not a ``lava-thesis`` / ``make`` command
-is refused, and so is, in full mode, one that resumes from checkpoints (``--resume``): a
-headline number must come from one plain command.
+commands (``run-lava``, ``check-stdp``, ``check-multimodal``, ``energy`` read those model
+files), then ``make`` targets (the benchmarks). A command that is not a ``lava-thesis`` /
+``make`` command is refused, and so is, in full mode, one that resumes from checkpoints
+(``--resume``): a headline number must come from one plain command.
 
 Full mode re-runs the commands as recorded, from a clean tree (:func:`require_clean`), writing
 into ``results/`` again. Quick mode (:func:`quick_argv`) runs every pipeline end to end at a
@@ -55,6 +55,7 @@ TINY: dict[str, dict[str, str]] = {
     "lite:seq2seq": {"--epochs": "1", "--train-samples": "200", "--test-samples": "20"},
     "run-lava": {"--samples": "4"},
     "check-multimodal": {"--pairs": "2"},
+    "check-stdp": {"--samples": "2"},
     "energy": {"--samples": "20"},
     "nir-interop": {"--epochs": "1", "--train-samples": "300", "--test-samples": "60",
                     "--lava-samples": "4", "--seeds": "2"},
@@ -81,7 +82,8 @@ TINY_SEEDS = {"--seeds": "2"}
 #: ``--n-exc`` when a command does not give it (it is part of the experiment's file names)
 DEFAULT_N_EXC = "400"
 #: commands that take ``--allow-dirty`` (they write results files)
-WRITES_RESULTS = ("train", "run-lava", "check-multimodal", "energy", *SELF_CONTAINED)
+WRITES_RESULTS = ("train", "run-lava", "check-multimodal", "check-stdp", "energy",
+                  *SELF_CONTAINED)
 
 
 class ReproduceError(ValueError):

@@ -1,6 +1,7 @@
 """The lava-thesis command line: errors are clear and exit with code 2."""
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -134,3 +135,34 @@ def test_run_lava_in_floating_point_reports_agreement_with_the_torch_model(data_
     result = runner.invoke(app, ["run-lava", str(model.with_suffix(".net")), "--data-dir",
                                  str(data_root), "--direct", "--tag", "float", "--samples", "1"])
     assert result.exit_code == 2 and "'float' is not one of" in result.output
+
+
+def _tiny_stdp_model(out: Path) -> Path:
+    """A 10-neuron STDP model trained on 200 marked blobs, saved as MNIST's (its card)."""
+    from conftest import marked_blobs
+
+    from lava_thesis.experiments import stdp
+
+    cfg = stdp.STDPConfig(n_exc=10, assign_samples=150, lava_samples=0, val_fraction=0.2)
+    stdp.run(marked_blobs(200), marked_blobs(20, 200), out, dataset="mnist", config=cfg,
+             experiment="tiny", log=lambda _: None, allow_dirty=True)
+    return out / "tiny.h5"
+
+
+def test_check_stdp_refuses_a_model_of_another_data_set(tmp_path):
+    model = _tiny_stdp_model(tmp_path)
+    result = runner.invoke(app, ["check-stdp", str(model), "--dataset", "fashion-mnist",
+                                 "--data-dir", str(tmp_path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "trained on mnist, not --dataset fashion-mnist" in \
+        result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_check_stdp_runs_a_saved_model_in_lava_on_real_images(data_root, tmp_path):
+    model = _tiny_stdp_model(tmp_path)
+    result = runner.invoke(app, ["check-stdp", str(model), "--data-dir", str(data_root),
+                                 "--samples", "3", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "o" / "tiny_lava.json").read_text())
+    assert doc["metrics"]["lava_samples"] == 3 and doc["config"]["tag"] == "fixed_pt"
+    assert doc["metrics"]["agreement"] == 1.0 and doc["metrics"]["spike_count_match"] == 1.0

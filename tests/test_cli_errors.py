@@ -43,20 +43,23 @@ def _commands(model_dir: Path, out: Path) -> dict[str, list[str]]:
         "energy": ["energy", str(model_dir / "x.pt"), "--out", str(out)],
         "run-lava": ["run-lava", str(model_dir / "x.net"), "--out", str(out)],
         "check-multimodal": ["check-multimodal", str(model_dir / "x.h5"), "--out", str(out)],
+        "check-stdp": ["check-stdp", str(model_dir / "x.h5"), "--out", str(out)],
     }
 
 
 # --------------------------------------------------------------------------- input files
 
 
-@pytest.mark.parametrize("command", ["eval", "export", "energy", "run-lava", "check-multimodal"])
+@pytest.mark.parametrize("command", ["eval", "export", "energy", "run-lava", "check-multimodal",
+                                     "check-stdp"])
 def test_missing_model_file_is_one_line(command, tmp_path):
     args = _commands(tmp_path / "absent", tmp_path / "out")[command]
     one_line_error(runner.invoke(app, args), str(tmp_path / "absent"), "not found")
     assert not (tmp_path / "out").exists()  # nothing created
 
 
-@pytest.mark.parametrize("command", ["eval", "export", "energy", "run-lava", "check-multimodal"])
+@pytest.mark.parametrize("command", ["eval", "export", "energy", "run-lava", "check-multimodal",
+                                     "check-stdp"])
 def test_directory_given_for_a_model_file(command, tmp_path):
     for name in ("x.pt", "x.net", "x.h5"):
         (tmp_path / name).mkdir()
@@ -64,7 +67,8 @@ def test_directory_given_for_a_model_file(command, tmp_path):
     one_line_error(runner.invoke(app, args), str(tmp_path / "x."), "is a directory")
 
 
-@pytest.mark.parametrize("command", ["eval", "export", "energy", "run-lava", "check-multimodal"])
+@pytest.mark.parametrize("command", ["eval", "export", "energy", "run-lava", "check-multimodal",
+                                     "check-stdp"])
 def test_corrupt_model_file_is_one_line(command, files):
     args = _commands(files, files / "out")[command]
     model = Path(args[1])
@@ -118,6 +122,7 @@ def test_old_protocol_pickle_gives_one_line_and_no_torch_warning(tmp_path):
     ["train", "stdp", "--model-dir", "{plain}/models"],
     ["energy", "{x}.pt", "--out", "{plain}/sub"],
     ["check-multimodal", "{x}.h5", "--out", "{plain}/sub"],
+    ["check-stdp", "{x}.h5", "--out", "{plain}/sub"],
     ["run-lava", "{x}.net", "--out", "{plain}/sub"],
     ["export", "{x}.pt", "--out", "{plain}/y.net"],
 ])

@@ -137,6 +137,7 @@ REPRESENTATIVE = {
     "lite:seq2seq": "train lite --task seq2seq --budget-cpu-s 300 --out results",
     "run-lava": "run-lava m/d/d.net --direct --samples 500 --torch-model m/d/d.pt --out results",
     "check-multimodal": "check-multimodal m/mm/mm_n400.h5 --pairs 300 --out results",
+    "check-stdp": "check-stdp m/s/s_n400.h5 --samples 100 --out results",
     "energy": "energy m/d/d.pt --samples 500 --out results",
     "nir-interop": "nir-interop --out results",
     "ablate:diet": "ablate diet --dataset mnist --out results",
@@ -151,7 +152,7 @@ REPRESENTATIVE = {
 @pytest.mark.parametrize("kind", sorted(TINY))
 def test_tiny_overrides_parse_with_the_real_cli(kind, tmp_path):
     assert set(REPRESENTATIVE) == set(TINY)
-    renames = {"m/mm": ("_n400", "_n10")}
+    renames = {"m/mm": ("_n400", "_n10"), "m/s": ("_n400", "_n10")}
     args = quick_argv(shlex.split(REPRESENTATIVE[kind]), tmp_path, renames)
     command = typer.main.get_command(app).commands[args[0]]
     ctx = command.make_context(args[0], list(args[1:]))  # every option exists and parses

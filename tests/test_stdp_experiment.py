@@ -52,6 +52,20 @@ def test_run_trains_one_network_per_seed_and_records_the_protocol(tmp_path):
     assert card["validation"] == doc["validation"] and card["commit"] == doc["commit"]
     assert card["metrics"]["accuracy"] == per_seed["accuracy"][0]  # the first seed's model
     assert (tmp_path / "s_receptive_fields.png").stat().st_size > 0
+    # the saved model's Lava check apart from training (check-stdp) is the run's, number for
+    # number: the same network, images and input spikes
+    again = stdp.check_saved_model(tmp_path / "s.h5", images(50, 300), 2, tmp_path / "chk",
+                                   dataset="tiny", log=lambda _: None)
+    for key in ("lava_samples", "lava_accuracy", "engine_accuracy_lava_subset", "agreement",
+                "spike_count_match"):
+        assert again[key] == metrics[key], key
+    check = json.loads((tmp_path / "chk" / "s_lava.json").read_text())
+    assert check["config"]["seed"] == 0 and check["config"]["model"] == "s.h5"
+    x, y = images(5, 300)
+    with pytest.raises(ValueError, match="s.h5: the model takes"):
+        stdp.check_saved_model(tmp_path / "s.h5", (x[:, :-1], y), 2, tmp_path / "chk2",
+                               dataset="tiny", log=lambda _: None)
+    assert not (tmp_path / "chk2").exists()
 
 
 def test_validation_images_are_never_trained_on_or_used_for_labels(monkeypatch):

@@ -357,3 +357,34 @@ def run(
     for plan in plans.values() if checkpoint_every or resume else ():  # finished: spent
         plan.path.unlink(missing_ok=True)
     return metrics
+
+
+def check_saved_model(path: str | Path, test: Data, samples: int, out_dir: str | Path, *,
+                      dataset: str, log=print, allow_dirty: bool = False) -> dict[str, float]:
+    """Run a saved model (:func:`~lava_thesis.stdp.model_io.save_model`, the first seed's of
+    :func:`run`) in Lava's ``fixed_pt`` models on the first ``samples`` images of ``test``
+    against the integer engine: the check ``--lava-samples`` makes inside :func:`run`, on the
+    same input spikes (seed: the model's seed + 1), so the numbers are that check's. It lets
+    a run train with ``--lava-samples 0`` and the Lava check of a large network run apart.
+    Writes ``<out_dir>/<model stem>_lava.json``; returns :func:`lava_fixed_check`'s metrics."""
+    from lava_thesis.stdp.model_io import load_model
+
+    commit = git_commit()  # the code that ran, not the code when the file is written
+    net, assignments, card = load_model(path)
+    seed = int(card.get("seed", 0))
+    x_te, y_te = _flat(test[0]), np.asarray(test[1])
+    if x_te.shape[1] != net.params.n_input:
+        raise ValueError(f"{path}: the model takes {net.params.n_input} input pixels, the "
+                         f"test images have {x_te.shape[1]}")
+    n = min(samples, len(y_te))
+    log(f"{Path(path).name}: {net.params.n_exc} neurons, seed {seed}, {n} test images")
+    metrics = lava_fixed_check(to_fixed_point(net), x_te[:n], y_te[:n], assignments, seed + 1,
+                               log=log)
+    write_results(out_dir, f"{Path(path).stem}_lava", dataset=dataset, metrics=metrics,
+                  method="stdp", config={"model": Path(path).name, "samples": n,
+                                         "tag": "fixed_pt", "seed": seed,
+                                         "n_exc": net.params.n_exc,
+                                         "model_commit": card.get("commit")},
+                  headline=["lava_accuracy", "agreement", "spike_count_match"], commit=commit,
+                  allow_dirty=allow_dirty)
+    return metrics
