@@ -271,6 +271,18 @@ def _unlink_shm(names: set[str]) -> None:
             pass
 
 
+def step_timeout(num_steps: int, neurons: int) -> float:
+    """A wall-clock limit for a Lava CPU run of ``num_steps`` steps of a Diehl & Cook network
+    of ``neurons`` excitatory neurons: 5 minutes to build and start, then 50 ms per step per
+    400 neurons (at least 400). Lava's simulator takes about 15 ms a step at 400 and 100 ms
+    at 6,400 on a 2-core machine, so only a hang reaches the limit, at any size.
+
+    >>> step_timeout(1000, 100), step_timeout(1000, 1600)
+    (350.0, 500.0)
+    """
+    return 300.0 + 0.05 * num_steps * max(1.0, neurons / 400)
+
+
 def run_lava(
     build: BuildFn,
     num_steps: int,

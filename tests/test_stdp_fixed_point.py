@@ -223,3 +223,20 @@ def test_load_fixed_point_from_a_model_file(tmp_path):
     (tmp_path / "bad.h5").write_bytes(b"not hdf5")
     with pytest.raises(ModelFileError, match="bad.h5"):
         load_fixed_point(tmp_path / "bad.h5")
+
+
+def test_lava_runs_get_a_time_limit_that_grows_with_the_network(monkeypatch):
+    """A 6,400-neuron chunk of 20 images (about 11,000 steps) takes Lava 10 to 25 minutes on
+    a 2-core machine (7 to 16 steps/s measured), past the fixed 10 minutes it had; the
+    default limit now grows with steps and neurons, and an explicit one is kept."""
+    import lava_thesis.stdp.deploy as deploy
+
+    seen = []
+    monkeypatch.setattr(deploy, "run_lava", lambda build, steps, **kw: seen.append(kw))
+    raster = np.zeros((784, 11_000), bool)
+    for n_exc in (400, 6400):
+        lava_fixed_run_raster(to_fixed_point(STDPNetwork(STDPParams(n_exc=n_exc))), raster)
+    lava_fixed_run_raster(to_fixed_point(STDPNetwork(STDPParams(n_exc=400))), raster,
+                          timeout_s=5.0)
+    small, large, given = (kw["timeout_s"] for kw in seen)
+    assert 11_000 * 0.015 < small < large and 11_000 * 0.1 * 3 < large and given == 5.0

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lava_thesis.lava_run import run_lava
+from lava_thesis.lava_run import run_lava, step_timeout
 from lava_thesis.multimodal.fixed_point import FixedPointPair
 
 
@@ -46,10 +46,11 @@ def build_fixed_pair(fxp: FixedPointPair):
 
 
 def lava_fixed_run_pair(fxp: FixedPointPair, image: np.ndarray, audio: np.ndarray,
-                        timeout_s: float = 600.0) -> tuple[np.ndarray, np.ndarray]:
+                        timeout_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Run the deployment in Lava's CPU simulator (``fixed_pt``) on explicit input spikes
     ``(n_input, steps)`` per modality (bool, equal steps); return each ensemble's excitatory
-    spikes ``(steps, n_exc)`` (uint8)."""
+    spikes ``(steps, n_exc)`` (uint8). ``timeout_s`` None:
+    :func:`~lava_thesis.lava_run.step_timeout` of the run's size."""
     image, audio = np.asarray(image, bool), np.asarray(audio, bool)
     if (image.ndim != 2 or audio.ndim != 2 or image.shape[0] != fxp.image.n_input
             or audio.shape != (fxp.audio.n_input, image.shape[1])):
@@ -72,4 +73,6 @@ def lava_fixed_run_pair(fxp: FixedPointPair, image: np.ndarray, audio: np.ndarra
         return src_i, lambda: (sink_i.data.get().T.astype(np.uint8),
                                sink_a.data.get().T.astype(np.uint8))
 
-    return run_lava(build, steps, tag="fixed_pt", timeout_s=timeout_s)
+    neurons = fxp.image.n_exc + fxp.audio.n_exc
+    return run_lava(build, steps, tag="fixed_pt",
+                    timeout_s=step_timeout(steps, neurons) if timeout_s is None else timeout_s)

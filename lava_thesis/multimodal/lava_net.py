@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lava_thesis.lava_run import run_lava
+from lava_thesis.lava_run import run_lava, step_timeout
 from lava_thesis.multimodal.engine import MultimodalNetwork
 
 
@@ -33,11 +33,12 @@ def _state(net) -> dict[str, np.ndarray]:
 
 
 def lava_run_pair(net: MultimodalNetwork, image: np.ndarray, audio: np.ndarray, *,
-                  learning: bool, timeout_s: float = 600.0) -> LavaPairResult:
+                  learning: bool, timeout_s: float | None = None) -> LavaPairResult:
     """Drive a fresh ``MultimodalEnsemble`` holding ``net``'s current weights, masks, thetas
     and cross-modal weights with the rasters ``image`` and ``audio`` ``(n_input, steps)``
     (bool); ``net`` itself is not changed. The learned state is read back only when learning
-    is on (``Var.get`` of large matrices is slow in Lava)."""
+    is on (``Var.get`` of large matrices is slow in Lava). ``timeout_s`` None:
+    :func:`~lava_thesis.lava_run.step_timeout` of the run's size."""
     pi, pa = net.image.params, net.audio.params
     image, audio = np.asarray(image, bool), np.asarray(audio, bool)
     if image.shape != (pi.n_input, audio.shape[1]) or audio.shape[0] != pa.n_input:
@@ -77,5 +78,7 @@ def lava_run_pair(net: MultimodalNetwork, image: np.ndarray, audio: np.ndarray, 
 
         return src_i, collect
 
-    return run_lava(build, steps, tag="floating_pt", timeout_s=timeout_s,
+    neurons = pi.n_exc + pa.n_exc
+    return run_lava(build, steps, tag="floating_pt",
+                    timeout_s=step_timeout(steps, neurons) if timeout_s is None else timeout_s,
                     select_sub_proc_model=True)

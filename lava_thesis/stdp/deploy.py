@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_thesis.lava_run import run_lava
+from lava_thesis.lava_run import run_lava, step_timeout
 from lava_thesis.stdp.fixed_point import FixedPointNetwork, to_fixed_point
 
 
@@ -71,9 +71,10 @@ def build_fixed_network(fx: FixedPointNetwork):
 
 
 def lava_fixed_run_raster(fx: FixedPointNetwork, raster: np.ndarray,
-                          timeout_s: float = 600.0) -> np.ndarray:
+                          timeout_s: float | None = None) -> np.ndarray:
     """Run the deployment in Lava's CPU simulator (``fixed_pt``) on explicit input spikes
-    ``(n_input, steps)`` (bool); return the excitatory spikes ``(steps, n_exc)`` (uint8)."""
+    ``(n_input, steps)`` (bool); return the excitatory spikes ``(steps, n_exc)`` (uint8).
+    ``timeout_s`` None: :func:`~lava_thesis.lava_run.step_timeout` of the run's size."""
     raster = np.asarray(raster, bool)
     if raster.ndim != 2 or raster.shape[0] != fx.n_input:
         raise ValueError(f"raster must be (n_input={fx.n_input}, steps), got {raster.shape}")
@@ -91,4 +92,5 @@ def lava_fixed_run_raster(fx: FixedPointNetwork, raster: np.ndarray,
         exc.s_out.connect(sink.a_in)
         return source, lambda: sink.data.get().T.astype(np.uint8)
 
-    return run_lava(build, steps, tag="fixed_pt", timeout_s=timeout_s)
+    return run_lava(build, steps, tag="fixed_pt",
+                    timeout_s=step_timeout(steps, fx.n_exc) if timeout_s is None else timeout_s)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lava_thesis.lava_run import run_lava
+from lava_thesis.lava_run import run_lava, step_timeout
 from lava_thesis.stdp.params import STDPParams
 
 
@@ -38,14 +38,15 @@ def lava_run_raster(
     levels: int = 0,
     prune_by: str = "weight",
     on_chip_rule: str | None = None,
-    timeout_s: float = 600.0,
+    timeout_s: float | None = None,
 ) -> LavaSTDPResult:
     """Drive a fresh ``DiehlCookNetwork`` with ``raster`` ``(n_input, steps)`` (bool) in Lava's
     CPU simulator (floating_pt) and return its spikes and final weights, mask and theta.
 
     ``weights.get()`` of a large matrix is slow in Lava (~5 s for 400x784): the state is read
     only when learning is on. ``on_chip_rule``: the plastic synapses are lava's
-    ``LearningDense`` with that Loihi learning rule (see ``DiehlCookNetwork``).
+    ``LearningDense`` with that Loihi learning rule (see ``DiehlCookNetwork``). ``timeout_s``
+    None: :func:`~lava_thesis.lava_run.step_timeout` of the run's size.
     """
     raster = np.asarray(raster, bool)
     if raster.ndim != 2 or raster.shape[0] != params.n_input:
@@ -76,7 +77,9 @@ def lava_run_raster(
 
         return source, collect
 
-    spikes, w, m, th = run_lava(build, steps, tag="floating_pt", timeout_s=timeout_s,
+    spikes, w, m, th = run_lava(build, steps, tag="floating_pt",
+                                timeout_s=(step_timeout(steps, params.n_exc) if timeout_s is None
+                                           else timeout_s),
                                 select_sub_proc_model=True)
     if w is None:
         w = np.asarray(weights, float) * (1 if mask is None else np.asarray(mask))
