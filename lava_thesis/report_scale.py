@@ -2,12 +2,14 @@
 
 Diehl & Cook trained 100, 400, 1,600 and 6,400 excitatory neurons and report one accuracy per
 size (:data:`lava_thesis.stdp_reference.DIEHL_COOK`). Our files for a size ``N`` are
-``stdp_mnist_n<N>`` (float weights), ``stdp_mnist_n<N>_p50_l8`` (50% pruned, 8 levels) and
-``stdp_mnist_n<N>_p75_l4`` (75% pruned, 4 levels), each made by ``lava-thesis train stdp``. The
-table shows, per size, their accuracy over seeds (mean ± std, n) and the training passes each
-used; the pruned networks' number is their *deployed* accuracy (Loihi's integers) when the file
-holds it. A size or variant without a file says "not run"; the note under the table gives the
-command that makes it.
+``stdp_mnist_n<N>`` (float weights), ``stdp_mnist_n<N>_corr_p50_l8`` (50% of the synapses
+pruned by pre/post correlation, the thesis' criterion, 8 levels) and
+``stdp_mnist_n<N>_corr_p75_l4`` (75%, 4 levels), each made by ``lava-thesis train stdp``; where
+a size has no correlation-pruned file, the column falls back to pruning by weight
+(``stdp_mnist_n<N>_p50_l8``) and its cell says so. The table shows, per size, their accuracy
+over seeds (mean ± std, n) and the training passes each used; the pruned networks' number is
+their *deployed* accuracy (Loihi's integers) when the file holds it. A size or variant without
+a file says "not run"; the note under the table gives the command that makes it.
 """
 
 from __future__ import annotations
@@ -26,14 +28,18 @@ __all__ = ["SCALE_BEGIN", "SCALE_END", "VARIANTS", "plot_stdp_scale", "render_st
 SCALE_BEGIN = "<!-- stdp-scale:begin -->"
 SCALE_END = "<!-- stdp-scale:end -->"
 
-#: (file suffix, column label, metrics to show in order of preference, CLI flags that make it)
-VARIANTS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
-    ("", "Ours, float weights", ("accuracy",), ""),
-    ("_p50_l8", "Ours, 50% pruned, 8 levels, deployed", ("deployed_accuracy", "accuracy"),
-     " --prune-fraction 0.5 --levels 8"),
-    ("_p75_l4", "Ours, 75% pruned, 4 levels, deployed", ("deployed_accuracy", "accuracy"),
-     " --prune-fraction 0.75 --levels 4"),
+#: (file suffixes in order of preference, column label, metrics to show in order of preference,
+#: CLI flags that make the preferred file)
+VARIANTS: tuple[tuple[tuple[str, ...], str, tuple[str, ...], str], ...] = (
+    (("",), "Ours, float weights", ("accuracy",), ""),
+    (("_corr_p50_l8", "_p50_l8"), "Ours, 50% pruned, 8 levels, deployed",
+     ("deployed_accuracy", "accuracy"), " --prune-fraction 0.5 --levels 8 --prune-by correlation"),
+    (("_corr_p75_l4", "_p75_l4"), "Ours, 75% pruned, 4 levels, deployed",
+     ("deployed_accuracy", "accuracy"),
+     " --prune-fraction 0.75 --levels 4 --prune-by correlation"),
 )
+#: what a pruned file's name says it was pruned by
+_BY = {"_corr_": "by correlation", "_p": "by weight"}
 _NAME = re.compile(r"^stdp_mnist_n(\d+)$")
 
 
@@ -57,6 +63,19 @@ def _shown(rec: Mapping[str, Any], metrics: Sequence[str]) -> str | None:
                  or (rec.get("metrics") or {}).get(key) is not None), None)
 
 
+def _find(by_name: Mapping[str, Mapping[str, Any]], n_exc: int,
+          suffixes: Sequence[str]) -> Mapping[str, Any] | None:
+    """The results file of size ``n_exc`` with the first of ``suffixes`` that exists."""
+    return next((by_name[name] for suffix in suffixes
+                 if (name := f"stdp_mnist_n{n_exc}{suffix}") in by_name), None)
+
+
+def _pruned_by(rec: Mapping[str, Any]) -> str | None:
+    """"by correlation" / "by weight" for a pruned file (from its name), None for float."""
+    tail = str(rec["experiment"]).split("_n", 1)[-1]
+    return next((by for mark, by in _BY.items() if mark in tail), None)
+
+
 def _cell(rec: Mapping[str, Any] | None, metrics: Sequence[str]) -> str:
     if rec is None:
         return "not run"
@@ -65,8 +84,9 @@ def _cell(rec: Mapping[str, Any] | None, metrics: Sequence[str]) -> str:
         return MISSING
     text, n = measured(rec, key)
     passes = _passes(rec)
-    where = f"{_plural(passes)}, " if passes else ""
-    return f"{text}{dirty_mark(rec)} ({where}n={n})"
+    notes = [_plural(passes)] if passes else []
+    notes += [by] if (by := _pruned_by(rec)) else []
+    return f"{text}{dirty_mark(rec)} ({', '.join([*notes, f'n={n}'])})"
 
 
 def render_stdp_scale(records: Sequence[Mapping[str, Any]]) -> str:
@@ -85,14 +105,15 @@ def render_stdp_scale(records: Sequence[Mapping[str, Any]]) -> str:
     for n_exc in _sizes(by_name):
         ref = DIEHL_COOK.get(n_exc)
         theirs = f"{ref[0]}% ({_plural(ref[1])})" if ref else MISSING
-        cells = [_cell(by_name.get(f"stdp_mnist_n{n_exc}{suffix}"), metrics)
-                 for suffix, _, metrics, _ in VARIANTS]
+        cells = [_cell(_find(by_name, n_exc, suffixes), metrics)
+                 for suffixes, _, metrics, _ in VARIANTS]
         lines.append(_row([f"{n_exc:,}", theirs, *cells]))
     flags = " or ".join(f"`{v[3].strip()}`" for v in VARIANTS if v[3])
     return "\n".join(lines) + (
         "\n\nA cell is made by `lava-thesis train stdp --n-exc N --epochs P --out results "
         f"--model-dir netx_models/stdp_mnist`, with {flags} for the pruned columns (P: Diehl "
-        "& Cook's passes at that size).")
+        "& Cook's passes at that size); a pruned cell made before pruning by correlation "
+        "existed says *by weight*.")
 
 
 def _mean_std(rec: Mapping[str, Any], metrics: Sequence[str]) -> tuple[float, float] | None:
@@ -109,8 +130,7 @@ def plot_stdp_scale(records: Sequence[Mapping[str, Any]], path: str | Path) -> P
     of our variants with its seed spread (± std). Returns None, writing nothing, when no STDP
     results file exists."""
     by_name = {rec["experiment"]: rec for rec in records}
-    sizes = [n for n in _sizes(by_name)
-             if any(f"stdp_mnist_n{n}{v[0]}" in by_name for v in VARIANTS)]
+    sizes = [n for n in _sizes(by_name) if any(_find(by_name, n, v[0]) for v in VARIANTS)]
     if not sizes:
         return None
     from lava_thesis.plots import new_figure, save_figure
@@ -119,9 +139,9 @@ def plot_stdp_scale(records: Sequence[Mapping[str, Any]], path: str | Path) -> P
     ax = fig.add_subplot()
     dc = sorted(DIEHL_COOK)
     ax.plot(dc, [DIEHL_COOK[n][0] for n in dc], "k--o", label="Diehl & Cook 2015")
-    for (suffix, label, metrics, _), marker in zip(VARIANTS, "sD^", strict=True):
+    for (suffixes, label, metrics, _), marker in zip(VARIANTS, "sD^", strict=True):
         points = [(n, got) for n in sizes
-                  if (rec := by_name.get(f"stdp_mnist_n{n}{suffix}")) is not None
+                  if (rec := _find(by_name, n, suffixes)) is not None
                   and (got := _mean_std(rec, metrics)) is not None]
         if points:
             ax.errorbar([p[0] for p in points], [p[1][0] for p in points],

@@ -49,9 +49,21 @@ def test_cells_come_from_the_right_file_and_metric():
     got = rows(render_stdp_scale(recs))
     assert list(got) == ["100", "400", "800", "1,600", "6,400"]
     assert got["1,600"] == ["91.9% (7 passes)", "92.00 ± 1.00% (7 passes, n=3)",
-                            "90.00 ± 0.00% (7 passes, n=3)", "81.00 ± 1.41%† (7 passes, n=2)"]
+                            "90.00 ± 0.00% (7 passes, by weight, n=3)",
+                            "81.00 ± 1.41%† (7 passes, by weight, n=2)"]
     assert got["800"] == ["—", "88.00% (2 passes, n=1)", "not run", "not run"]
     assert got["400"][1:] == ["not run"] * 3
+
+
+def test_a_pruned_column_prefers_pruning_by_correlation_and_says_which_it_shows():
+    recs = [stdp("stdp_mnist_n1600_p50_l8", 7, {"deployed_accuracy": [0.80, 0.80, 0.80]}),
+            stdp("stdp_mnist_n1600_corr_p50_l8", 7, {"deployed_accuracy": [0.91, 0.91, 0.91]}),
+            stdp("stdp_mnist_n400_corr_p75_l4", 1, {"deployed_accuracy": [0.88, 0.88, 0.88]})]
+    got = rows(render_stdp_scale(recs))
+    assert got["1,600"][2:] == ["91.00 ± 0.00% (7 passes, by correlation, n=3)", "not run"]
+    assert got["400"][1:] == ["not run", "not run",
+                              "88.00 ± 0.00% (1 pass, by correlation, n=3)"]
+    assert "--prune-by correlation" in render_stdp_scale(recs).splitlines()[-1]
 
 
 def test_plot_is_written_only_when_an_stdp_size_file_exists(tmp_path):
