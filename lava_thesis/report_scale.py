@@ -28,18 +28,17 @@ __all__ = ["SCALE_BEGIN", "SCALE_END", "VARIANTS", "plot_stdp_scale", "render_st
 SCALE_BEGIN = "<!-- stdp-scale:begin -->"
 SCALE_END = "<!-- stdp-scale:end -->"
 
-#: (file suffixes in order of preference, column label, metrics to show in order of preference,
-#: CLI flags that make the preferred file)
-VARIANTS: tuple[tuple[tuple[str, ...], str, tuple[str, ...], str], ...] = (
-    (("",), "Ours, float weights", ("accuracy",), ""),
-    (("_corr_p50_l8", "_p50_l8"), "Ours, 50% pruned, 8 levels, deployed",
-     ("deployed_accuracy", "accuracy"), " --prune-fraction 0.5 --levels 8 --prune-by correlation"),
-    (("_corr_p75_l4", "_p75_l4"), "Ours, 75% pruned, 4 levels, deployed",
-     ("deployed_accuracy", "accuracy"),
+#: ((file suffix, what its cell notes) in order of preference, column label, metrics to show in
+#: order of preference, CLI flags that make the preferred file)
+VARIANTS: tuple[tuple[tuple[tuple[str, str], ...], str, tuple[str, ...], str], ...] = (
+    ((("", ""),), "Ours, float weights", ("accuracy",), ""),
+    ((("_corr_p50_l8", "by correlation"), ("_p50_l8", "by weight")),
+     "Ours, 50% pruned, 8 levels, deployed", ("deployed_accuracy", "accuracy"),
+     " --prune-fraction 0.5 --levels 8 --prune-by correlation"),
+    ((("_corr_p75_l4", "by correlation"), ("_p75_l4", "by weight")),
+     "Ours, 75% pruned, 4 levels, deployed", ("deployed_accuracy", "accuracy"),
      " --prune-fraction 0.75 --levels 4 --prune-by correlation"),
 )
-#: what a pruned file's name says it was pruned by
-_BY = {"_corr_": "by correlation", "_p": "by weight"}
 _NAME = re.compile(r"^stdp_mnist_n(\d+)$")
 
 
@@ -64,19 +63,15 @@ def _shown(rec: Mapping[str, Any], metrics: Sequence[str]) -> str | None:
 
 
 def _find(by_name: Mapping[str, Mapping[str, Any]], n_exc: int,
-          suffixes: Sequence[str]) -> Mapping[str, Any] | None:
-    """The results file of size ``n_exc`` with the first of ``suffixes`` that exists."""
-    return next((by_name[name] for suffix in suffixes
-                 if (name := f"stdp_mnist_n{n_exc}{suffix}") in by_name), None)
+          suffixes: Sequence[tuple[str, str]]) -> tuple[Mapping[str, Any] | None, str]:
+    """The results file of size ``n_exc`` with the first of ``suffixes`` that exists, and the
+    note that suffix's cell carries; ``(None, "")`` when none exists."""
+    return next(((by_name[name], note) for suffix, note in suffixes
+                 if (name := f"stdp_mnist_n{n_exc}{suffix}") in by_name), (None, ""))
 
 
-def _pruned_by(rec: Mapping[str, Any]) -> str | None:
-    """"by correlation" / "by weight" for a pruned file (from its name), None for float."""
-    tail = str(rec["experiment"]).split("_n", 1)[-1]
-    return next((by for mark, by in _BY.items() if mark in tail), None)
-
-
-def _cell(rec: Mapping[str, Any] | None, metrics: Sequence[str]) -> str:
+def _cell(found: tuple[Mapping[str, Any] | None, str], metrics: Sequence[str]) -> str:
+    rec, note = found
     if rec is None:
         return "not run"
     key = _shown(rec, metrics)
@@ -85,7 +80,7 @@ def _cell(rec: Mapping[str, Any] | None, metrics: Sequence[str]) -> str:
     text, n = measured(rec, key)
     passes = _passes(rec)
     notes = [_plural(passes)] if passes else []
-    notes += [by] if (by := _pruned_by(rec)) else []
+    notes += [note] if note else []
     return f"{text}{dirty_mark(rec)} ({', '.join([*notes, f'n={n}'])})"
 
 
@@ -130,7 +125,8 @@ def plot_stdp_scale(records: Sequence[Mapping[str, Any]], path: str | Path) -> P
     of our variants with its seed spread (± std). Returns None, writing nothing, when no STDP
     results file exists."""
     by_name = {rec["experiment"]: rec for rec in records}
-    sizes = [n for n in _sizes(by_name) if any(_find(by_name, n, v[0]) for v in VARIANTS)]
+    sizes = [n for n in _sizes(by_name)
+             if any(_find(by_name, n, v[0])[0] is not None for v in VARIANTS)]
     if not sizes:
         return None
     from lava_thesis.plots import new_figure, save_figure
@@ -141,7 +137,7 @@ def plot_stdp_scale(records: Sequence[Mapping[str, Any]], path: str | Path) -> P
     ax.plot(dc, [DIEHL_COOK[n][0] for n in dc], "k--o", label="Diehl & Cook 2015")
     for (suffixes, label, metrics, _), marker in zip(VARIANTS, "sD^", strict=True):
         points = [(n, got) for n in sizes
-                  if (rec := _find(by_name, n, suffixes)) is not None
+                  if (rec := _find(by_name, n, suffixes)[0]) is not None
                   and (got := _mean_std(rec, metrics)) is not None]
         if points:
             ax.errorbar([p[0] for p in points], [p[1][0] for p in points],
