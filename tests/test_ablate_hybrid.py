@@ -95,3 +95,35 @@ def test_cli_checks_its_options(args, message, tmp_path):
 
     result = CliRunner().invoke(app, ["ablate", "hybrid", "--out", str(tmp_path), *args])
     one_line_error(result, message)
+
+
+def test_bptt_starts_from_random_weights_balanced_to_spike():
+    """BPTT's random network gets thresholds balanced on its own activity (the rule the hard
+    conversion chose), so every hidden layer spikes from the start and the network learns:
+    the converted thresholds left it silent (chance accuracy at every epoch)."""
+    from lava_thesis.data.shipped_mnist import load_shipped_mnist
+    from lava_thesis.hybrid import HybridSNN, balance_thresholds
+    from lava_thesis.hybrid.stdb import intensities
+
+    images = load_shipped_mnist("train")[0][:64]
+    spec = HybridConfig().spec
+    choice = {"percentile": 99.9, "scale": 0.85}
+    torch.manual_seed(3)
+    net = ab.random_start(spec, (1, 28, 28), images, 20, choice, seed=0)
+    torch.manual_seed(3)
+    again = ab.random_start(spec, (1, 28, 28), images, 20, choice, seed=0)
+    assert torch.equal(net.layers[0].weight, again.layers[0].weight)  # from the torch seed
+    assert (net.reset, net.surrogate) == ("hard", "stdb")
+    same = HybridSNN(torch.nn.Sequential(*net.layers), [1.0] * len(net.thresholds),
+                     reset="hard")
+    expected = balance_thresholds(same, intensities(images), 20, percentile=99.9, scale=0.85,
+                                  seed=0)
+    assert net.thresholds.tolist() == pytest.approx(expected)
+    gen = torch.Generator().manual_seed(1)
+    spikes = (torch.rand((20, *intensities(images).shape), generator=gen)
+              < intensities(images)).float()
+    record: list = []
+    with torch.no_grad():
+        net(spikes, record=record)
+    counts = [float(r.sum()) for r in record]
+    assert len(counts) == len(net.thresholds) - 1 and min(counts) > 0

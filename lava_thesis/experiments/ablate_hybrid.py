@@ -10,8 +10,10 @@ experiment trains one ANN and, everything else equal (data, validation split, ep
   Lava twin resets hard) and the **hard** reset (Lava's; thresholds chosen on validation);
 * fine-tunes the hard-reset conversion for ``stdb.epochs`` epochs with the STDB surrogate
   (``stdb``) and with the linear surrogate (``linear``), and trains the same network from
-  random weights with the STDB surrogate (``bptt``: backprop through time without conversion;
-  the converted thresholds, so that only the initial weights differ);
+  random weights with the STDB surrogate (``bptt``: backprop through time without conversion,
+  its thresholds balanced on its own random weights by the rule the hard conversion chose,
+  :func:`random_start`: the converted thresholds leave random weights silent, and a network
+  that never spikes gets no gradient);
 * measures each network's deployed accuracy (the fixed-point twin that runs in Lava, output
   spike counts) at every ``T`` of ``sweep_steps`` on the test images, and at ``num_steps`` also
   its torch accuracy (accumulated membrane readout: the diagnosis of a deployed loss).
@@ -35,8 +37,9 @@ import torch
 
 from lava_thesis.diet.ann import ann_predict, build_ann
 from lava_thesis.experiments.hybrid import HybridConfig, train_ann_best, train_stdb_best
-from lava_thesis.hybrid import HybridSNN
+from lava_thesis.hybrid import HybridSNN, balance_thresholds
 from lava_thesis.hybrid.evaluate import choose_thresholds, deployed_accuracy, steps_to_reach
+from lava_thesis.hybrid.snn import weight_layers
 from lava_thesis.hybrid.stdb import intensities, snn_predict
 from lava_thesis.plots import new_figure, plot_seed_lines, save_figure
 from lava_thesis.protocol import Protocol, or_single_seed, split_training
@@ -99,6 +102,20 @@ def reductions(curves: dict[str, dict[int, float]], margins: tuple[float, ...]
     return out
 
 
+def random_start(spec, input_shape: tuple[int, ...], images: np.ndarray, balance_steps: int,
+                 choice: dict, seed: int) -> HybridSNN:
+    """BPTT's starting point: the network with random weights (:func:`build_ann`, drawn from
+    the current torch seed), hard reset, STDB surrogate, its thresholds balanced on its own
+    activity over ``images`` with ``choice``'s percentile and scale (the rule the hard
+    conversion chose on validation), so that it starts as active as the converted network
+    and only the weights' origin differs."""
+    ann = build_ann(spec, input_shape)
+    net = HybridSNN(ann, [1.0] * len(weight_layers(ann)), reset="hard", surrogate="stdb")
+    balance_thresholds(net, intensities(images), balance_steps,
+                       percentile=choice["percentile"], scale=choice["scale"], seed=seed)
+    return net
+
+
 def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray],
         out_dir: str | Path, *, dataset: str, config: HybridAblationConfig | None = None,
         experiment: str = "ablation_hybrid", log: Callable[[str], Any] = print,
@@ -126,7 +143,7 @@ def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
     def torch_accuracy(net: HybridSNN, x, y, steps: int) -> float:
         return float((snn_predict(net, x, steps) == y).mean())
 
-    def convert(ann, reset: str, seed: int) -> HybridSNN:
+    def convert(ann, reset: str, seed: int) -> tuple[HybridSNN, dict]:
         score = (None if reset == "hard" else
                  lambda net: torch_accuracy(net, *val, hcfg.num_steps))
         net, choice, _ = choose_thresholds(
@@ -135,22 +152,27 @@ def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
             percentiles=hcfg.percentiles, scales=hcfg.threshold_scales, seed=seed, score=score)
         log(f"  {reset} reset: thresholds percentile {choice['percentile']}, scale "
             f"{choice['scale']} (validation {choice['val_accuracy']:.4f})")
-        return net
+        return net, choice
 
     def one_seed(seed: int) -> dict[str, float]:
         torch.manual_seed(seed)
         ann, _ = train_ann_best(hcfg, seed, fit, val, input_shape, None, False, log)
         m: dict[str, float] = {"ann_accuracy": float((ann_predict(ann, x_te) == y_te).mean())}
-        soft, hard = convert(ann, "soft", seed), convert(ann, "hard", seed)
+        (soft, _), (hard, choice) = convert(ann, "soft", seed), convert(ann, "hard", seed)
         thresholds = hard.thresholds.tolist()
         for t in sweep:
             m[f"soft_converted_accuracy_T{t}"] = torch_accuracy(soft, x_ev, y_ev, t)
         nets = {"converted": hard}
         for variant in cfg.variants:
             torch.manual_seed(seed)
-            weights = ann if variant != "bptt" else build_ann(hcfg.spec, input_shape)
-            net = HybridSNN(weights, thresholds, reset="hard",
-                            surrogate="linear" if variant == "linear" else "stdb")
+            if variant == "bptt":
+                net = random_start(hcfg.spec, input_shape, fit[0][:hcfg.balance_images],
+                                   hcfg.balance_steps, choice, seed)
+                log(f"  bptt: thresholds balanced on the random weights "
+                    f"{[round(t, 3) for t in net.thresholds.tolist()]}")
+            else:
+                net = HybridSNN(ann, thresholds, reset="hard",
+                                surrogate="linear" if variant == "linear" else "stdb")
             train_stdb_best(hcfg, seed, net, fit,
                             lambda n: deployed(n, *val, hcfg.num_steps), None, False, log)
             nets[variant] = net
