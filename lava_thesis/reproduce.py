@@ -178,19 +178,23 @@ def _check(command: str, experiments: Sequence[str], quick: bool = False) -> lis
     return argv
 
 
-def _scratch_path(path: str, scratch: Path, renames: Mapping[str, tuple[str, str]]) -> str:
+def _scratch_path(path: str, scratch: Path, renames: Mapping[str, Mapping[str, str]]) -> str:
     """``path`` moved under ``scratch`` (relative paths keep their parts; absolute ones their
-    name), with a train step's ``_n<recorded>`` -> ``_n<tiny>`` renaming for its model dir."""
+    name), with the train steps' ``_n<recorded>`` -> ``_n<tiny>`` renamings for its model dir
+    (several train steps of different sizes may share one model dir)."""
     p = Path(path)
     moved = scratch / (p.relative_to(p.anchor) if p.is_absolute() else p)
-    for model_dir, (old, new) in renames.items():
+    for model_dir, pairs in renames.items():
         if p.parent == Path(model_dir):
-            moved = moved.with_name(moved.name.replace(old, new))
+            for old, new in pairs.items():
+                if old in moved.name:
+                    moved = moved.with_name(moved.name.replace(old, new))
+                    break
     return str(moved)
 
 
 def quick_argv(argv: Sequence[str], scratch: str | Path,
-               renames: dict[str, tuple[str, str]] | None = None) -> list[str]:
+               renames: dict[str, dict[str, str]] | None = None) -> list[str]:
     """The tiny-size version of a ``lava-thesis`` command (``argv`` without the program).
 
     ``--out`` becomes ``<scratch>/results``; ``--model-dir`` and the model files a command
@@ -219,7 +223,8 @@ def quick_argv(argv: Sequence[str], scratch: str | Path,
                            else _scratch_path(model_dir, scratch, {}))
         if model_dir is not None and "--n-exc" in TINY[kind]:
             recorded = _option(args, "--n-exc") or DEFAULT_N_EXC
-            renames[model_dir] = (f"_n{recorded}", f"_n{TINY[kind]['--n-exc']}")
+            renames.setdefault(model_dir, {})[f"_n{recorded}_"] = f"_n{TINY[kind]['--n-exc']}_"
+            renames[model_dir][f"_n{recorded}."] = f"_n{TINY[kind]['--n-exc']}."
     elif args[0] not in SELF_CONTAINED:
         # the model file (first argument) and --torch-model come from a train step
         args[1] = _scratch_path(args[1], scratch, renames)

@@ -152,7 +152,8 @@ REPRESENTATIVE = {
 @pytest.mark.parametrize("kind", sorted(TINY))
 def test_tiny_overrides_parse_with_the_real_cli(kind, tmp_path):
     assert set(REPRESENTATIVE) == set(TINY)
-    renames = {"m/mm": ("_n400", "_n10"), "m/s": ("_n400", "_n10")}
+    renames = {"m/mm": {"_n400_": "_n10_", "_n400.": "_n10."},
+               "m/s": {"_n400_": "_n10_", "_n400.": "_n10."}}
     args = quick_argv(shlex.split(REPRESENTATIVE[kind]), tmp_path, renames)
     command = typer.main.get_command(app).commands[args[0]]
     ctx = command.make_context(args[0], list(args[1:]))  # every option exists and parses
@@ -181,6 +182,24 @@ def test_quick_mode_renames_files_a_train_step_shrinks(tmp_path):
     steps = plan(results, quick=True, scratch=tmp_path / "s")
     assert steps[0].argv[steps[0].argv.index("--n-exc") + 1] == "10"
     assert steps[1].argv[2] == str(tmp_path / "s" / "m" / "mm" / "mm_n10.h5")
+
+
+def test_quick_mode_renames_the_files_of_every_size_sharing_a_model_dir(tmp_path):
+    """Train steps of 400 and 1,600 neurons write into one model dir: a check of either
+    finds the file its tiny train step wrote (not only the last step's size)."""
+    results = _records(tmp_path / "results", {
+        "stdp_mnist_n1600_corr_p50_l8": ("stdp", "lava-thesis train stdp --n-exc 1600 "
+                                         "--prune-fraction 0.5 --out results --model-dir m/s"),
+        "stdp_mnist_n400": ("stdp", "lava-thesis train stdp --out results --model-dir m/s"),
+        "stdp_mnist_n1600_corr_p50_l8_lava": (
+            "stdp", "lava-thesis check-stdp m/s/stdp_mnist_n1600_corr_p50_l8.h5 --out results"),
+        "stdp_mnist_n400_lava": ("stdp", "lava-thesis check-stdp m/s/stdp_mnist_n400.h5 "
+                                 "--out results"),
+    })
+    checks = [s.argv[2] for s in plan(results, quick=True, scratch=tmp_path / "s")
+              if s.argv[1] == "check-stdp"]
+    assert sorted(Path(c).name for c in checks) == ["stdp_mnist_n10.h5",
+                                                    "stdp_mnist_n10_corr_p50_l8.h5"]
 
 
 def test_real_quick_run_of_the_cheapest_pipeline(tmp_path, data_root, monkeypatch):
