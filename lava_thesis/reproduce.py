@@ -20,6 +20,7 @@ nothing that is evidence.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -178,19 +179,20 @@ def _check(command: str, experiments: Sequence[str], quick: bool = False) -> lis
     return argv
 
 
+#: the network size in a model file's name: ``..._n<size>`` before ``_`` or the extension
+_SIZE_IN_NAME = re.compile(r"_n(\d+)(?=[_.])")
+
+
 def _scratch_path(path: str, scratch: Path, renames: Mapping[str, Mapping[str, str]]) -> str:
     """``path`` moved under ``scratch`` (relative paths keep their parts; absolute ones their
-    name), with the train steps' ``_n<recorded>`` -> ``_n<tiny>`` renamings for its model dir
-    (several train steps of different sizes may share one model dir)."""
+    name); in a model dir of ``renames`` (model dir -> {recorded size: tiny size}, one entry
+    per train step writing there) the name's ``_n<recorded>`` becomes ``_n<tiny>``."""
     p = Path(path)
     moved = scratch / (p.relative_to(p.anchor) if p.is_absolute() else p)
-    for model_dir, pairs in renames.items():
-        if p.parent == Path(model_dir):
-            for old, new in pairs.items():
-                if old in moved.name:
-                    moved = moved.with_name(moved.name.replace(old, new))
-                    break
-    return str(moved)
+    sizes = renames.get(str(p.parent), {})
+    name = _SIZE_IN_NAME.sub(lambda m: f"_n{sizes.get(m.group(1), m.group(1))}", moved.name,
+                             count=1)
+    return str(moved.with_name(name))
 
 
 def quick_argv(argv: Sequence[str], scratch: str | Path,
@@ -223,8 +225,7 @@ def quick_argv(argv: Sequence[str], scratch: str | Path,
                            else _scratch_path(model_dir, scratch, {}))
         if model_dir is not None and "--n-exc" in TINY[kind]:
             recorded = _option(args, "--n-exc") or DEFAULT_N_EXC
-            renames.setdefault(model_dir, {})[f"_n{recorded}_"] = f"_n{TINY[kind]['--n-exc']}_"
-            renames[model_dir][f"_n{recorded}."] = f"_n{TINY[kind]['--n-exc']}."
+            renames.setdefault(str(Path(model_dir)), {})[recorded] = TINY[kind]["--n-exc"]
     elif args[0] not in SELF_CONTAINED:
         # the model file (first argument) and --torch-model come from a train step
         args[1] = _scratch_path(args[1], scratch, renames)
