@@ -103,6 +103,7 @@ def test_bptt_starts_from_random_weights_balanced_to_spike():
     the converted thresholds left it silent (chance accuracy at every epoch)."""
     from lava_thesis.data.shipped_mnist import load_shipped_mnist
     from lava_thesis.hybrid import HybridSNN, balance_thresholds
+    from lava_thesis.hybrid.snn import poisson_input
     from lava_thesis.hybrid.stdb import intensities
 
     images = load_shipped_mnist("train")[0][:64]
@@ -119,9 +120,7 @@ def test_bptt_starts_from_random_weights_balanced_to_spike():
     expected = balance_thresholds(same, intensities(images), 20, percentile=99.9, scale=0.85,
                                   seed=0)
     assert net.thresholds.tolist() == pytest.approx(expected)
-    gen = torch.Generator().manual_seed(1)
-    spikes = (torch.rand((20, *intensities(images).shape), generator=gen)
-              < intensities(images)).float()
+    spikes = poisson_input(intensities(images), 20, torch.Generator().manual_seed(1))
     record: list = []
     with torch.no_grad():
         net(spikes, record=record)
