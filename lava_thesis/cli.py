@@ -127,10 +127,11 @@ def train(
     rate_target: Annotated[float, typer.Option(
         min=0.0, max=1.0, help="DIET: spike rate (per neuron per step) under which a hidden "
                                "layer is not penalised (0: plain rate penalty).")] = 0.0,
-    readout: Annotated[Readout, typer.Option(
-        help="DIET and lite events: class readout, a non-spiking integrator (the paper) or "
-             "spike counts."
-    )] = Readout.integrator,
+    readout: Annotated[Readout | None, typer.Option(
+        help="DIET, hybrid and lite events: class readout, a non-spiking integrator (the "
+             "papers' membrane readout) or spike counts (default: integrator; hybrid: spikes, "
+             "the readout its shipped models use).", show_default=False,
+    )] = None,
     n_exc: Annotated[int, typer.Option(
         min=1, help="STDP: excitatory neurons (multimodal: per ensemble).")] = 400,
     prune_fraction: Annotated[float, typer.Option(
@@ -214,6 +215,8 @@ def train(
     check_clean_out(out, allow_dirty)
     device = check_device_options(method, device, amp, deterministic, distributed)
     protocol = Protocol.from_options(seed, seeds, val_fraction, val_seed)
+    if readout is None:
+        readout = Readout.spikes if method is Method.hybrid else Readout.integrator
     if method is Method.lite:
         metrics = train_lite(task, data_dir, out, model_dir, epochs=epochs, protocol=protocol,
                               lava_samples=lava_samples, train_samples=train_samples,
@@ -249,7 +252,8 @@ def train(
                   lava_samples=lava_samples, allow_dirty=allow_dirty)
     if method is Method.hybrid:
         metrics = train_hybrid(train_data, test_data, dataset, spec=spec, num_steps=num_steps,
-                               reset=reset, resume=resume, device=device, **common)
+                               reset=reset, resume=resume, device=device,
+                               readout=readout.value, **common)
     elif method is Method.stdp:
         metrics = train_stdp(train_data, test_data, dataset, n_exc=n_exc,
                              prune_fraction=prune_fraction, levels=levels, sweep=sweep,

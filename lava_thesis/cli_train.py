@@ -156,10 +156,12 @@ def train_hybrid(train_data, test_data, dataset: Dataset, *, out: Path, model_di
                  protocol: Protocol, epochs: int | None, lava_samples: int | None,
                  spec: str | None,
                  num_steps: int | None, reset: Reset, resume: bool,
-                 allow_dirty: bool = False, device: str = "cpu") -> dict:
+                 allow_dirty: bool = False, device: str = "cpu",
+                 readout: str = "spikes") -> dict:
     """Method 3: ANN -> SNN conversion, then STDB fine-tuning (one model per seed of
     ``protocol``; thresholds and epochs chosen on its validation split; 500 Lava samples by
-    default). ``resume`` reuses the first seed's checkpoints and is recorded in the config."""
+    default; ``readout``: the deployed twin's class readout). ``resume`` reuses the first
+    seed's checkpoints and is recorded in the config."""
     from lava_thesis.experiments import hybrid as hyb
     from lava_thesis.hybrid.stdb import STDBConfig
 
@@ -175,10 +177,10 @@ def train_hybrid(train_data, test_data, dataset: Dataset, *, out: Path, model_di
                            stdb=STDBConfig(epochs=epochs or 3, seed=protocol.seeds[0],
                                            device=device),
                            lava_samples=500 if lava_samples is None else lava_samples,
-                           val_fraction=protocol.val_fraction)
+                           val_fraction=protocol.val_fraction, readout=readout)
     return hyb.run(train_data, test_data, out, dataset=dataset.value, config=cfg,
-                   experiment=f"hybrid_{_name(dataset)}", model_dir=model_dir, resume=resume,
-                   log=typer.echo, allow_dirty=allow_dirty, protocol=protocol)
+                   experiment=hybrid_name(dataset, num_steps, readout), model_dir=model_dir,
+                   resume=resume, log=typer.echo, allow_dirty=allow_dirty, protocol=protocol)
 
 
 def train_stdp(train_data, test_data, dataset: Dataset, *, out: Path, model_dir: Path | None,
@@ -308,6 +310,17 @@ def train_quickstart(train_data, test_data, dataset: Dataset, *, out: Path,
     return run(train_data, test_data, out, dataset=dataset.value, config=cfg,
                experiment=f"quickstart_{_name(dataset)}", model_dir=model_dir, log=typer.echo,
                allow_dirty=allow_dirty, protocol=protocol)
+
+
+def hybrid_name(dataset: Dataset, num_steps: int | None, readout: str) -> str:
+    """``hybrid_<dataset>``, with ``_T<steps>`` for steps other than the default 25 and
+    ``_integrator`` for that readout, so that runs of different settings keep their files.
+
+    >>> hybrid_name(Dataset.mnist, None, "spikes"), hybrid_name(Dataset.mnist, 10, "integrator")
+    ('hybrid_mnist', 'hybrid_mnist_T10_integrator')
+    """
+    steps = "" if num_steps in (None, 25) else f"_T{num_steps}"
+    return f"hybrid_{_name(dataset)}{steps}{'_integrator' if readout == 'integrator' else ''}"
 
 
 def _name(dataset: Dataset) -> str:

@@ -59,12 +59,16 @@ def test_every_network_is_trained_and_measured(tmp_path, monkeypatch):
             assert 0 <= metrics[f"deployed_accuracy_{name}_T{t}"] <= 1
             assert len(per_seed[f"deployed_accuracy_{name}_T{t}"]) == 2
         assert 0 <= metrics[f"torch_accuracy_{name}"] <= 1
+        for t in (2, 4, 8):  # the same networks read by the integrator (deployed in Lava)
+            assert 0 <= metrics[f"deployed_integrator_accuracy_{name}_T{t}"] <= 1
     for t in (2, 4, 8):
         assert 0 <= metrics[f"soft_converted_accuracy_T{t}"] <= 1
-    for variant in ("stdb", "linear", "bptt"):
-        for seed in range(2):  # the reduction is formed per seed
-            assert per_seed[f"step_reduction_{variant}_m1"][seed] == pytest.approx(
-                per_seed["steps_converted_m1"][seed] / per_seed[f"steps_{variant}_m1"][seed])
+    for prefix in ("", "integrator_"):
+        for variant in ("stdb", "linear", "bptt"):
+            for seed in range(2):  # the reduction is formed per seed
+                assert per_seed[f"{prefix}step_reduction_{variant}_m1"][seed] == pytest.approx(
+                    per_seed[f"{prefix}steps_converted_m1"][seed]
+                    / per_seed[f"{prefix}steps_{variant}_m1"][seed])
     # per seed: STDB and the linear surrogate start from the converted weights, BPTT from
     # random ones; all hard reset (deployable)
     assert [(s, r) for s, r, _ in started] == [("stdb", "hard"), ("linear", "hard"),
@@ -74,6 +78,7 @@ def test_every_network_is_trained_and_measured(tmp_path, monkeypatch):
     assert metrics["eval_samples"] == 30 and doc["headline"][0] == "step_reduction_stdb_m0.5"
     assert doc["extra"]["claim"].startswith("STDB")
     assert (tmp_path / "ablation_hybrid.png").stat().st_size > 0
+    assert "deployed_integrator_accuracy_stdb_T4" in doc["headline"]
 
 
 def test_config_refuses_bad_settings():
@@ -83,6 +88,8 @@ def test_config_refuses_bad_settings():
         ab.HybridAblationConfig(sweep_steps=(0,))
     with pytest.raises(ValueError, match="margins"):
         ab.HybridAblationConfig(margins=(-1.0,))
+    with pytest.raises(ValueError, match="readouts"):
+        ab.HybridAblationConfig(readouts=("integrator",))
 
 
 @pytest.mark.parametrize(("args", "message"), [

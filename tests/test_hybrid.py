@@ -132,6 +132,51 @@ def test_twin_matches_lava_spike_for_spike():
     np.testing.assert_array_equal(lava, out)
 
 
+def test_integrator_twin_is_the_membrane_readout_and_lava_reads_it_bit_exactly(tmp_path):
+    from lava_thesis.deploy.netx_run import netx_output_voltage
+    from lava_thesis.diet.ann import build_ann
+    from lava_thesis.hybrid.deploy import lava_twin, spike_payload, twin_output
+    from lava_thesis.hybrid.evaluate import twin_classes
+    from lava_thesis.slayer_ext import INPUT_BITS
+
+    torch.manual_seed(1)
+    spec = ["c4k3s2", "f", "d10"]
+    snn = HybridSNN(build_ann(spec, (1, 8, 8)), [1.0, 1.0], reset="hard")
+    images = torch.rand(6, 1, 8, 8)
+    balance_thresholds(snn, images, 20, scale=0.5)
+    spikes = (torch.rand(6, 1, 8, 8, 12) < images[..., None]).float()
+    counting = lava_twin(snn, spec, (1, 8, 8))
+    twin = lava_twin(snn, spec, (1, 8, 8), readout="integrator")
+    payload = spike_payload(spikes.numpy(), twin.delay)
+    out = twin_output(twin, payload)
+    v = out[..., -1]
+    assert np.abs(v).max() > 0.5 and len(np.unique(v)) > 20
+    np.testing.assert_array_equal(out[..., -1], out[..., -2])  # the padded window is complete
+    # the hidden layer is the spike-count twin's: the same thresholds, the same spikes
+    hidden_i, hidden_s = [], []
+    twin(torch.from_numpy(payload / 256.0), record=hidden_i)
+    counting(torch.from_numpy(payload / 256.0), record=hidden_s)
+    assert torch.equal(hidden_i[0], hidden_s[0]) and hidden_i[0].sum() > 0
+    # the output layer never fires, leaks or resets: its last voltage is the sum of its
+    # (8-bit) input currents, exactly
+    readout = twin.weight_blocks[-1].synapse
+    np.testing.assert_array_equal(v, readout(hidden_i[1]).detach().numpy().sum(-1))
+    # ... which is the torch network's membrane readout of the same hidden spikes in units of
+    # the output threshold, but for the weights' rounding: at most (spikes in) x (the largest
+    # rounding of a weight, half a step of the 8-bit grid)
+    counts = hidden_i[1].detach().sum(-1)  # (N, 64) flattened hidden spike counts
+    membrane = (snn.layers[-1](counts) / snn.thresholds[-1]).detach().numpy()
+    w_float = (snn.layers[-1].weight / snn.thresholds[-1]).detach().numpy()
+    w_8bit = readout.pre_hook_fx(readout.weight).detach().numpy().reshape(w_float.shape)
+    rounding = np.abs(w_8bit - w_float).max()
+    assert 0 < rounding <= 0.5 * np.diff(np.unique(w_8bit)).min() + 1e-6
+    assert np.all(np.abs(v - membrane) <= counts.sum(1).numpy()[:, None] * rounding + 1e-5)
+    np.testing.assert_array_equal(twin_classes(out, "integrator"), v.argmax(1))
+    path = twin.export_hdf5(tmp_path / "twin_integrator.net")
+    lava_v = netx_output_voltage(path, payload, input_bits=INPUT_BITS, timeout_s=120)
+    np.testing.assert_array_equal(lava_v, v)
+
+
 def test_step_reduction_on_curves():
     from lava_thesis.hybrid.evaluate import step_reduction
 
@@ -298,6 +343,43 @@ def test_cli_train_hybrid_passes_the_protocol(monkeypatch):
     assert seen["config"].stdb.seed == 3 and seen["config"].val_fraction == 0.2
     with pytest.raises(typer.Exit):
         cli_train.train_hybrid(data, data, Dataset.mnist, protocol=Protocol((0,), 0.0), **args)
+    assert seen["config"].readout == "spikes" and seen["experiment"] == "hybrid_mnist"
+    cli_train.train_hybrid(data, data, Dataset.mnist, protocol=protocol, readout="integrator",
+                           **{**args, "num_steps": 10})
+    assert seen["config"].readout == "integrator" and seen["config"].num_steps == 10
+    assert seen["experiment"] == "hybrid_mnist_T10_integrator"  # its own files
+    with pytest.raises(ValueError, match="readout"):
+        hybrid.HybridConfig(readout="voltage")
+
+
+def test_experiment_deploys_the_integrator_readout(tmp_path):
+    """``train hybrid --readout integrator``: thresholds, epochs and accuracies with the
+    integrator twin; Lava reads its final voltages bit-exactly; the checkpoint, the export and
+    the model card carry the readout."""
+    from lava_thesis.data.shipped_mnist import load_shipped_mnist
+    from lava_thesis.experiments import hybrid
+    from lava_thesis.hybrid.evaluate import deployed_accuracy
+    from lava_thesis.hybrid.model_io import load_hybrid, load_hybrid_twin
+    from lava_thesis.hybrid.stdb import STDBConfig
+    from lava_thesis.protocol import Protocol
+
+    (x, y), (xt, yt) = load_shipped_mnist("train"), load_shipped_mnist("test")
+    cfg = hybrid.HybridConfig(spec=("c8k3s2", "f", "d10"), ann_epochs=1, num_steps=6,
+                              balance_steps=16, balance_images=64, stdb=STDBConfig(epochs=1),
+                              threshold_scales=(1.0,), sweep_steps=(3,), eval_samples=20,
+                              lava_samples=4, energy_samples=8, readout="integrator")
+    m = hybrid.run((x[:200], y[:200]), (xt[:30], yt[:30]), tmp_path, dataset="test",
+                   config=cfg, experiment="h", log=lambda line: None,
+                   protocol=Protocol(seeds=(0,), val_fraction=0.2))
+    assert m["agreement_hybrid"] == 1.0 and m["readout_match_hybrid"] == 1.0
+    assert "spike_match_hybrid" not in m
+    twin, steps = load_hybrid_twin(tmp_path / "h_hybrid.pt")
+    assert twin.readout == "integrator" and steps == 6
+    snn, spec, shape, _ = load_hybrid(tmp_path / "h_hybrid.pt")
+    assert m["deployed_accuracy_hybrid"] == deployed_accuracy(snn, spec, shape, xt[:30],
+                                                              yt[:30], 6, readout="integrator")
+    card = json.loads((tmp_path / "h.model_card.json").read_text())
+    assert card["config"]["readout"] == "integrator" and card["nir"]["readout"] == "affine"
 
 
 def _hybrid_checkpoint(path):
@@ -350,6 +432,7 @@ def test_export_cli_writes_the_hybrid_twin(tmp_path):
     ({"input_shape": [1, 8]}, "input_shape"),
     ({"spec": ["c4k3s2", "d10"]}, "does not parse"),
     ({"num_steps": 0}, "num_steps"),
+    ({"readout": "voltage"}, "readout"),
 ])
 def test_bad_hybrid_checkpoints_name_the_file(tmp_path, change, match):
     from lava_thesis.errors import ModelFileError

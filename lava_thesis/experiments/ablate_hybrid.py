@@ -14,15 +14,22 @@ experiment trains one ANN and, everything else equal (data, validation split, ep
   its thresholds balanced on its own random weights by the rule the hard conversion chose,
   :func:`random_start`: the converted thresholds leave random weights silent, and a network
   that never spikes gets no gradient);
-* measures each network's deployed accuracy (the fixed-point twin that runs in Lava, output
-  spike counts) at every ``T`` of ``sweep_steps`` on the test images, and at ``num_steps`` also
-  its torch accuracy (accumulated membrane readout: the diagnosis of a deployed loss).
+* measures each network's deployed accuracy (the fixed-point twin that runs in Lava) at every
+  ``T`` of ``sweep_steps`` on the test images with each readout of ``readouts``: output spike
+  counts (``deployed_accuracy_<net>_T<t>``) and the output layer as a non-spiking integrator,
+  the torch network's own membrane readout with 8-bit weights
+  (``deployed_integrator_accuracy_<net>_T<t>``); at ``num_steps`` also its torch accuracy
+  (float weights, accumulated membrane readout). Spike counts against integrator separates the
+  readout's loss from the 8-bit weights'. The networks are trained and chosen with the
+  spike-count readout.
 
 The step reduction at the converted network's accuracy minus ``d`` points (``d`` in
 ``margins``): ``target = max_T conv(T) - d``; ``T_conv`` and ``T_<variant>`` are the fewest
 swept steps reaching it (:func:`~lava_thesis.hybrid.evaluate.steps_to_reach`), and
 ``step_reduction_<variant>_m<d> = T_conv / T_<variant>``, per seed. A curve that never reaches
-the target gets the largest swept ``T`` with ``reached_... = 0`` (a bound, not a value).
+the target gets the largest swept ``T`` with ``reached_... = 0`` (a bound, not a value). The
+integrator readout's curves give the same keys prefixed ``integrator_`` (against the converted
+network's integrator curve).
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from lava_thesis.results import current_command, git_commit, write_results
 CLAIM = ("STDB fine-tuning reaches the converted network's accuracy in far fewer time steps "
          "(Rathi et al., ICLR 2020)")
 TRAINED = ("stdb", "linear", "bptt")
+READOUTS = ("spikes", "integrator")
 
 
 @dataclass
@@ -61,6 +69,7 @@ class HybridAblationConfig:
     variants: tuple[str, ...] = TRAINED
     sweep_steps: tuple[int, ...] = (5, 10, 25, 50, 100, 200)
     margins: tuple[float, ...] = (0.5, 1.0)  #: accuracy points below the converted best
+    readouts: tuple[str, ...] = READOUTS  #: deployed readouts measured (module docstring)
 
     def __post_init__(self) -> None:
         if unknown := [v for v in self.variants if v not in TRAINED]:
@@ -69,6 +78,9 @@ class HybridAblationConfig:
             raise ValueError(f"sweep_steps must be >= 1, got {self.sweep_steps}")
         if any(m < 0 for m in self.margins):
             raise ValueError(f"margins must be >= 0 points, got {self.margins}")
+        if "spikes" not in self.readouts or any(r not in READOUTS for r in self.readouts):
+            raise ValueError(f"readouts must include 'spikes' and be among {READOUTS}, got "
+                             f"{self.readouts}")
 
 
 def margin_key(margin: float) -> str:
@@ -76,10 +88,11 @@ def margin_key(margin: float) -> str:
     return f"m{margin:g}"
 
 
-def reductions(curves: dict[str, dict[int, float]], margins: tuple[float, ...]
-               ) -> dict[str, float]:
+def reductions(curves: dict[str, dict[int, float]], margins: tuple[float, ...],
+               prefix: str = "") -> dict[str, float]:
     """Step counts and reductions of every trained curve against ``curves["converted"]``
-    (module docstring); accuracies in [0, 1], margins in points.
+    (module docstring); accuracies in [0, 1], margins in points; every key starts with
+    ``prefix``.
 
     >>> r = reductions({"converted": {5: .5, 25: .9, 100: .95}, "stdb": {5: .94, 25: .95,
     ...                 100: .95}}, (1.0,))
@@ -93,12 +106,13 @@ def reductions(curves: dict[str, dict[int, float]], margins: tuple[float, ...]
         name = margin_key(margin)
         for variant, curve in curves.items():
             steps = steps_to_reach(curve, target)
-            out[f"steps_{variant}_{name}"] = float(steps or max(curve))
-            out[f"reached_{variant}_{name}"] = float(steps is not None)
+            out[f"{prefix}steps_{variant}_{name}"] = float(steps or max(curve))
+            out[f"{prefix}reached_{variant}_{name}"] = float(steps is not None)
         for variant in curves:
             if variant != "converted":
-                out[f"step_reduction_{variant}_{name}"] = (
-                    out[f"steps_converted_{name}"] / out[f"steps_{variant}_{name}"])
+                out[f"{prefix}step_reduction_{variant}_{name}"] = (
+                    out[f"{prefix}steps_converted_{name}"]
+                    / out[f"{prefix}steps_{variant}_{name}"])
     return out
 
 
@@ -137,8 +151,8 @@ def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
     input_shape = tuple(intensities(fit[0][:1]).shape[1:])
     sweep = sorted(set(cfg.sweep_steps) | {hcfg.num_steps})
 
-    def deployed(net: HybridSNN, x, y, steps: int) -> float:
-        return deployed_accuracy(net, hcfg.spec, input_shape, x, y, steps)
+    def deployed(net: HybridSNN, x, y, steps: int, readout: str = "spikes") -> float:
+        return deployed_accuracy(net, hcfg.spec, input_shape, x, y, steps, readout=readout)
 
     def torch_accuracy(net: HybridSNN, x, y, steps: int) -> float:
         return float((snn_predict(net, x, steps) == y).mean())
@@ -185,6 +199,15 @@ def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
                 f"{curves[name][hcfg.num_steps]:.4f}, torch (membrane readout) "
                 f"{m[f'torch_accuracy_{name}']:.4f}")
         m.update(reductions(curves, cfg.margins))
+        if "integrator" in cfg.readouts:
+            integrated = {name: {t: deployed(net, x_ev, y_ev, t, "integrator") for t in sweep}
+                          for name, net in nets.items()}
+            for name, curve in integrated.items():
+                m.update({f"deployed_integrator_accuracy_{name}_T{t}": a
+                          for t, a in curve.items()})
+                log(f"  seed {seed} {name}: deployed accuracy at T={hcfg.num_steps} with the "
+                    f"integrator readout {curve[hcfg.num_steps]:.4f}")
+            m.update(reductions(integrated, cfg.margins, prefix="integrator_"))
         return m
 
     metrics, extra = protocol.run(one_seed, log)
@@ -194,6 +217,9 @@ def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
                out_dir / f"{experiment}.png", title=_title(dataset, n_eval))
     headline = [f"step_reduction_{v}_{margin_key(d)}" for d in cfg.margins for v in cfg.variants]
     headline += [f"deployed_accuracy_{n}_T{hcfg.num_steps}" for n in ("converted", *cfg.variants)]
+    if "integrator" in cfg.readouts:
+        headline += [f"deployed_integrator_accuracy_{n}_T{hcfg.num_steps}"
+                     for n in ("converted", *cfg.variants)]
     write_results(out_dir, experiment, dataset=dataset, metrics=metrics, method="hybrid",
                   config={**asdict(cfg), "protocol": protocol.as_dict()}, commit=commit,
                   command=current_command(), validation=info, headline=headline,
@@ -218,14 +244,21 @@ def replot(record: dict[str, Any], out_dir: str | Path) -> Path:
 def plot_steps(per_seed: dict[str, list[float]], names: tuple[str, ...], sweep: list[int],
                path: Path, title: str) -> Path:
     """Deployed accuracy (%) vs T (log axis), one line per network (mean, min-max over seeds),
-    and the soft-reset conversion's torch accuracy."""
-    fig = new_figure()
-    ax = fig.add_subplot()
-    lines = {name: 100 * np.array([per_seed[f"deployed_accuracy_{name}_T{t}"]
-                                   for t in sweep]).T for name in names}
-    lines["converted, soft reset (torch)"] = 100 * np.array(
-        [per_seed[f"soft_converted_accuracy_T{t}"] for t in sweep]).T
-    plot_seed_lines(ax, sweep, lines, title=title, xlabel="time steps T",
-                    ylabel="accuracy (%)")
-    ax.set_xscale("log")
+    and the soft-reset conversion's torch accuracy; with the integrator readout's curves in
+    the file, a second panel shows them."""
+    panels = [("deployed_accuracy", "spike-count readout")]
+    if f"deployed_integrator_accuracy_{names[0]}_T{sweep[0]}" in per_seed:
+        panels.append(("deployed_integrator_accuracy", "integrator readout"))
+    fig = new_figure((6.0 * len(panels), 4.5 if len(panels) > 1 else 4.0))
+    for i, (key, readout) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        lines = {name: 100 * np.array([per_seed[f"{key}_{name}_T{t}"] for t in sweep]).T
+                 for name in names}
+        lines["converted, soft reset (torch)"] = 100 * np.array(
+            [per_seed[f"soft_converted_accuracy_T{t}"] for t in sweep]).T
+        plot_seed_lines(ax, sweep, lines, title=title if len(panels) == 1 else readout,
+                        xlabel="time steps T", ylabel="accuracy (%)")
+        ax.set_xscale("log")
+    if len(panels) > 1:
+        fig.suptitle(title)
     return save_figure(fig, path)

@@ -29,10 +29,11 @@ import torch
 
 from lava_thesis import energy
 from lava_thesis.atomic import atomic_open, atomic_path
-from lava_thesis.deploy.netx_run import netx_output_spikes
+from lava_thesis.deploy.netx_run import netx_output_spikes, netx_output_voltage
 from lava_thesis.deploy.nir_export import DT_DEFAULT as NIR_DT
 from lava_thesis.diet.ann import ann_predict, build_ann, train_ann
 from lava_thesis.diet.energy import energy_from_input
+from lava_thesis.diet.model import READOUTS
 from lava_thesis.hybrid import HybridSNN
 from lava_thesis.hybrid.deploy import lava_twin, twin_output
 from lava_thesis.hybrid.evaluate import (
@@ -41,12 +42,12 @@ from lava_thesis.hybrid.evaluate import (
     deployed_accuracy,
     lava_payload,
     step_reduction,
+    twin_classes,
 )
 from lava_thesis.hybrid.plots import plot_curves
 from lava_thesis.hybrid.stdb import STDBConfig, intensities, snn_predict, train_stdb
 from lava_thesis.model_check import load_state, load_torch, require_keys, require_range
 from lava_thesis.protocol import Protocol, or_single_seed, split_training
-from lava_thesis.quickstart import predict as predict_spikes
 from lava_thesis.results import current_command, git_commit, write_results
 from lava_thesis.slayer_ext import INPUT_BITS
 
@@ -91,6 +92,13 @@ class HybridConfig:
     lava_samples: int = 500
     energy_samples: int = 200
     val_fraction: float = 0.1
+    #: the deployed class readout: output spike counts, or the output layer as a non-spiking
+    #: integrator (its voltage, the torch network's membrane readout, read from Lava's ``v``)
+    readout: str = "spikes"
+
+    def __post_init__(self) -> None:
+        if self.readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {self.readout!r}")
 
 
 def _accuracy(pred: np.ndarray, labels: np.ndarray) -> float:
@@ -174,8 +182,9 @@ def train_stdb_best(cfg: HybridConfig, seed: int, snn: HybridSNN, fit, val_score
 def _lava_check(snn: HybridSNN, cfg: HybridConfig, images: np.ndarray, labels: np.ndarray,
                 input_shape, net_path: Path) -> dict[str, float]:
     """Export the twin to ``net_path``; with images, run them in Lava and in the twin on the
-    same spikes (agreement of the classes, match of every output spike, Lava's accuracy)."""
-    twin = lava_twin(snn, list(cfg.spec), input_shape)
+    same spikes (agreement of the classes, match of every output spike or, with the integrator
+    readout, of every final voltage, and Lava's accuracy)."""
+    twin = lava_twin(snn, list(cfg.spec), input_shape, readout=cfg.readout)
     twin.export_hdf5(net_path)
     twin.export_nir(net_path.with_suffix(".nir"), dt=NIR_DT)  # IF layers as client CubaLIF
     if len(labels) == 0:
@@ -183,15 +192,21 @@ def _lava_check(snn: HybridSNN, cfg: HybridConfig, images: np.ndarray, labels: n
     payload = lava_payload(images, cfg.num_steps, twin.delay,
                            torch.Generator().manual_seed(INPUT_SEED))
     out_twin = twin_output(twin, payload)
-    out_lava = netx_output_spikes(net_path, payload, input_bits=INPUT_BITS)
-    return {"agreement": _accuracy(predict_spikes(out_lava), predict_spikes(out_twin)),
-            "spike_match": float((out_lava == out_twin).mean()),
-            "lava_accuracy": _accuracy(predict_spikes(out_lava), labels)}
+    if cfg.readout == "integrator":  # the final voltage, as (N, classes, 1)
+        out_lava = netx_output_voltage(net_path, payload, input_bits=INPUT_BITS)[..., None]
+        out_twin, match = out_twin[..., -1:], "readout_match"
+    else:
+        out_lava, match = netx_output_spikes(net_path, payload, input_bits=INPUT_BITS), \
+            "spike_match"
+    lava_classes = twin_classes(out_lava, cfg.readout)
+    return {"agreement": _accuracy(lava_classes, twin_classes(out_twin, cfg.readout)),
+            match: float((out_lava == out_twin).mean()),
+            "lava_accuracy": _accuracy(lava_classes, labels)}
 
 
 def _energy(snn: HybridSNN, cfg: HybridConfig, images: np.ndarray, input_shape,
             name: str) -> dict[str, float]:
-    twin = lava_twin(snn, list(cfg.spec), input_shape)
+    twin = lava_twin(snn, list(cfg.spec), input_shape, readout=cfg.readout)
     pay = lava_payload(images, cfg.num_steps, twin.delay,
                        torch.Generator().manual_seed(INPUT_SEED))
     rep = energy_from_input(twin, torch.from_numpy(pay / 256.0), analog_input=False)
@@ -239,7 +254,8 @@ def run(
     energies: dict[int, dict[str, float]] = {}
 
     def deployed(snn: HybridSNN, images, labels, steps: int) -> float:
-        return deployed_accuracy(snn, cfg.spec, input_shape, images, labels, steps)
+        return deployed_accuracy(snn, cfg.spec, input_shape, images, labels, steps,
+                                 readout=cfg.readout)
 
     def one_seed(seed: int) -> dict[str, float]:
         first = seed == first_seed
@@ -250,7 +266,8 @@ def run(
         converted, choice, table = choose_thresholds(
             ann, cfg.spec, input_shape, reset=cfg.reset, balance_images=fit[0][:cfg.balance_images],
             balance_steps=cfg.balance_steps, val=val, num_steps=cfg.num_steps,
-            percentiles=cfg.percentiles, scales=cfg.threshold_scales, seed=seed)
+            percentiles=cfg.percentiles, scales=cfg.threshold_scales, seed=seed,
+            readout=cfg.readout)
         log(f"  thresholds: percentile {choice['percentile']}, scale {choice['scale']} "
             f"(validation accuracy, deployed: {choice['val_accuracy']:.4f})")
         snn = HybridSNN(ann, converted.thresholds.tolist(), reset=cfg.reset)
@@ -306,7 +323,8 @@ def run(
     with atomic_path(model_dir / f"{experiment}_hybrid.pt") as tmp:
         torch.save({"spec": list(cfg.spec), "input_shape": list(input_shape),
                     "thresholds": nets["hybrid"].thresholds.tolist(), "reset": cfg.reset,
-                    "num_steps": cfg.num_steps, "state_dict": nets["hybrid"].state_dict()}, tmp)
+                    "num_steps": cfg.num_steps, "readout": cfg.readout,
+                    "state_dict": nets["hybrid"].state_dict()}, tmp)
     plot_curves(out_dir, experiment, dataset, metrics, extra, sweep, seed_extra, cfg.num_steps)
     config = {**asdict(cfg), "protocol": protocol.as_dict(), "resumed": bool(resume)}
     extra = {**extra, "per_seed_details": {str(s): d for s, d in seed_extra.items()},
@@ -322,9 +340,11 @@ def run(
             "files": [f"{experiment}_converted.net", f"{experiment}_hybrid.net",
                       f"{experiment}_converted.nir", f"{experiment}_hybrid.nir",
                       f"{experiment}_hybrid.pt", f"{experiment}_ann.pt"],
-            # the .nir: the twins, time constants in seconds for this step, output spikes as
-            # the readout, input spikes as 255/256, no-leak layers as CubaLIF (zero_decay)
-            "nir": {"dt": NIR_DT, "dt_unit": "s", "readout": "spikes",
+            # the .nir: the twins, time constants in seconds for this step, output spikes (or
+            # the integrator's input currents, "affine") as the readout, input spikes as
+            # 255/256, no-leak layers as CubaLIF (zero_decay)
+            "nir": {"dt": NIR_DT, "dt_unit": "s",
+                    "readout": "affine" if cfg.readout == "integrator" else "spikes",
                     "zero_decay": "cubalif", "input": "binary spikes x 255/256"},
             "command": current_command(), "commit": commit}
     with atomic_open(model_dir / f"{experiment}.model_card.json") as handle:

@@ -22,12 +22,18 @@ SPIKE_PAYLOAD = 255  # 8-bit graded value carrying one input spike
 
 
 def lava_twin(snn: HybridSNN, spec: list[str], input_shape: tuple[int, int, int],
-              out_scale: float = 0.5) -> DietSNN:
-    """The SLAYER / netx twin of ``snn`` (weights copied, thresholds folded)."""
+              out_scale: float = 0.5, readout: str = "spikes") -> DietSNN:
+    """The SLAYER / netx twin of ``snn`` (weights copied, thresholds folded).
+
+    ``readout="spikes"``: the output layer fires at ``out_scale`` times its balanced threshold
+    and the class is the most spikes; ``"integrator"``: the output layer never fires and its
+    voltage, the sum of its input currents, is the score (``snn``'s own membrane readout,
+    with 8-bit weights; read in Lava from the layer's ``v``)."""
     thetas = snn.thresholds.tolist()
     thetas[0] *= SPIKE_PAYLOAD / 256
-    thetas[-1] *= out_scale
-    twin = DietSNN(spec, input_shape, thresholds=thetas)
+    if readout == "spikes":
+        thetas[-1] *= out_scale
+    twin = DietSNN(spec, input_shape, thresholds=thetas, readout=readout)
     layers = weight_layers(torch.nn.Sequential(*snn.layers))
     if len(layers) != len(twin.weight_blocks):
         raise ValueError("the SNN and its spec disagree on the weight layers")

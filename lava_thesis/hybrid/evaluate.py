@@ -3,8 +3,10 @@ choices on validation data.
 
 The deployed network is the hard-reset SLAYER/netx twin (:func:`lava_thesis.hybrid.deploy.
 lava_twin`), bit-exact with Lava, fed Poisson spikes and read out by output spike counts
-(class = the output neuron with most spikes, ties to the lowest index). Its accuracy on ``N``
-images with labels ``y_i`` is
+(``readout="spikes"``: class = the output neuron with most spikes, ties to the lowest index) or
+by the output layer's voltage at the end of the window (``readout="integrator"``: the layer
+never fires, its voltage ``v_k = sum_t (W s)_k[t]`` is the torch network's membrane readout
+with 8-bit weights). With spikes, its accuracy on ``N`` images with labels ``y_i`` is
 
 .. math:: a = \\frac1N \\sum_i [\\arg\\max_k \\textstyle\\sum_t s_{ik}[t] = y_i].
 
@@ -37,27 +39,43 @@ def lava_payload(images: np.ndarray, num_steps: int, delay: int,
     return spike_payload(spikes.permute(1, 2, 3, 4, 0).numpy(), delay)
 
 
+def twin_classes(out: np.ndarray, readout: str) -> np.ndarray:
+    """Classes from a twin's (or Lava's) output ``(N, classes, T)``: the most spikes
+    (``"spikes"``) or the largest last voltage (``"integrator"``), ties to the lowest index.
+
+    >>> out = np.zeros((1, 3, 2)); out[0, 2, 0] = 1; out[0, 1, 1] = 0.5
+    >>> twin_classes(out, "spikes"), twin_classes(out, "integrator")
+    (array([2]), array([1]))
+    """
+    if readout == "integrator":
+        return np.asarray(out)[..., -1].argmax(1)
+    if readout != "spikes":
+        raise ValueError(f"readout must be 'spikes' or 'integrator', got {readout!r}")
+    return predict_spikes(out)
+
+
 def deployed_predict(snn: HybridSNN, spec: Sequence[str], input_shape: tuple[int, int, int],
                      images: np.ndarray, num_steps: int, *, seed: int = INPUT_SEED,
-                     batch_size: int = 500) -> np.ndarray:
-    """Classes of ``images`` from the output spike counts of ``snn``'s deployed twin over
-    ``num_steps`` steps (Poisson input seeded with ``seed``; the same spikes for every network
-    given the same images, steps and batch size)."""
-    twin = lava_twin(snn, list(spec), input_shape)
+                     batch_size: int = 500, readout: str = "spikes") -> np.ndarray:
+    """Classes of ``images`` from ``snn``'s deployed twin with ``readout`` over ``num_steps``
+    steps (Poisson input seeded with ``seed``; the same spikes for every network given the
+    same images, steps and batch size)."""
+    twin = lava_twin(snn, list(spec), input_shape, readout=readout)
     gen = torch.Generator().manual_seed(seed)
     preds = [np.zeros(0, dtype=np.int64)]
     for start in range(0, len(images), batch_size):
         payload = lava_payload(images[start:start + batch_size], num_steps, twin.delay, gen)
-        preds.append(predict_spikes(twin_output(twin, payload)))
+        preds.append(twin_classes(twin_output(twin, payload), readout))
     return np.concatenate(preds)
 
 
 def deployed_accuracy(snn: HybridSNN, spec: Sequence[str], input_shape: tuple[int, int, int],
-                      images: np.ndarray, labels: np.ndarray, num_steps: int) -> float:
+                      images: np.ndarray, labels: np.ndarray, num_steps: int, *,
+                      readout: str = "spikes") -> float:
     """Accuracy of :func:`deployed_predict` (the equation above); ValueError on no images."""
     if len(labels) == 0:
         raise ValueError("deployed_accuracy needs at least one image")
-    pred = deployed_predict(snn, spec, input_shape, images, num_steps)
+    pred = deployed_predict(snn, spec, input_shape, images, num_steps, readout=readout)
     return float((pred == np.asarray(labels)).mean())
 
 
@@ -66,15 +84,16 @@ def choose_thresholds(ann: torch.nn.Sequential, spec: Sequence[str],
                       balance_images: np.ndarray, balance_steps: int,
                       val: tuple[np.ndarray, np.ndarray], num_steps: int,
                       percentiles: Sequence[float | None], scales: Sequence[float],
-                      seed: int, score: Callable[[HybridSNN], float] | None = None
-                      ) -> tuple[HybridSNN, dict, list[dict]]:
+                      seed: int, score: Callable[[HybridSNN], float] | None = None,
+                      readout: str = "spikes") -> tuple[HybridSNN, dict, list[dict]]:
     """Convert ``ann`` with every (percentile, scale) pair and keep the best on validation.
 
     For each percentile (``None``: the maximum current) the thresholds are balanced once on
     ``balance_images`` (training images); a scale ``s`` multiplies them all (balancing with
-    ``scale=s`` gives exactly that). Each pair is scored by :func:`deployed_accuracy` on
-    ``val`` at ``num_steps`` steps (or by ``score(snn)``, e.g. the soft-reset torch network's
-    own accuracy, which the hard-reset twin cannot give); ties go to the earlier pair
+    ``scale=s`` gives exactly that). Each pair is scored by :func:`deployed_accuracy` (with
+    ``readout``) on ``val`` at ``num_steps`` steps (or by ``score(snn)``, e.g. the soft-reset
+    torch network's own accuracy, which the hard-reset twin cannot give); ties go to the
+    earlier pair
     (percentiles, then scales, in the order given).
 
     Returns
@@ -97,7 +116,8 @@ def choose_thresholds(ann: torch.nn.Sequential, spec: Sequence[str],
                                                percentile=percentile, scale=1.0, seed=seed))
         for scale in scales:
             snn.thresholds.copy_(base * float(scale))
-            acc = (deployed_accuracy(snn, spec, input_shape, x_val, y_val, num_steps)
+            acc = (deployed_accuracy(snn, spec, input_shape, x_val, y_val, num_steps,
+                                     readout=readout)
                    if score is None else float(score(snn)))
             row = {"percentile": percentile, "scale": float(scale), "val_accuracy": acc}
             table.append(row)

@@ -2,8 +2,9 @@
 loaded with every field checked, and turned into its deployable twin.
 
 The checkpoint holds ``spec``, ``input_shape`` ``(C, H, W)``, ``thresholds`` (one per weight
-layer), ``reset``, ``num_steps`` and the :class:`~lava_thesis.hybrid.HybridSNN`'s
-``state_dict``; it is read with ``weights_only=True`` (no code runs).
+layer), ``reset``, ``num_steps``, the :class:`~lava_thesis.hybrid.HybridSNN`'s ``state_dict``
+and, from runs that chose it, the deployed ``readout`` (``"spikes"`` when absent); it is read
+with ``weights_only=True`` (no code runs).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 from pathlib import Path
 
 from lava_thesis.diet.ann import build_ann
-from lava_thesis.diet.model import MAX_INPUT, DietSNN, parse_spec
+from lava_thesis.diet.model import MAX_INPUT, READOUTS, DietSNN, parse_spec
 from lava_thesis.errors import ModelFileError
 from lava_thesis.hybrid.deploy import lava_twin
 from lava_thesis.hybrid.snn import HybridSNN
@@ -34,12 +35,18 @@ def is_hybrid_checkpoint(ckpt: object) -> bool:
 
 
 def load_hybrid(path: str | Path) -> tuple[HybridSNN, list[str], tuple[int, int, int], int]:
-    """``(snn, spec, input_shape, num_steps)`` of a hybrid checkpoint.
+    """``(snn, spec, input_shape, num_steps)`` of a hybrid checkpoint (:func:`_load`)."""
+    return _load(path)[:4]
+
+
+def _load(path: str | Path) -> tuple[HybridSNN, list[str], tuple[int, int, int], int, str]:
+    """``(snn, spec, input_shape, num_steps, readout)`` of a hybrid checkpoint.
 
     Raises ``FileNotFoundError`` when ``path`` is missing and
     :class:`~lava_thesis.errors.ModelFileError` naming the file for a missing key, a spec that
     does not parse, a bad input shape, thresholds that are not positive and finite (one per
-    weight layer), an unknown reset, steps out of range, or parameters that do not fit."""
+    weight layer), an unknown reset, steps out of range, an unknown readout, or parameters
+    that do not fit."""
     path = Path(path)
     ckpt = require_keys(path, load_torch(path, EXPECTED), KEYS, EXPECTED)
     spec, shape = ckpt["spec"], ckpt["input_shape"]
@@ -66,14 +73,17 @@ def load_hybrid(path: str | Path) -> tuple[HybridSNN, list[str], tuple[int, int,
     if ckpt["reset"] not in ("hard", "soft"):
         raise ModelFileError(path, f"'reset' is {ckpt['reset']!r}, not hard or soft", EXPECTED)
     steps = require_steps(path, "'num_steps'", ckpt["num_steps"], EXPECTED)
+    if ckpt.get("readout", "spikes") not in READOUTS:
+        raise ModelFileError(path, f"'readout' is {ckpt['readout']!r}, not one of {READOUTS}",
+                             EXPECTED)
     snn = HybridSNN(build_ann(list(spec), tuple(shape)), [float(t) for t in thresholds],
                     reset=ckpt["reset"])
     load_state(path, snn, ckpt["state_dict"], EXPECTED)
-    return snn, list(spec), tuple(shape), steps
+    return snn, list(spec), tuple(shape), steps, ckpt.get("readout", "spikes")
 
 
 def load_hybrid_twin(path: str | Path) -> tuple[DietSNN, int]:
     """The deployable twin (:func:`~lava_thesis.hybrid.deploy.lava_twin`) of a hybrid
-    checkpoint, and its number of input steps."""
-    snn, spec, shape, steps = load_hybrid(path)
-    return lava_twin(snn, spec, shape), steps
+    checkpoint, with the checkpoint's readout, and its number of input steps."""
+    snn, spec, shape, steps, readout = _load(path)
+    return lava_twin(snn, spec, shape, readout=readout), steps
