@@ -278,13 +278,13 @@ def load_torch_model(path: Path, device=None):
     if is_hybrid_checkpoint(ckpt):  # the deployable twin; its accuracy as deployed
         from lava_thesis.hybrid.deploy import lava_twin
         from lava_thesis.hybrid.evaluate import deployed_predict
-        from lava_thesis.hybrid.model_io import load_hybrid
+        from lava_thesis.hybrid.model_io import load_hybrid_with_readout
 
         if device is not None and device.type != "cpu":
             fail(f"--device {device}: a hybrid checkpoint ({path}) is evaluated on the CPU")
-        snn, spec, shape, steps = load_hybrid(path)
-        return lava_twin(snn, spec, shape), \
-            lambda x: deployed_predict(snn, spec, shape, x, steps)
+        snn, spec, shape, steps, readout = load_hybrid_with_readout(path)
+        return lava_twin(snn, spec, shape, readout=readout), \
+            lambda x: deployed_predict(snn, spec, shape, x, steps, readout=readout)
     if isinstance(ckpt, dict) and "spec" in ckpt:
         from lava_thesis.diet.model import load_checkpoint
         from lava_thesis.diet.train import predict_output, snn_output

@@ -380,6 +380,12 @@ def test_experiment_deploys_the_integrator_readout(tmp_path):
                                                               yt[:30], 6, readout="integrator")
     card = json.loads((tmp_path / "h.model_card.json").read_text())
     assert card["config"]["readout"] == "integrator" and card["nir"]["readout"] == "affine"
+    # lava-thesis evaluate / export read the readout from the checkpoint
+    from lava_thesis.cli_common import load_torch_model
+
+    net, predict = load_torch_model(tmp_path / "h_hybrid.pt")
+    assert net.readout == "integrator"
+    assert np.mean(predict(xt[:30]) == yt[:30]) == m["deployed_accuracy_hybrid"]
 
 
 def _hybrid_checkpoint(path):

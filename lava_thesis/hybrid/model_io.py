@@ -35,11 +35,13 @@ def is_hybrid_checkpoint(ckpt: object) -> bool:
 
 
 def load_hybrid(path: str | Path) -> tuple[HybridSNN, list[str], tuple[int, int, int], int]:
-    """``(snn, spec, input_shape, num_steps)`` of a hybrid checkpoint (:func:`_load`)."""
-    return _load(path)[:4]
+    """``(snn, spec, input_shape, num_steps)`` of a hybrid checkpoint
+    (:func:`load_hybrid_with_readout`)."""
+    return load_hybrid_with_readout(path)[:4]
 
 
-def _load(path: str | Path) -> tuple[HybridSNN, list[str], tuple[int, int, int], int, str]:
+def load_hybrid_with_readout(path: str | Path
+                             ) -> tuple[HybridSNN, list[str], tuple[int, int, int], int, str]:
     """``(snn, spec, input_shape, num_steps, readout)`` of a hybrid checkpoint.
 
     Raises ``FileNotFoundError`` when ``path`` is missing and
@@ -85,5 +87,5 @@ def _load(path: str | Path) -> tuple[HybridSNN, list[str], tuple[int, int, int],
 def load_hybrid_twin(path: str | Path) -> tuple[DietSNN, int]:
     """The deployable twin (:func:`~lava_thesis.hybrid.deploy.lava_twin`) of a hybrid
     checkpoint, with the checkpoint's readout, and its number of input steps."""
-    snn, spec, shape, steps, readout = _load(path)
+    snn, spec, shape, steps, readout = load_hybrid_with_readout(path)
     return lava_twin(snn, spec, shape, readout=readout), steps
