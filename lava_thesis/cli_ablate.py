@@ -93,6 +93,9 @@ def ablate(
     train_samples: TrainSamples = None,
     test_samples: TestSamples = None,
     allow_dirty: AllowDirty = False,
+    device: Annotated[str, typer.Option(
+        help="diet: where the SNNs train (cpu, cuda, cuda:N, auto); the ANN twin, the "
+             "evaluation and the export stay on the CPU.")] = "cpu",
 ) -> None:
     """diet: deployed accuracy, spike rates and energy vs T with the learned leak and/or
     threshold switched off, each variant retrained at each T. stdp-rule: deployed accuracy of
@@ -105,10 +108,13 @@ def ablate(
     translation model trails its ReLU twin: BLEU, spike rates and gradient norms (per layer
     and through time) of the SNN with and without a carried membrane at each S. One results
     file each (and a plot, except diet-peer)."""
+    from lava_thesis.device import DeviceError, resolve_device
     from lava_thesis.experiments import ablate_diet as ab
     from lava_thesis.protocol import Protocol
 
     protocol = Protocol.from_options(seed, seeds, val_fraction, val_seed)
+    if method is not Ablation.diet and device != "cpu":
+        fail(f"--device applies to ablate diet only, not {method.value}")
     if method is Ablation.seq2seq:
         if dataset is not None:
             fail(f"--dataset {dataset.value}: the seq2seq ablation reads Multi30k (de->en); "
@@ -145,12 +151,17 @@ def ablate(
         fail(f"--variants: unknown {', '.join(unknown)}; choose among {', '.join(ab.VARIANTS)}")
     if dataset is Dataset.cifar10:
         fail("--dataset cifar10: the ablation runs the small DIET spec (mnist, fashion-mnist)")
+    try:
+        resolve_device(device)
+    except DeviceError as err:
+        fail(str(err))
     check_paths(out_dirs={"--out": out}, data_dir=data_dir)
     check_clean_out(out, allow_dirty)
     train, test = load_train_test(dataset, data_dir, train_samples, test_samples)
     cfg = ab.DietAblationConfig(steps=step_list, variants=chosen, seed=seed,
                                 val_fraction=val_fraction,
-                                train=ab.TrainConfig(epochs=epochs or 4, seed=seed))
+                                train=ab.TrainConfig(epochs=epochs or 4, seed=seed,
+                                                     device=device))
     metrics = ab.run(train, test, out, dataset=dataset.value, config=cfg, experiment=name,
                      log=typer.echo, protocol=protocol, allow_dirty=allow_dirty)
     for key, value in metrics.items():

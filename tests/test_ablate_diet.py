@@ -89,12 +89,31 @@ def test_rate_input_draws_bernoulli_spikes_of_rate_p_over_255():
     (["--steps", "1;2"], ["--steps", "comma-separated"]),
     (["--variants", "leak,both"], ["--variants", "both"]),
     (["--dataset", "cifar10"], ["cifar10"]),
+    (["--device", "tpu"], ["--device", "tpu"]),
 ])
 def test_cli_checks_its_options(tmp_path, args, names):
     from lava_thesis.cli import app
 
     result = CliRunner().invoke(app, ["ablate", "diet", *args, "--out", str(tmp_path / "o")])
     one_line_error(result, *names)
+
+
+def test_cli_trains_the_snns_on_the_device_asked_for(tmp_path, monkeypatch):
+    from lava_thesis import cli_ablate
+    from lava_thesis.cli import app
+
+    seen = {}
+    images = (np.zeros((20, 28, 28), np.uint8), np.arange(20) % 10)
+    monkeypatch.setattr(cli_ablate, "load_train_test", lambda *a: (images, images))
+    monkeypatch.setattr(ab, "run", lambda *a, config, **k: seen.update(config=config) or {})
+    result = CliRunner().invoke(app, ["ablate", "diet", "--device", "cpu", "--out",
+                                      str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert seen["config"].train.device == "cpu"
+    for method in ("hybrid", "stdp-rule"):  # the other ablations train on the CPU only
+        result = CliRunner().invoke(app, ["ablate", method, "--device", "cuda", "--out",
+                                          str(tmp_path / "o")])
+        one_line_error(result, "--device applies to ablate diet only")
 
 
 def test_config_refuses_unknown_variants_and_steps():
