@@ -135,8 +135,8 @@ def test_twin_matches_lava_spike_for_spike():
 def test_integrator_twin_is_the_membrane_readout_and_lava_reads_it_bit_exactly(tmp_path):
     from lava_thesis.deploy.netx_run import netx_output_voltage
     from lava_thesis.diet.ann import build_ann
+    from lava_thesis.diet.train import predict_output
     from lava_thesis.hybrid.deploy import lava_twin, spike_payload, twin_output
-    from lava_thesis.hybrid.evaluate import twin_classes
     from lava_thesis.slayer_ext import INPUT_BITS
 
     torch.manual_seed(1)
@@ -171,7 +171,7 @@ def test_integrator_twin_is_the_membrane_readout_and_lava_reads_it_bit_exactly(t
     rounding = np.abs(w_8bit - w_float).max()
     assert 0 < rounding <= 0.5 * np.diff(np.unique(w_8bit)).min() + 1e-6
     assert np.all(np.abs(v - membrane) <= counts.sum(1).numpy()[:, None] * rounding + 1e-5)
-    np.testing.assert_array_equal(twin_classes(out, "integrator"), v.argmax(1))
+    np.testing.assert_array_equal(predict_output(twin, out), v.argmax(1))
     path = twin.export_hdf5(tmp_path / "twin_integrator.net")
     lava_v = netx_output_voltage(path, payload, input_bits=INPUT_BITS, timeout_s=120)
     np.testing.assert_array_equal(lava_v, v)

@@ -43,6 +43,7 @@ import numpy as np
 import torch
 
 from lava_thesis.diet.ann import ann_predict, build_ann
+from lava_thesis.diet.model import READOUTS
 from lava_thesis.experiments.hybrid import HybridConfig, train_ann_best, train_stdb_best
 from lava_thesis.hybrid import HybridSNN, balance_thresholds
 from lava_thesis.hybrid.evaluate import choose_thresholds, deployed_accuracy, steps_to_reach
@@ -55,7 +56,6 @@ from lava_thesis.results import current_command, git_commit, write_results
 CLAIM = ("STDB fine-tuning reaches the converted network's accuracy in far fewer time steps "
          "(Rathi et al., ICLR 2020)")
 TRAINED = ("stdb", "linear", "bptt")
-READOUTS = ("spikes", "integrator")
 
 
 @dataclass

@@ -34,6 +34,7 @@ from lava_thesis.deploy.nir_export import DT_DEFAULT as NIR_DT
 from lava_thesis.diet.ann import ann_predict, build_ann, train_ann
 from lava_thesis.diet.energy import energy_from_input
 from lava_thesis.diet.model import READOUTS
+from lava_thesis.diet.train import predict_output
 from lava_thesis.hybrid import HybridSNN
 from lava_thesis.hybrid.deploy import lava_twin, twin_output
 from lava_thesis.hybrid.evaluate import (
@@ -42,7 +43,6 @@ from lava_thesis.hybrid.evaluate import (
     deployed_accuracy,
     lava_payload,
     step_reduction,
-    twin_classes,
 )
 from lava_thesis.hybrid.plots import plot_curves
 from lava_thesis.hybrid.stdb import STDBConfig, intensities, snn_predict, train_stdb
@@ -198,8 +198,8 @@ def _lava_check(snn: HybridSNN, cfg: HybridConfig, images: np.ndarray, labels: n
     else:
         out_lava, match = netx_output_spikes(net_path, payload, input_bits=INPUT_BITS), \
             "spike_match"
-    lava_classes = twin_classes(out_lava, cfg.readout)
-    return {"agreement": _accuracy(lava_classes, twin_classes(out_twin, cfg.readout)),
+    lava_classes = predict_output(twin, out_lava)
+    return {"agreement": _accuracy(lava_classes, predict_output(twin, out_twin)),
             match: float((out_lava == out_twin).mean()),
             "lava_accuracy": _accuracy(lava_classes, labels)}
 

@@ -22,10 +22,10 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
+from lava_thesis.diet.train import predict_output
 from lava_thesis.hybrid.deploy import lava_twin, spike_payload, twin_output
 from lava_thesis.hybrid.snn import HybridSNN, balance_thresholds, poisson_input, weight_layers
 from lava_thesis.hybrid.stdb import intensities
-from lava_thesis.quickstart import predict as predict_spikes
 
 #: seed of the Poisson input of every deployed evaluation (all networks see the same spikes)
 INPUT_SEED = 11
@@ -39,21 +39,6 @@ def lava_payload(images: np.ndarray, num_steps: int, delay: int,
     return spike_payload(spikes.permute(1, 2, 3, 4, 0).numpy(), delay)
 
 
-def twin_classes(out: np.ndarray, readout: str) -> np.ndarray:
-    """Classes from a twin's (or Lava's) output ``(N, classes, T)``: the most spikes
-    (``"spikes"``) or the largest last voltage (``"integrator"``), ties to the lowest index.
-
-    >>> out = np.zeros((1, 3, 2)); out[0, 2, 0] = 1; out[0, 1, 1] = 0.5
-    >>> twin_classes(out, "spikes"), twin_classes(out, "integrator")
-    (array([2]), array([1]))
-    """
-    if readout == "integrator":
-        return np.asarray(out)[..., -1].argmax(1)
-    if readout != "spikes":
-        raise ValueError(f"readout must be 'spikes' or 'integrator', got {readout!r}")
-    return predict_spikes(out)
-
-
 def deployed_predict(snn: HybridSNN, spec: Sequence[str], input_shape: tuple[int, int, int],
                      images: np.ndarray, num_steps: int, *, seed: int = INPUT_SEED,
                      batch_size: int = 500, readout: str = "spikes") -> np.ndarray:
@@ -65,7 +50,7 @@ def deployed_predict(snn: HybridSNN, spec: Sequence[str], input_shape: tuple[int
     preds = [np.zeros(0, dtype=np.int64)]
     for start in range(0, len(images), batch_size):
         payload = lava_payload(images[start:start + batch_size], num_steps, twin.delay, gen)
-        preds.append(twin_classes(twin_output(twin, payload), readout))
+        preds.append(predict_output(twin, twin_output(twin, payload)))
     return np.concatenate(preds)
 
 

@@ -75,13 +75,14 @@ def load_hybrid_with_readout(path: str | Path
     if ckpt["reset"] not in ("hard", "soft"):
         raise ModelFileError(path, f"'reset' is {ckpt['reset']!r}, not hard or soft", EXPECTED)
     steps = require_steps(path, "'num_steps'", ckpt["num_steps"], EXPECTED)
-    if ckpt.get("readout", "spikes") not in READOUTS:
-        raise ModelFileError(path, f"'readout' is {ckpt['readout']!r}, not one of {READOUTS}",
+    readout = ckpt.get("readout", "spikes")
+    if readout not in READOUTS:
+        raise ModelFileError(path, f"'readout' is {readout!r}, not one of {READOUTS}",
                              EXPECTED)
     snn = HybridSNN(build_ann(list(spec), tuple(shape)), [float(t) for t in thresholds],
                     reset=ckpt["reset"])
     load_state(path, snn, ckpt["state_dict"], EXPECTED)
-    return snn, list(spec), tuple(shape), steps, ckpt.get("readout", "spikes")
+    return snn, list(spec), tuple(shape), steps, readout
 
 
 def load_hybrid_twin(path: str | Path) -> tuple[DietSNN, int]:
