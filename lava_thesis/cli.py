@@ -118,9 +118,10 @@ def train(
                     "hybrid and lite events 500, others 1000).")] = None,
     spec: Annotated[str | None, typer.Option(
         help="DIET layers, e.g. c8k3s2,c32k3s1,c64k3s2,f,d256,d10 (cOUTkKsS conv, pK sum "
-             "pooling, f flatten, dN dense), or a name: small (default), small-pool, vgg9, "
-             "vgg9-pool (for CIFAR-10). Other than small, the spec names the results "
-             "(diet_<dataset>_<name>, diet_<dataset>_custom).")] = None,
+             "pooling, f flatten, dN dense), or a name: small (default), small-pool, tiny, "
+             "vgg9, vgg9-pool, vgg16, vgg16-pool (the last four for CIFAR-10). Other than "
+             "small, the spec names the results (diet_<dataset>_<name>, "
+             "diet_<dataset>_custom).")] = None,
     rate_penalty: Annotated[float, typer.Option(
         min=0.0, help="DIET: weight of the hidden spike rates' excess over --rate-target in "
                       "the loss (energy).")] = 0.0,

@@ -26,6 +26,7 @@ from lava_thesis.cli_common import (
     ValSeed,
     check_clean_out,
     check_paths,
+    check_spec,
     fail,
     load_train_test,
 )
@@ -93,6 +94,10 @@ def ablate(
     train_samples: TrainSamples = None,
     test_samples: TestSamples = None,
     allow_dirty: AllowDirty = False,
+    spec: Annotated[str | None, typer.Option(
+        help="diet: the network, a named DIET spec (small, tiny, small-pool) or "
+             "comma-separated layers as in train diet (default small); other than small, it "
+             "names the results (ablation_diet_<dataset>_<name>).")] = None,
     device: Annotated[str, typer.Option(
         help="diet: where the SNNs train (cpu, cuda, cuda:N, auto); the ANN twin, the "
              "evaluation and the export stay on the CPU.")] = "cpu",
@@ -110,11 +115,14 @@ def ablate(
     file each (and a plot, except diet-peer)."""
     from lava_thesis.device import DeviceError, resolve_device
     from lava_thesis.experiments import ablate_diet as ab
+    from lava_thesis.experiments.diet import resolve_spec
     from lava_thesis.protocol import Protocol
 
     protocol = Protocol.from_options(seed, seeds, val_fraction, val_seed)
     if method is not Ablation.diet and device != "cpu":
         fail(f"--device applies to ablate diet only, not {method.value}")
+    if method is not Ablation.diet and spec is not None:
+        fail(f"--spec applies to ablate diet only, not {method.value}")
     if method is Ablation.seq2seq:
         if dataset is not None:
             fail(f"--dataset {dataset.value}: the seq2seq ablation reads Multi30k (de->en); "
@@ -150,20 +158,23 @@ def ablate(
     if unknown := [v for v in chosen if v not in ab.VARIANTS]:
         fail(f"--variants: unknown {', '.join(unknown)}; choose among {', '.join(ab.VARIANTS)}")
     if dataset is Dataset.cifar10:
-        fail("--dataset cifar10: the ablation runs the small DIET spec (mnist, fashion-mnist)")
+        fail("--dataset cifar10: the ablation runs the small DIET specs (mnist, fashion-mnist)")
     try:
         resolve_device(device)
     except DeviceError as err:
         fail(str(err))
+    layers, suffix = resolve_spec(spec)
     check_paths(out_dirs={"--out": out}, data_dir=data_dir)
     check_clean_out(out, allow_dirty)
     train, test = load_train_test(dataset, data_dir, train_samples, test_samples)
-    cfg = ab.DietAblationConfig(steps=step_list, variants=chosen, seed=seed,
+    check_spec(layers, train[0])
+    cfg = ab.DietAblationConfig(spec=layers, steps=step_list, variants=chosen, seed=seed,
                                 val_fraction=val_fraction,
                                 train=ab.TrainConfig(epochs=epochs or 4, seed=seed,
                                                      device=device))
-    metrics = ab.run(train, test, out, dataset=dataset.value, config=cfg, experiment=name,
-                     log=typer.echo, protocol=protocol, allow_dirty=allow_dirty)
+    metrics = ab.run(train, test, out, dataset=dataset.value, config=cfg,
+                     experiment=name + suffix, log=typer.echo, protocol=protocol,
+                     allow_dirty=allow_dirty)
     for key, value in metrics.items():
         typer.echo(f"{key}: {value}")
 

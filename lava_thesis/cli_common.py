@@ -28,6 +28,16 @@ AllowDirty = Annotated[bool, typer.Option(
                           "uncommitted changes (the file records \"dirty\": true).")]
 
 
+def check_spec(layers, images) -> None:
+    """Exit with code 2 unless the DIET layer spec parses for ``images`` (N, [C,] H, W)."""
+    from lava_thesis.diet import parse_spec
+
+    try:
+        parse_spec(layers, images.shape[1:] if images.ndim == 4 else (1, *images.shape[1:]))
+    except ValueError as err:
+        fail(f"--spec: {err}")
+
+
 def check_clean_out(out: Path | None, allow_dirty: bool) -> None:
     """Refuse, before any work, results for the repository's results/ from a dirty tree."""
     if out is None:

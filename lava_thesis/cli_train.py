@@ -10,7 +10,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from lava_thesis.cli_common import Dataset, Method, Readout, Reset, Task, fail
+from lava_thesis.cli_common import Dataset, Method, Readout, Reset, Task, check_spec, fail
 from lava_thesis.protocol import Protocol
 
 DeviceOpt = Annotated[str, typer.Option(
@@ -142,16 +142,6 @@ def train_multimodal(train_data, test_data, dataset: Dataset, data_dir: Path | N
                   log=typer.echo, allow_dirty=allow_dirty, protocol=protocol)
 
 
-def _check_spec(layers, images) -> None:
-    """Exit with code 2 unless the layer spec parses for ``images`` (N, [C,] H, W)."""
-    from lava_thesis.diet import parse_spec
-
-    try:
-        parse_spec(layers, images.shape[1:] if images.ndim == 4 else (1, *images.shape[1:]))
-    except ValueError as err:
-        fail(f"--spec: {err}")
-
-
 def train_hybrid(train_data, test_data, dataset: Dataset, *, out: Path, model_dir: Path | None,
                  protocol: Protocol, epochs: int | None, lava_samples: int | None,
                  spec: str | None,
@@ -166,7 +156,7 @@ def train_hybrid(train_data, test_data, dataset: Dataset, *, out: Path, model_di
     from lava_thesis.hybrid.stdb import STDBConfig
 
     layers = tuple(spec.split(",")) if spec else hyb.DEFAULT_SPEC
-    _check_spec(layers, train_data[0])
+    check_spec(layers, train_data[0])
     if pools := [item for item in layers if item.startswith("p")]:
         fail(f"--spec: {pools[0]!r}: the hybrid method converts Conv2d/Linear layers only; "
              "pool with a strided convolution (cOUTkKsS) instead")
@@ -268,14 +258,11 @@ def train_diet(train_data, test_data, dataset: Dataset, *, out: Path, model_dir:
     from lava_thesis import distributed
     from lava_thesis.device import resolve_device
     from lava_thesis.diet.train import TrainConfig
-    from lava_thesis.experiments.diet import SPECS, DietConfig
+    from lava_thesis.experiments.diet import DietConfig, resolve_spec
     from lava_thesis.experiments.diet import run as run_diet
 
-    layers = SPECS.get(spec or "small", tuple((spec or "").split(",")))
-    _check_spec(layers, train_data[0])
-    # a named spec other than the default is part of the experiment's name (its files)
-    suffix = "" if layers == SPECS["small"] else "_" + (spec.replace("-", "_") if spec in SPECS
-                                                        else "custom")
+    layers, suffix = resolve_spec(spec)
+    check_spec(layers, train_data[0])
     cfg = DietConfig(spec=layers, num_steps=num_steps or 5, lava_samples=lava_samples or 1000,
                      readout=readout.value,
                      train=TrainConfig(epochs=epochs or 4, seed=protocol.seeds[0],

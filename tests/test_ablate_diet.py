@@ -116,6 +116,32 @@ def test_cli_trains_the_snns_on_the_device_asked_for(tmp_path, monkeypatch):
         one_line_error(result, "--device applies to ablate diet only")
 
 
+def test_cli_spec_picks_the_network_and_names_the_results(tmp_path, monkeypatch):
+    from lava_thesis import cli_ablate
+    from lava_thesis.cli import app
+    from lava_thesis.experiments.diet import TINY_SPEC
+
+    seen = {}
+    images = (np.zeros((20, 28, 28), np.uint8), np.arange(20) % 10)
+    monkeypatch.setattr(cli_ablate, "load_train_test", lambda *a: (images, images))
+    monkeypatch.setattr(ab, "run", lambda *a, config, experiment, **k:
+                        seen.update(config=config, experiment=experiment) or {})
+    for spec, layers, name in ((None, ab.DEFAULT_SPEC, "ablation_diet_mnist"),
+                               ("tiny", TINY_SPEC, "ablation_diet_mnist_tiny"),
+                               ("c4k3s2,f,d10", ("c4k3s2", "f", "d10"),
+                                "ablation_diet_mnist_custom")):
+        args = [] if spec is None else ["--spec", spec]
+        result = CliRunner().invoke(app, ["ablate", "diet", *args, "--out", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+        assert seen["config"].spec == layers and seen["experiment"] == name
+    result = CliRunner().invoke(app, ["ablate", "diet", "--spec", "c4k3s2,f,q9", "--out",
+                                      str(tmp_path)])
+    one_line_error(result, "--spec", "q9")
+    result = CliRunner().invoke(app, ["ablate", "hybrid", "--spec", "tiny", "--out",
+                                      str(tmp_path)])
+    one_line_error(result, "--spec applies to ablate diet only")
+
+
 def test_config_refuses_unknown_variants_and_steps():
     with pytest.raises(ValueError, match="variants"):
         ab.DietAblationConfig(variants=("all",))

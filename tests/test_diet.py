@@ -395,3 +395,24 @@ def test_vgg16_specs_build_for_cifar():
         kind == "conv" for kind, *_ in pooled)
     assert sum(kind == "pool" for kind, *_ in pooled) == 5
     assert strided[-3][1] == pooled[-3][1] == 512  # 1x1x512 after five halvings
+
+
+def test_named_and_listed_specs_resolve_with_their_name_suffix():
+    from lava_thesis.experiments.diet import DEFAULT_SPEC, SPECS, resolve_spec
+
+    assert resolve_spec(None) == resolve_spec("small") == (DEFAULT_SPEC, "")
+    assert resolve_spec(",".join(DEFAULT_SPEC)) == (DEFAULT_SPEC, "")  # the default, spelt out
+    assert resolve_spec("small-pool") == (SPECS["small-pool"], "_small_pool")
+    assert resolve_spec("c4k3s2, f, d10") == (("c4k3s2", "f", "d10"), "_custom")
+    tiny, small = (parse_spec(SPECS[n], (1, 28, 28)) for n in ("tiny", "small"))
+
+    def macs(layers):  # per step, weight layers only
+        total = 0
+        for kind, c_in, c_out, k, _, out in layers:
+            if kind == "conv":
+                total += c_in * c_out * k * k * out[1] * out[2]
+            elif kind == "dense":
+                total += c_in * c_out
+        return total
+
+    assert macs(tiny) * 12 < macs(small)  # what makes it the sweeps' network

@@ -80,7 +80,7 @@ def test_clean_drops_volatile_metadata_and_records_the_size():
 
 @pytest.mark.parametrize("notebook, results", [
     ("03_hybrid_conversion_stdb.ipynb", "ablation_hybrid_mnist.json"),
-    ("04_diet_snn.ipynb", "ablation_diet_mnist.json")])
+    ("04_diet_snn.ipynb", "ablation_diet_mnist_tiny.json")])
 def test_tutorial_draws_its_method_ablation_when_the_results_file_exists(notebook, results):
     """The hybrid and DIET tutorials draw their claim's ablation from the results file: the
     stored notebook shows the plot exactly when the file is in the checkout (a results file

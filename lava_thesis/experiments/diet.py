@@ -59,8 +59,29 @@ VGG16_POOL_SPEC = ("c64k3s1", "c64k3s1", "p2", "c128k3s1", "c128k3s1", "p2",
 VGG16_SPEC = ("c64k3s1", "c64k3s2", "c128k3s1", "c128k3s2", "c256k3s1", "c256k3s1",
               "c256k3s2", "c512k3s1", "c512k3s1", "c512k3s2", "c512k3s1", "c512k3s1",
               "c512k3s2", "f", "d4096", "d4096", "d10")
-SPECS = {"small": DEFAULT_SPEC, "small-pool": POOL_SPEC, "vgg9": VGG9_SPEC,
+# A twelfth of DEFAULT_SPEC's multiply-accumulates: for sweeps that train many networks
+# (the leak/threshold ablation retrains five variants at five T per seed) on a CPU.
+TINY_SPEC = ("c8k3s2", "c16k3s2", "f", "d128", "d10")
+SPECS = {"small": DEFAULT_SPEC, "small-pool": POOL_SPEC, "tiny": TINY_SPEC, "vgg9": VGG9_SPEC,
          "vgg9-pool": VGG9_POOL_SPEC, "vgg16": VGG16_SPEC, "vgg16-pool": VGG16_POOL_SPEC}
+
+
+def resolve_spec(spec: str | None) -> tuple[tuple[str, ...], str]:
+    """``--spec`` -> ``(layers, name suffix)``: a name in :data:`SPECS` or comma-separated
+    layers; ``None`` is ``small``. The suffix (``""`` for ``small``, ``"_tiny"`` for a named
+    spec, ``"_custom"`` otherwise) goes into the experiment's name, so a run with another
+    network never overwrites the default network's files.
+
+    >>> resolve_spec("tiny")
+    (('c8k3s2', 'c16k3s2', 'f', 'd128', 'd10'), '_tiny')
+    >>> resolve_spec("c4k3s2,f,d10")
+    (('c4k3s2', 'f', 'd10'), '_custom')
+    """
+    name = spec or "small"
+    layers = SPECS.get(name, tuple(layer.strip() for layer in name.split(",")))
+    if layers == SPECS["small"]:
+        return layers, ""
+    return layers, "_" + (name.replace("-", "_") if name in SPECS else "custom")
 #: the metrics the README table shows, the deployed (Lava-exact) accuracy first
 HEADLINE = ("deployed_accuracy", "lava_accuracy", "agreement", "readout_match", "spike_match",
             "snn_accuracy", "ann_accuracy", "val_accuracy", "snn_accuracy_T1",
