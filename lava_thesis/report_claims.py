@@ -232,6 +232,12 @@ _DIET_F = "ablation_diet_fashion_mnist_tiny"
 _DIET_CMD = "; ".join(
     f"lava-thesis ablate diet --dataset {d} --spec tiny "
     "--variants leak+threshold,threshold,leak,neither,poisson" for d in ("mnist", "fashion-mnist"))
+#: (metric key, label) of the four leak/threshold variants of the DIET ablation
+_DIET_VARIANTS = (("learned", "leak and threshold learned"), ("threshold", "threshold only"),
+                  ("leak", "leak only"), ("neither", "neither"))
+#: the tiny spec's hidden spiking layers, as the energy report names them
+_TINY_HIDDEN = ("c8k3s2", "c16k3s2", "d128")
+_PEER_F = "ablation_diet_peer_fashion_mnist"
 _S2S_DIAG = "ablation_seq2seq_multi30k"
 _MM = "multimodal_mnist_fsdd_n400"
 _PRUNE = "ablation_stdp_prune_mnist"
@@ -243,15 +249,46 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("DIET: training the leak and the threshold with the weights gives low latency "
           "(few time steps).",
           _DIET_CMD, (_DIET_T, _DIET_F),
+          numbers=tuple(
+              ref for exp, data in ((_DIET_T, "MNIST"), (_DIET_F, "Fashion"))
+              for ref in (
+                  *(Ref(f"{data} T = {t}, {name}", exp, f"deployed_accuracy_{v}_T{t}")
+                    for t in (1, 3) for v, name in _DIET_VARIANTS),
+                  *(Paired(f"{data} learned minus neither at T = {t}", exp,
+                           f"deployed_accuracy_learned_T{t}", f"deployed_accuracy_neither_T{t}")
+                    for t in (1, 8)))),
           why="Needs the DIET ablation (four leak/threshold variants retrained at each T) on "
               "the tiny network, whose three-seed shards are being made (the default network "
               "costs about a hundred core-hours here, docs/methods/diet.md)."),
     Claim("DIET: the learned leak attenuates irrelevant input and makes the network sparser.",
-          _DIET_CMD, (_DIET_T, _DIET_F),
+          _DIET_CMD + "; lava-thesis ablate diet-peer --dataset fashion-mnist --epochs 5",
+          (_DIET_T, _DIET_F, "diet_fashion_mnist", _PEER_F),
+          numbers=(*(
+              ref for exp, data in ((_DIET_T, "MNIST"), (_DIET_F, "Fashion"))
+              for ref in (
+                  *(Ref(f"{data} energy ratio to the ANN at T = 5, {name}", exp,
+                        f"energy_ratio_{v}_T5") for v, name in _DIET_VARIANTS),
+                  *(Ref(f"{data} spike rate of hidden layer {i + 1} at T = 5, {name}", exp,
+                        f"spike_rate_{i + 1}_{layer}_{v}_T5")
+                    for i, layer in enumerate(_TINY_HIDDEN)
+                    for v, name in _DIET_VARIANTS[:2]))),
+              Ref("Fashion, default network at T = 5, energy ratio with the rate penalty",
+                  "diet_fashion_mnist", "energy_ratio"),
+              Ref("deployed accuracy", "diet_fashion_mnist", "deployed_accuracy"),
+              Ref("without the penalty, energy ratio", _PEER_F, "energy_ratio"),
+              Ref("deployed accuracy", _PEER_F, "deployed_accuracy")),
           why="Needs the same ablation's per-layer spike rates and energy ratios, with and "
               "without the rate penalty."),
     Claim("DIET: direct input beats rate (Poisson) coding at low T.",
           _DIET_CMD, (_DIET_T, _DIET_F),
+          numbers=tuple(
+              ref for exp, data in ((_DIET_T, "MNIST"), (_DIET_F, "Fashion"))
+              for ref in (
+                  *(Ref(f"{data} T = {t}, {name}", exp, f"deployed_accuracy_{v}_T{t}")
+                    for t in (1, 3, 8) for v, name in (("learned", "direct"),
+                                                       ("poisson", "Poisson"))),
+                  Paired(f"{data} direct minus Poisson at T = 1", exp,
+                         "deployed_accuracy_learned_T1", "deployed_accuracy_poisson_T1"))),
           why="Needs the same ablation's direct versus Poisson rows."),
     Claim("Hybrid: STDB fine-tuning reaches a given accuracy in far fewer time steps than "
           "conversion alone.",
@@ -375,8 +412,8 @@ CLAIMS: tuple[Claim, ...] = (
           "accurate as the same network with SpikingJelly's PLIF neurons, which need not "
           "deploy.",
           "lava-thesis ablate diet-peer --dataset mnist; "
-          "lava-thesis ablate diet-peer --dataset fashion-mnist",
-          ("ablation_diet_peer_mnist", "ablation_diet_peer_fashion_mnist"),
+          "lava-thesis ablate diet-peer --dataset fashion-mnist --epochs 5",
+          ("ablation_diet_peer_mnist", _PEER_F),
           numbers=tuple(Ref(f"{name} {label}", f"ablation_diet_peer_{key}", metric)
                         for key, name in (("mnist", "MNIST"), ("fashion_mnist", "Fashion"))
                         for label, metric in (("deployed", "deployed_accuracy"),
