@@ -177,6 +177,46 @@ def test_integrator_twin_is_the_membrane_readout_and_lava_reads_it_bit_exactly(t
     np.testing.assert_array_equal(lava_v, v)
 
 
+def test_both_readouts_from_one_hidden_forward_equal_two_full_forwards():
+    """deployed_predictions runs the hidden layers once and the integrator's output layer on
+    the spike twin's recorded hidden spikes: the classes (and the integrator's voltages) are
+    exactly those of two separate twins, batch by batch."""
+    from lava_thesis.diet.ann import build_ann
+    from lava_thesis.hybrid.deploy import lava_twin, twin_output
+    from lava_thesis.hybrid.evaluate import (
+        deployed_accuracies,
+        deployed_predict,
+        deployed_predictions,
+        lava_payload,
+    )
+
+    torch.manual_seed(3)
+    spec = ["c4k3s2", "f", "d16", "d10"]
+    snn = HybridSNN(build_ann(spec, (1, 8, 8)), [1.0, 1.0, 1.0], reset="hard")
+    images = (torch.rand(23, 8, 8) * 255).to(torch.uint8).numpy()
+    balance_thresholds(snn, torch.from_numpy(images[:, None] / 255.0).float(), 20, scale=0.5)
+    both = deployed_predictions(snn, spec, (1, 8, 8), images, 9,
+                                readouts=("spikes", "integrator"), batch_size=10)
+    for readout in ("spikes", "integrator"):
+        alone = deployed_predict(snn, spec, (1, 8, 8), images, 9, batch_size=10,
+                                 readout=readout)
+        np.testing.assert_array_equal(both[readout], alone)
+    assert len(set(both["integrator"].tolist())) > 1
+    # the voltages themselves, on one batch: the output layer run on the recorded spikes
+    spikes, integ = (lava_twin(snn, spec, (1, 8, 8), readout=r) for r in ("spikes", "integrator"))
+    payload = lava_payload(images[:10], 9, spikes.delay, torch.Generator().manual_seed(0))
+    record: list = []
+    twin_output(spikes, payload, record)
+    with torch.no_grad():
+        part = integ(record[-2], start=len(integ.blocks) - 1).numpy()
+    np.testing.assert_array_equal(part, twin_output(integ, payload))
+    labels = np.arange(23) % 10
+    accs = deployed_accuracies(snn, spec, (1, 8, 8), images, labels, 9,
+                               readouts=("spikes", "integrator"))
+    assert accs == {r: float((deployed_predict(snn, spec, (1, 8, 8), images, 9, readout=r)
+                              == labels).mean()) for r in ("spikes", "integrator")}
+
+
 def test_step_reduction_on_curves():
     from lava_thesis.hybrid.evaluate import step_reduction
 

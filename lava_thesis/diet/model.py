@@ -238,9 +238,12 @@ class DietSNN(torch.nn.Module):
     def weight_blocks(self) -> list[torch.nn.Module]:
         return [b for b in self.blocks if hasattr(b, "neuron")]
 
-    def forward(self, x: torch.Tensor, record: list | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, record: list | None = None,
+                start: int = 0) -> torch.Tensor:
         """``x``: analog input ``(N, C, H, W, T)`` (``x = pixel / 256``). ``record``, when a
-        list, receives every block's output (for spike rates and energy).
+        list, receives every block's output (for spike rates and energy). ``start``: run the
+        blocks from that index on, ``x`` being block ``start - 1``'s output (e.g. another
+        readout's last layer on the hidden spikes a first forward recorded).
 
         Returns the last layer's spikes, or its voltage for the integrator readout. Each
         weight block is ``neuron(synapse(x))`` then SLAYER's one-step delay; the integrator
@@ -249,6 +252,8 @@ class DietSNN(torch.nn.Module):
         native = self.neuron_engine == "torch"
         last_weight = max(i for i, b in enumerate(self.blocks) if hasattr(b, "neuron"))
         for i, block in enumerate(self.blocks):
+            if i < start:
+                continue
             if i == len(self.blocks) - 1 and self.readout == "integrator":
                 z = block.synapse(x)
                 _, x = neuron_dynamics(block.neuron, z) if native else block.neuron.dynamics(z)

@@ -46,7 +46,12 @@ from lava_thesis.diet.ann import ann_predict, build_ann
 from lava_thesis.diet.model import READOUTS
 from lava_thesis.experiments.hybrid import HybridConfig, train_ann_best, train_stdb_best
 from lava_thesis.hybrid import HybridSNN, balance_thresholds
-from lava_thesis.hybrid.evaluate import choose_thresholds, deployed_accuracy, steps_to_reach
+from lava_thesis.hybrid.evaluate import (
+    choose_thresholds,
+    deployed_accuracies,
+    deployed_accuracy,
+    steps_to_reach,
+)
 from lava_thesis.hybrid.snn import weight_layers
 from lava_thesis.hybrid.stdb import intensities, snn_predict
 from lava_thesis.plots import new_figure, plot_seed_lines, save_figure
@@ -151,8 +156,8 @@ def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
     input_shape = tuple(intensities(fit[0][:1]).shape[1:])
     sweep = sorted(set(cfg.sweep_steps) | {hcfg.num_steps})
 
-    def deployed(net: HybridSNN, x, y, steps: int, readout: str = "spikes") -> float:
-        return deployed_accuracy(net, hcfg.spec, input_shape, x, y, steps, readout=readout)
+    def deployed(net: HybridSNN, x, y, steps: int) -> float:
+        return deployed_accuracy(net, hcfg.spec, input_shape, x, y, steps)
 
     def torch_accuracy(net: HybridSNN, x, y, steps: int) -> float:
         return float((snn_predict(net, x, steps) == y).mean())
@@ -191,17 +196,21 @@ def run(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray
                             lambda n: deployed(n, *val, hcfg.num_steps), None, False, log)
             nets[variant] = net
         curves: dict[str, dict[int, float]] = {}
-        for name, net in nets.items():
-            curves[name] = {t: deployed(net, x_ev, y_ev, t) for t in sweep}
+        integrated: dict[str, dict[int, float]] = {}
+        readouts = ("spikes", *(r for r in cfg.readouts if r != "spikes"))
+        for name, net in nets.items():  # every readout from one run of the hidden layers
+            accs = {t: deployed_accuracies(net, hcfg.spec, input_shape, x_ev, y_ev, t,
+                                           readouts=readouts) for t in sweep}
+            curves[name] = {t: a["spikes"] for t, a in accs.items()}
+            if "integrator" in readouts:
+                integrated[name] = {t: a["integrator"] for t, a in accs.items()}
             m.update({f"deployed_accuracy_{name}_T{t}": a for t, a in curves[name].items()})
             m[f"torch_accuracy_{name}"] = torch_accuracy(net, x_ev, y_ev, hcfg.num_steps)
             log(f"  seed {seed} {name}: deployed accuracy at T={hcfg.num_steps} "
                 f"{curves[name][hcfg.num_steps]:.4f}, torch (membrane readout) "
                 f"{m[f'torch_accuracy_{name}']:.4f}")
         m.update(reductions(curves, cfg.margins))
-        if "integrator" in cfg.readouts:
-            integrated = {name: {t: deployed(net, x_ev, y_ev, t, "integrator") for t in sweep}
-                          for name, net in nets.items()}
+        if integrated:
             for name, curve in integrated.items():
                 m.update({f"deployed_integrator_accuracy_{name}_T{t}": a
                           for t, a in curve.items()})

@@ -54,7 +54,8 @@ def spike_payload(spikes: np.ndarray, pad: int) -> np.ndarray:
 
 
 @torch.no_grad()
-def twin_output(twin: DietSNN, payload: np.ndarray) -> np.ndarray:
-    """The twin's output spikes ``(N, classes, T + pad)`` on a Lava payload (torch side)."""
+def twin_output(twin: DietSNN, payload: np.ndarray, record: list | None = None) -> np.ndarray:
+    """The twin's output ``(N, classes, T + pad)`` on a Lava payload (torch side): spikes, or
+    the integrator's voltage; ``record`` receives every block's output."""
     twin.eval()
-    return twin(torch.from_numpy(payload / 256.0)).numpy()
+    return twin(torch.from_numpy(payload / 256.0), record=record).numpy()

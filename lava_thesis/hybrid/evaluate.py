@@ -39,29 +39,56 @@ def lava_payload(images: np.ndarray, num_steps: int, delay: int,
     return spike_payload(spikes.permute(1, 2, 3, 4, 0).numpy(), delay)
 
 
+def deployed_predictions(snn: HybridSNN, spec: Sequence[str],
+                         input_shape: tuple[int, int, int], images: np.ndarray, num_steps: int,
+                         *, readouts: Sequence[str] = ("spikes",), seed: int = INPUT_SEED,
+                         batch_size: int = 500) -> dict[str, np.ndarray]:
+    """Classes of ``images`` from ``snn``'s deployed twin with each readout in ``readouts``
+    over ``num_steps`` steps (Poisson input seeded with ``seed``; the same spikes for every
+    network and readout given the same images, steps and batch size). The twins differ only
+    in their output layer, so the hidden layers run once: the first readout's twin records
+    them, the others run their output layer on its last hidden spikes."""
+    twins = {r: lava_twin(snn, list(spec), input_shape, readout=r) for r in readouts}
+    first = twins[readouts[0]]
+    gen = torch.Generator().manual_seed(seed)
+    preds: dict[str, list[np.ndarray]] = {r: [np.zeros(0, dtype=np.int64)] for r in readouts}
+    for start in range(0, len(images), batch_size):
+        payload = lava_payload(images[start:start + batch_size], num_steps, first.delay, gen)
+        record: list = []
+        preds[readouts[0]].append(predict_output(first, twin_output(first, payload, record)))
+        for readout in readouts[1:]:
+            twin = twins[readout]
+            twin.eval()
+            with torch.no_grad():
+                out = twin(record[-2], start=len(twin.blocks) - 1)
+            preds[readout].append(predict_output(twin, out.numpy()))
+    return {r: np.concatenate(p) for r, p in preds.items()}
+
+
 def deployed_predict(snn: HybridSNN, spec: Sequence[str], input_shape: tuple[int, int, int],
                      images: np.ndarray, num_steps: int, *, seed: int = INPUT_SEED,
                      batch_size: int = 500, readout: str = "spikes") -> np.ndarray:
-    """Classes of ``images`` from ``snn``'s deployed twin with ``readout`` over ``num_steps``
-    steps (Poisson input seeded with ``seed``; the same spikes for every network given the
-    same images, steps and batch size)."""
-    twin = lava_twin(snn, list(spec), input_shape, readout=readout)
-    gen = torch.Generator().manual_seed(seed)
-    preds = [np.zeros(0, dtype=np.int64)]
-    for start in range(0, len(images), batch_size):
-        payload = lava_payload(images[start:start + batch_size], num_steps, twin.delay, gen)
-        preds.append(predict_output(twin, twin_output(twin, payload)))
-    return np.concatenate(preds)
+    """:func:`deployed_predictions` with one readout."""
+    return deployed_predictions(snn, spec, input_shape, images, num_steps, readouts=(readout,),
+                                seed=seed, batch_size=batch_size)[readout]
 
 
 def deployed_accuracy(snn: HybridSNN, spec: Sequence[str], input_shape: tuple[int, int, int],
                       images: np.ndarray, labels: np.ndarray, num_steps: int, *,
                       readout: str = "spikes") -> float:
     """Accuracy of :func:`deployed_predict` (the equation above); ValueError on no images."""
+    return deployed_accuracies(snn, spec, input_shape, images, labels, num_steps,
+                               readouts=(readout,))[readout]
+
+
+def deployed_accuracies(snn: HybridSNN, spec: Sequence[str], input_shape: tuple[int, int, int],
+                        images: np.ndarray, labels: np.ndarray, num_steps: int, *,
+                        readouts: Sequence[str] = ("spikes",)) -> dict[str, float]:
+    """Accuracy of :func:`deployed_predictions` per readout; ValueError on no images."""
     if len(labels) == 0:
         raise ValueError("deployed_accuracy needs at least one image")
-    pred = deployed_predict(snn, spec, input_shape, images, num_steps, readout=readout)
-    return float((pred == np.asarray(labels)).mean())
+    preds = deployed_predictions(snn, spec, input_shape, images, num_steps, readouts=readouts)
+    return {r: float((p == np.asarray(labels)).mean()) for r, p in preds.items()}
 
 
 def choose_thresholds(ann: torch.nn.Sequential, spec: Sequence[str],
