@@ -54,7 +54,7 @@ def deployed_predictions(snn: HybridSNN, spec: Sequence[str],
     preds: dict[str, list[np.ndarray]] = {r: [np.zeros(0, dtype=np.int64)] for r in readouts}
     for start in range(0, len(images), batch_size):
         payload = lava_payload(images[start:start + batch_size], num_steps, first.delay, gen)
-        record: list = []
+        record: list | None = [] if len(readouts) > 1 else None  # kept only when read
         preds[readouts[0]].append(predict_output(first, twin_output(first, payload, record)))
         for readout in readouts[1:]:
             twin = twins[readout]
