@@ -256,20 +256,30 @@ CLAIMS: tuple[Claim, ...] = (
                     for t in (1, 3) for v, name in _DIET_VARIANTS),
                   *(Paired(f"{data} learned minus neither at T = {t}", exp,
                            f"deployed_accuracy_learned_T{t}", f"deployed_accuracy_neither_T{t}")
-                    for t in (1, 8)))),
-          why="Needs the DIET ablation (four leak/threshold variants retrained at each T) on "
-              "the tiny network, whose three-seed shards are being made (the default network "
-              "costs about a hundred core-hours here, docs/methods/diet.md)."),
+                    for t in (1, 8)),
+                  Paired(f"{data} learned minus threshold only at T = 8", exp,
+                         "deployed_accuracy_learned_T8", "deployed_accuracy_threshold_T8"))),
+          verdict="partly reproduced",
+          why="Trained at one or two steps, the network with a learned threshold is far more "
+              "accurate than with fixed ones on both data sets in every seed, but the "
+              "threshold does it alone: the learned leak adds little on MNIST and nothing on "
+              "Fashion-MNIST, and from five steps on learning them costs accuracy against "
+              "fixed ones (the threshold on MNIST, the leak on Fashion-MNIST; "
+              "docs/methods/diet.md)."
+              ,
+          judged_on=((_DIET_T, "1b9dc89"), (_DIET_F, "1b9dc89"))),
     Claim("DIET: the learned leak attenuates irrelevant input and makes the network sparser.",
           _DIET_CMD + "; lava-thesis ablate diet-peer --dataset fashion-mnist --epochs 5",
           (_DIET_T, _DIET_F, "diet_fashion_mnist", _PEER_F),
           numbers=(*(
               ref for exp, data in ((_DIET_T, "MNIST"), (_DIET_F, "Fashion"))
               for ref in (
-                  *(Ref(f"{data} energy ratio to the ANN at T = 5, {name}", exp,
-                        f"energy_ratio_{v}_T5") for v, name in _DIET_VARIANTS),
-                  *(Ref(f"{data} spike rate of hidden layer {i + 1} at T = 5, {name}", exp,
-                        f"spike_rate_{i + 1}_{layer}_{v}_T5")
+                  *(Ref(f"{data} energy ratio to the ANN at T = 2, {name}", exp,
+                        f"energy_ratio_{v}_T2") for v, name in _DIET_VARIANTS),
+                  *(Ref(f"at T = 5, {name}", exp, f"energy_ratio_{v}_T5")
+                    for v, name in _DIET_VARIANTS[:2]),
+                  *(Ref(f"{data} spike rate of hidden layer {i + 1} at T = 2, {name}", exp,
+                        f"spike_rate_{i + 1}_{layer}_{v}_T2")
                     for i, layer in enumerate(_TINY_HIDDEN)
                     for v, name in _DIET_VARIANTS[:2]))),
               Ref("Fashion, default network at T = 5, energy ratio with the rate penalty",
@@ -277,8 +287,9 @@ CLAIMS: tuple[Claim, ...] = (
               Ref("deployed accuracy", "diet_fashion_mnist", "deployed_accuracy"),
               Ref("without the penalty, energy ratio", _PEER_F, "energy_ratio"),
               Ref("deployed accuracy", _PEER_F, "deployed_accuracy")),
-          why="Needs the same ablation's per-layer spike rates and energy ratios, with and "
-              "without the rate penalty."),
+          why="The tiny-network ablation is in; the verdict waits for the default "
+              "Fashion-MNIST network trained without the rate penalty (the side-by-side "
+              "run's seeds are being made)."),
     Claim("DIET: direct input beats rate (Poisson) coding at low T.",
           _DIET_CMD, (_DIET_T, _DIET_F),
           numbers=tuple(
@@ -287,9 +298,16 @@ CLAIMS: tuple[Claim, ...] = (
                   *(Ref(f"{data} T = {t}, {name}", exp, f"deployed_accuracy_{v}_T{t}")
                     for t in (1, 3, 8) for v, name in (("learned", "direct"),
                                                        ("poisson", "Poisson"))),
-                  Paired(f"{data} direct minus Poisson at T = 1", exp,
-                         "deployed_accuracy_learned_T1", "deployed_accuracy_poisson_T1"))),
-          why="Needs the same ablation's direct versus Poisson rows."),
+                  *(Paired(f"{data} direct minus Poisson at T = {t}", exp,
+                           f"deployed_accuracy_learned_T{t}", f"deployed_accuracy_poisson_T{t}")
+                    for t in (1, 2, 3)))),
+          verdict="partly reproduced",
+          why="Direct input wins at one and two steps on Fashion-MNIST in every seed, but on "
+              "MNIST it only ties Poisson input at one step, and from three steps on Poisson "
+              "input is as accurate or more on both data sets while costing fewer operations, "
+              "since its first layer adds spikes instead of multiplying analog values "
+              "(docs/methods/diet.md).",
+          judged_on=((_DIET_T, "1b9dc89"), (_DIET_F, "1b9dc89"))),
     Claim("Hybrid: STDB fine-tuning reaches a given accuracy in far fewer time steps than "
           "conversion alone.",
           "lava-thesis ablate hybrid --dataset mnist --num-steps 10 "
