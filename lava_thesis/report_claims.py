@@ -265,8 +265,7 @@ CLAIMS: tuple[Claim, ...] = (
               "threshold does it alone: the learned leak adds little on MNIST and nothing on "
               "Fashion-MNIST, and from five steps on learning them costs accuracy against "
               "fixed ones (the threshold on MNIST, the leak on Fashion-MNIST; "
-              "docs/methods/diet.md)."
-              ,
+              "docs/methods/diet.md).",
           judged_on=((_DIET_T, "1b9dc89"), (_DIET_F, "1b9dc89"))),
     Claim("DIET: the learned leak attenuates irrelevant input and makes the network sparser.",
           _DIET_CMD + "; lava-thesis ablate diet-peer --dataset fashion-mnist --epochs 5",
