@@ -91,3 +91,14 @@ def test_tutorial_draws_its_method_ablation_when_the_results_file_exists(noteboo
     assert len(cells) == 1
     shown = sum("image/png" in o.get("data", {}) for o in cells[0].get("outputs", []))
     assert shown == sum((REPO / "results" / r).is_file() for r in results)
+
+
+def test_diet_tutorial_draws_the_shipped_model():
+    """Tutorial 04 shows the shipped DIET model (accuracy vs T, energy bars) from its `.pt`,
+    beside the results file it was trained for: one stored cell names both and shows a plot."""
+    nb = nbformat.read(REPO / "tutorials" / "04_diet_snn.ipynb", as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code"
+             and "diet_mnist.pt" in c.source and "diet_mnist.json" in c.source]
+    assert len(cells) == 1
+    assert (REPO / "netx_models" / "diet_mnist" / "diet_mnist.pt").is_file()
+    assert any("image/png" in o.get("data", {}) for o in cells[0].get("outputs", []))
