@@ -4,16 +4,17 @@ Every results file records the command that produced it (:mod:`lava_thesis.resul
 (:func:`plan`) reads ``results/*.json``, keeps each distinct command once, and orders them:
 ``lava-thesis train`` first (they write the model files), then the other ``lava-thesis``
 commands (``run-lava``, ``check-stdp``, ``check-multimodal``, ``energy`` read those model
-files), then ``make`` targets (the benchmarks). A command that is not a ``lava-thesis`` /
-``make`` command is refused, and so is, in full mode, one that resumes from checkpoints
-(``--resume``): a headline number must come from one plain command.
+files), then the benchmarks: ``make`` targets and scripts run by their path
+(``benchmarks/<name>.py ...``, with this Python). Any other command is refused, and so is,
+in full mode, one that resumes from checkpoints (``--resume``): a headline number must come
+from one plain command.
 
 Full mode re-runs the commands as recorded, from a clean tree (:func:`require_clean`), writing
 into ``results/`` again. Quick mode (:func:`quick_argv`) runs every pipeline end to end at a
 tiny size: each command gets the :data:`TINY` overrides (epochs, samples, neurons) and writes
 into a scratch directory instead of ``results/`` and the model directories, trains two seeds
-(the per-seed path end to end) and never resumes (``--resume`` is dropped); ``make`` targets
-(timing benchmarks, no tiny size) are skipped. Quick mode needs no clean tree: it writes
+(the per-seed path end to end) and never resumes (``--resume`` is dropped); the benchmarks
+(no tiny size) are skipped. Quick mode needs no clean tree: it writes
 nothing that is evidence.
 """
 
@@ -104,7 +105,7 @@ class Step:
     argv : tuple of str
         What is run: the recorded command, or its tiny-size version in quick mode.
     skip : str
-        Why the step is not run (quick mode: a ``make`` target), else ``""``.
+        Why the step is not run (quick mode: a benchmark), else ``""``.
     """
 
     experiments: tuple[str, ...]
@@ -165,10 +166,11 @@ def _check(command: str, experiments: Sequence[str], quick: bool = False) -> lis
         argv = shlex.split(command)
     except ValueError as err:
         raise ReproduceError(f"{where}: command {command!r} cannot be parsed: {err}") from None
-    if not argv or argv[0] not in ("lava-thesis", "make"):
+    if not argv or not (argv[0] in ("lava-thesis", "make") or BENCH_SCRIPT.fullmatch(argv[0])):
         raise ReproduceError(
-            f"{where}: command {command!r} is not a `lava-thesis` or `make` command; "
-            "regenerate the file with `lava-thesis train ...` so that it can be reproduced")
+            f"{where}: command {command!r} is not a `lava-thesis` or `make` command or a "
+            "benchmarks/<name>.py script; regenerate the file with `lava-thesis train ...` so "
+            "that it can be reproduced")
     if not quick and any(a == "--resume" or a.startswith("--resume=") for a in argv):
         raise ReproduceError(
             f"{where}: command {command!r} resumes from checkpoints (--resume); no headline "
@@ -178,6 +180,9 @@ def _check(command: str, experiments: Sequence[str], quick: bool = False) -> lis
                              f"results file; expected one of {', '.join(WRITES_RESULTS)}")
     return argv
 
+
+#: a benchmark script recorded by its path (``benchmarks/stdp_lava_scale.py``)
+BENCH_SCRIPT = re.compile(r"benchmarks/[A-Za-z0-9_]+\.py")
 
 #: the network size in a model file's name: ``..._n<size>`` before ``_`` or the extension
 _SIZE_IN_NAME = re.compile(r"_n(\d+)(?=[_.])")
@@ -285,8 +290,9 @@ def plan(results_dir: str | Path, *, method: str | None = None, quick: bool = Fa
                                 t[2][0]))
     steps, renames = [], {}
     for argv, cmd, exps in checked:
-        if argv[0] == "make":
-            skip = "a `make` target (timing benchmark): no tiny size" if quick else ""
+        if argv[0] != "lava-thesis":
+            kind = "a `make` target" if argv[0] == "make" else "a benchmark script"
+            skip = f"{kind} (benchmark): no tiny size" if quick else ""
             steps.append(Step(tuple(exps), cmd, tuple(argv), skip))
             continue
         args = argv[1:]
@@ -314,7 +320,10 @@ def require_clean(repo: str | Path) -> None:
 
 
 def _program(name: str) -> list[str]:
-    """How to start ``name``: the ``lava-thesis`` script beside this Python, else PATH."""
+    """How to start ``name``: the ``lava-thesis`` script beside this Python, a benchmark script
+    with this Python, else PATH."""
+    if BENCH_SCRIPT.fullmatch(name):
+        return [sys.executable, name]
     if name == "lava-thesis":
         beside = Path(sys.executable).parent / "lava-thesis"
         if beside.is_file():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from lava_thesis.cli import app
 from lava_thesis.reproduce import (
     TINY,
     ReproduceError,
+    _program,
     plan,
     quick_argv,
     reproduce,
@@ -77,6 +79,8 @@ def test_dry_run_prints_the_plan_and_runs_nothing(results_dir):
     ("lava-thesis train hybrid --out results --resume", r"h\.json.*--resume.*no headline"),
     ("lava-thesis train hybrid --resume=true", "resumes from checkpoints"),
     ("python -c 'run()'", "not a `lava-thesis` or `make` command"),
+    ("benchmarks/../x.py", "or a benchmarks/<name>.py script"),
+    ("scripts/bench.py --n 1", "or a benchmarks/<name>.py script"),
     ("lava-thesis eval m.pt", "does not write a results file"),
     ("lava-thesis train 'unclosed", "cannot be parsed"),
 ])
@@ -232,3 +236,16 @@ def test_self_contained_commands_are_planned_not_refused(tmp_path):
     assert sorted(step.argv[1] for step in steps) == ["ablate", "nir-interop"]
     assert all(step.argv[step.argv.index("--out") + 1] == str(tmp_path / "s" / "results")
                for step in steps)
+
+
+def test_benchmark_scripts_run_with_this_python_last_and_are_skipped_in_quick_mode(tmp_path):
+    results = _records(tmp_path / "results", {
+        "bench_lava": ("stdp", "benchmarks/stdp_lava_scale.py --samples 40"),
+        "s": ("stdp", TRAIN)})
+    steps = plan(results)
+    assert [s.experiments for s in steps] == [("s",), ("bench_lava",)]
+    assert steps[1].argv == ("benchmarks/stdp_lava_scale.py", "--samples", "40")
+    assert not steps[1].skip
+    assert _program(steps[1].argv[0]) == [sys.executable, "benchmarks/stdp_lava_scale.py"]
+    quick = plan(results, quick=True, scratch=tmp_path / "s")
+    assert quick[1].skip == "a benchmark script (benchmark): no tiny size"
