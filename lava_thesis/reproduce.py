@@ -291,8 +291,8 @@ def plan(results_dir: str | Path, *, method: str | None = None, quick: bool = Fa
     steps, renames = [], {}
     for argv, cmd, exps in checked:
         if argv[0] != "lava-thesis":
-            kind = "a `make` target" if argv[0] == "make" else "a benchmark script"
-            skip = f"{kind} (benchmark): no tiny size" if quick else ""
+            kind = "a `make` target (benchmark)" if argv[0] == "make" else "a benchmark script"
+            skip = f"{kind}: no tiny size" if quick else ""
             steps.append(Step(tuple(exps), cmd, tuple(argv), skip))
             continue
         args = argv[1:]

@@ -248,4 +248,4 @@ def test_benchmark_scripts_run_with_this_python_last_and_are_skipped_in_quick_mo
     assert not steps[1].skip
     assert _program(steps[1].argv[0]) == [sys.executable, "benchmarks/stdp_lava_scale.py"]
     quick = plan(results, quick=True, scratch=tmp_path / "s")
-    assert quick[1].skip == "a benchmark script (benchmark): no tiny size"
+    assert quick[1].skip == "a benchmark script: no tiny size"
